@@ -1,0 +1,268 @@
+"""The `miner` command: thin Typer commands that parse, call one library function, and print.
+
+Exit codes (for scripts and cron):
+  0  success (skipped rows, if any, are counted in the summary)
+  1  error: an input or the database could not be used; nothing half-written
+  2  usage error: a bad option or column name
+  3  --strict and something was skipped (nothing from that input was stored)
+  130 interrupted (Ctrl-C); what was committed stays, re-running completes the job
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from miner.errors import MinerError
+
+app = typer.Typer(
+    help="Mine complaints and open feedback into themes, touchpoints and a ranked backlog, stored in SQLite.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+export_app = typer.Typer(help="Export stored tables as JSON Lines, CSV or Parquet.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+DbOption = Annotated[Path, typer.Option("--db", help="The SQLite store.", envvar="MINER_DB")]
+EXIT_STRICT = 3
+
+
+def err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def clean_errors(fn: Callable) -> Callable:
+    """Library errors become one line on stderr and an exit code, never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except MinerError as exc:
+            err(f"Error {exc}")
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err("Interrupted: everything committed so far is kept; run the same command again to finish.")
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:  # a bug: still one line, with a way to see the traceback
+            if os.environ.get("MINER_DEBUG"):
+                raise
+            err(f"Error [E999] internal error: {type(exc).__name__}: {exc}. Re-run with MINER_DEBUG=1 for details.")
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _progress_printer(quiet: bool):
+    """A progress bar on stderr when it is a terminal; nothing otherwise."""
+    if quiet or not sys.stderr.isatty():
+        return None, None
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True)
+    task = bar.add_task("reading", total=None)
+
+    def update(event: dict) -> None:
+        n, total = event["position"]
+        bar.update(task, description=f"[{n}/{total}] {Path(event['input']).name}: {event['rows_read']:,} rows read")
+
+    return bar, update
+
+
+def _print_ingest_summary(summary: dict) -> None:
+    t = summary["totals"]
+    typer.echo(
+        f"Read {t['rows_read']:,} rows from {len(summary['inputs'])} input(s) in {summary['seconds']:.1f}s: "
+        f"stored {t['stored']:,}, already stored {t['already_stored']:,}, "
+        f"duplicates {t['duplicates']:,} exact + {t['near_duplicates']:,} near, "
+        f"non-informative {t['noninformative']:,}, skipped {t['skipped']:,}."
+    )
+    if summary["skipped"]:
+        typer.echo("Skipped by reason: " + ", ".join(f"{k} {v:,}" for k, v in sorted(summary["skipped"].items())))
+    if summary["warnings"]:
+        typer.echo("Warnings: " + ", ".join(f"{k} {v:,}" for k, v in sorted(summary["warnings"].items())))
+    if summary["languages"]:
+        typer.echo("Languages: " + ", ".join(f"{k} {v:,}" for k, v in summary["languages"].items()))
+    if summary["pii_redacted"]:
+        typer.echo("PII redacted: " + ", ".join(f"{k} {v:,}" for k, v in sorted(summary["pii_redacted"].items())))
+    for item in summary["inputs"]:
+        if item["status"] == "unchanged":
+            typer.echo(f"  {item['path']}: already ingested with these options (source {item['source_id']}), nothing to do.")
+        elif item["error"]:
+            err(f"  {item['path']}: {item['error']}")
+
+
+@app.command()
+@clean_errors
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders (read recursively) or - for standard input.")],
+    db: DbOption = Path("miner.db"),
+    text: Annotated[Optional[str], typer.Option(help="Column holding the text (auto-detected if omitted).")] = None,
+    id: Annotated[Optional[str], typer.Option("--id", help="Column holding the record id.")] = None,
+    date: Annotated[Optional[str], typer.Option(help="Column holding the date.")] = None,
+    score: Annotated[Optional[str], typer.Option(help="Column holding a score or rating (NPS, CSAT, stars).")] = None,
+    channel: Annotated[Optional[str], typer.Option(help="Column holding the channel.")] = None,
+    channel_value: Annotated[
+        Optional[str], typer.Option(help="Channel for every row of these inputs (e.g. survey, app_review).")
+    ] = None,
+    meta: Annotated[
+        Optional[str], typer.Option(help="Comma-separated columns kept as JSON metadata (default: all other columns).")
+    ] = None,
+    date_format: Annotated[
+        Optional[str], typer.Option(help="strptime format for dates, e.g. %m/%d/%Y for US exports.")
+    ] = None,
+    format: Annotated[
+        Optional[str], typer.Option("--format", help="csv, tsv, jsonl, json, parquet, xlsx, txt or html (default: from the extension).")
+    ] = None,
+    encoding: Annotated[Optional[str], typer.Option(help="Force a text encoding (default: detected).")] = None,
+    text_unit: Annotated[
+        Optional[str], typer.Option(help="For plain text: file, line or paragraph per document (default: file; line for stdin).")
+    ] = None,
+    sheet: Annotated[Optional[str], typer.Option(help="Worksheet of an .xlsx file (default: the first).")] = None,
+    redact: Annotated[bool, typer.Option("--redact/--no-redact", help="Redact PII before storing (default: on).")] = True,
+    redact_pattern: Annotated[
+        Optional[list[str]], typer.Option(help="Extra PII pattern NAME=REGEX, redacted as [NAME]. Repeatable.")
+    ] = None,
+    keep: Annotated[
+        Optional[list[str]],
+        typer.Option(help="A PII kind not to redact (email, phone, card, iban, national_id, url_secret). Repeatable."),
+    ] = None,
+    strict: Annotated[bool, typer.Option(help="Fail (exit 3) instead of skipping bad rows; the input is then not stored.")] = False,
+    dedupe_min_chars: Annotated[
+        int, typer.Option(help="Texts shorter than this (CJK characters count 3) are never marked duplicates.")
+    ] = 40,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Read complaint or feedback text into the SQLite store: clean, redact, detect language, segment, dedupe."""
+    from miner.ingest.pii import parse_pattern_option
+    from miner.ingest.pipeline import STDIN, IngestOptions
+    from miner.ingest.pipeline import ingest as run_ingest
+    from miner.store import open_db
+
+    options = IngestOptions(
+        text=text,
+        external_id=id,
+        created_at=date,
+        score=score,
+        channel=channel,
+        channel_value=channel_value,
+        meta=[m.strip() for m in meta.split(",")] if meta else None,
+        date_format=date_format,
+        format=format,
+        encoding=encoding,
+        text_unit=text_unit or ("line" if paths == [STDIN] else None),
+        sheet=sheet,
+        redact=redact,
+        redact_patterns=dict(parse_pattern_option(p) for p in redact_pattern or []),
+        redact_disabled=list(keep or []),
+        strict=strict,
+        dedupe_min_chars=dedupe_min_chars,
+    )
+    stdin = sys.stdin.buffer.read() if STDIN in paths else None
+    store = open_db(db)
+    bar, update = _progress_printer(quiet)
+    if bar:
+        with bar:
+            summary = run_ingest(store, paths, options, stdin=stdin, progress=update)
+    else:
+        summary = run_ingest(store, paths, options, stdin=stdin)
+    result = summary.to_dict()
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    elif not quiet:
+        _print_ingest_summary(result)
+    failed = [i for i in result["inputs"] if i["status"] in ("failed", "strict_failed")]
+    if quiet:
+        for item in failed:
+            err(f"{item['path']}: {item['error']}")
+    if strict and (failed or result["totals"]["skipped"]):
+        raise typer.Exit(EXIT_STRICT)
+    if failed and len(failed) == len(result["inputs"]):
+        raise typer.Exit(1)
+
+
+def _export(table: str, db: Path, fmt: str, out: Optional[Path]) -> None:
+    from miner.export import export_table
+    from miner.store import open_db
+
+    result = export_table(open_db(db, create=False), table, fmt, out if out else sys.stdout)
+    if out:
+        err(f"Wrote {result['rows']:,} {table} to {out}.")
+
+
+FormatOption = Annotated[str, typer.Option("--format", help="jsonl, csv or parquet.")]
+OutOption = Annotated[Optional[Path], typer.Option("--out", help="Output file (default: standard output).")]
+
+
+@export_app.command("documents")
+@clean_errors
+def export_documents(db: DbOption = Path("miner.db"), format: FormatOption = "jsonl", out: OutOption = None) -> None:
+    """One row per document with every stored field (CSV cells that look like formulas are neutralised)."""
+    _export("documents", db, format, out)
+
+
+@export_app.command("segments")
+@clean_errors
+def export_segments(db: DbOption = Path("miner.db"), format: FormatOption = "jsonl", out: OutOption = None) -> None:
+    """One row per segment (sentence or clause) with its language and character span."""
+    _export("segments", db, format, out)
+
+
+@app.command()
+@clean_errors
+def search(
+    query: Annotated[str, typer.Argument(help="Words or phrase to find, in any language.")],
+    db: DbOption = Path("miner.db"),
+    limit: Annotated[int, typer.Option(help="Most documents to show.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
+) -> None:
+    """Full-text search over the cleaned text of stored documents (any language, CJK included)."""
+    from miner.search import search_documents
+    from miner.store import open_db
+
+    hits = search_documents(open_db(db, create=False), query, limit=limit)
+    if as_json:
+        typer.echo(json.dumps(hits, ensure_ascii=False, indent=2))
+        return
+    for hit in hits:
+        snippet = " ".join(hit["clean_text"].split())[:160]
+        typer.echo(f"{hit['id']:>7}  {hit['lang'] or '?':<3} {hit['created_at'] or '':<10}  {snippet}")
+    err(f"{len(hits)} document(s).")
+
+
+@app.command()
+@clean_errors
+def demo(
+    db: DbOption = Path("demo.db"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Run the main job on the bundled demo corpus (a multilingual NovaLink complaint set)."""
+    from miner.demo import run_demo
+
+    result = run_demo(db)
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    _print_ingest_summary(result["ingest"])
+    typer.echo(f"Store: {result['db']} ({result['documents']:,} documents, {result['segments']:,} segments).")
+    typer.echo("Try: miner search 'refund' --db " + str(db) + "   or   miner export documents --db " + str(db))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

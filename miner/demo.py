@@ -1,0 +1,43 @@
+"""`miner demo`: the main job on the bundled demo corpus.
+
+The corpus folder holds `sources.yaml`, which says how to read each file (the channel of
+files that have no channel column); everything else is auto-detected, as for a user.
+Later stages append their steps here, so the demo always shows the whole pipeline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from .errors import InputError
+from .ingest.pipeline import IngestOptions, IngestSummary, ingest
+from .paths import demo_corpus_dir
+from .store import open_db
+
+
+def demo_sources(corpus: Path | None = None) -> list[tuple[Path, dict]]:
+    corpus = corpus or demo_corpus_dir()
+    manifest = corpus / "sources.yaml"
+    if not manifest.is_file():
+        raise InputError("E601", f"the demo corpus is missing ({manifest}).", "Reinstall miner or run from a checkout.")
+    entries = yaml.safe_load(manifest.read_text(encoding="utf-8")) or []
+    return [(corpus / e["path"], {k: v for k, v in e.items() if k != "path"}) for e in entries]
+
+
+def run_demo(db_path: str | Path) -> dict:
+    db = open_db(db_path)
+    combined = IngestSummary()
+    for path, opts in demo_sources():
+        part = ingest(db, [str(path)], IngestOptions(**opts))
+        combined.inputs += part.inputs
+        for name in ("languages", "scripts", "pii", "dropped_lines"):
+            getattr(combined, name).update(getattr(part, name))
+        combined.seconds += part.seconds
+    return {
+        "db": str(db_path),
+        "ingest": combined.to_dict(),
+        "documents": db["documents"].count,
+        "segments": db["segments"].count,
+    }

@@ -1,0 +1,135 @@
+"""Exports of stored tables as JSON Lines, CSV or Parquet.
+
+Files are written to a temporary name and renamed at the end, so a failed export never
+leaves half a file where a good one was. CSV cells that a spreadsheet would run as a
+formula (=, +, -, @, tab, CR, and their full-width forms) get a leading apostrophe:
+complaint text is data, never code.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import sqlite_utils
+
+from .errors import UsageError
+
+EXPORT_FORMATS = ("jsonl", "csv", "parquet")
+_JSON_COLUMNS = {"meta", "pii"}
+
+# Later stages append columns to these queries (sentiment, themes, touchpoints).
+QUERIES = {
+    "documents": """
+        SELECT d.id, d.source_id, s.name AS source_name, d.external_id, d.record_key, d.text, d.clean_text,
+               d.lang, d.script, d.lang_confidence, d.created_at, d.channel, d.score, d.meta, d.content_hash,
+               d.duplicate_of, d.duplicate_kind, d.informative, d.n_segments, d.pii, d.ingested_at
+        FROM documents d JOIN sources s ON s.id = d.source_id
+        ORDER BY d.id
+    """,
+    "segments": """
+        SELECT g.id, g.document_id, g.seg_index, g.text, g.lang, g.script, g.char_start, g.char_end, g.informative
+        FROM segments g ORDER BY g.document_id, g.seg_index
+    """,
+}
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def neutralise_formula(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _rows(db: sqlite_utils.Database, table: str) -> tuple[list[str], Iterator[tuple]]:
+    if table not in QUERIES:
+        raise UsageError("E401", f"cannot export {table!r}.", f"Choose one of: {', '.join(QUERIES)}.")
+    cursor = db.execute(QUERIES[table])
+    columns = [c[0] for c in cursor.description]
+    return columns, iter(cursor)
+
+
+def _as_record(columns: list[str], row: tuple) -> dict:
+    record = dict(zip(columns, row))
+    for name in _JSON_COLUMNS & record.keys():
+        if record[name]:
+            record[name] = json.loads(record[name])
+    return record
+
+
+def write_jsonl(columns: list[str], rows: Iterator[tuple], out: IO[str]) -> int:
+    n = 0
+    for row in rows:
+        out.write(json.dumps(_as_record(columns, row), ensure_ascii=False) + "\n")
+        n += 1
+    return n
+
+
+def write_csv(columns: list[str], rows: Iterator[tuple], out: IO[str]) -> int:
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    n = 0
+    for row in rows:
+        writer.writerow([neutralise_formula(v) for v in row])
+        n += 1
+    return n
+
+
+def write_parquet(columns: list[str], rows: Iterator[tuple], path: str) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer, n = None, 0
+    while True:
+        chunk = [r for _, r in zip(range(10000), rows)]
+        if not chunk and writer is not None:
+            break
+        batch = pa.Table.from_pylist([dict(zip(columns, r)) for r in chunk]) if chunk else None
+        if writer is None:
+            schema = batch.schema if batch is not None else pa.schema([(c, pa.string()) for c in columns])
+            writer = pq.ParquetWriter(path, schema)
+        if batch is None:
+            break
+        writer.write_table(batch.cast(writer.schema))
+        n += len(chunk)
+    writer.close()
+    return n
+
+
+def export_table(db: sqlite_utils.Database, table: str, fmt: str, out: str | Path | IO[str]) -> dict:
+    """Export `table` to the file `out`, or to an open text stream (jsonl/csv only).
+
+    Returns {"rows": n, "path": out-or-None}.
+    """
+    if fmt not in EXPORT_FORMATS:
+        raise UsageError("E402", f"unknown export format {fmt!r}.", f"Choose one of: {', '.join(EXPORT_FORMATS)}.")
+    columns, rows = _rows(db, table)
+    if not isinstance(out, (str, Path)):
+        if fmt == "parquet":
+            raise UsageError("E403", "Parquet is binary and needs a file.", "Add --out FILE.parquet.")
+        n = (write_jsonl if fmt == "jsonl" else write_csv)(columns, rows, out)
+        return {"rows": n, "path": None}
+    target = Path(out)
+    if target.is_dir():
+        raise UsageError("E404", f"{out} is a folder.", "Give a file name with --out.")
+    if not target.parent.exists():
+        raise UsageError("E405", f"the folder of {out} does not exist.", "Create it first.")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        if fmt == "parquet":
+            os.close(fd)
+            n = write_parquet(columns, rows, tmp)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                n = (write_jsonl if fmt == "jsonl" else write_csv)(columns, rows, fh)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return {"rows": n, "path": str(target)}

@@ -1,0 +1,93 @@
+"""Exact and near-duplicate detection.
+
+Exact: a hash of the text normalised for comparison (NFKC, casefold, letters and digits
+only), so that "App keeps crashing!!" and "app keeps crashing" are the same text.
+
+Near: MinHash over character shingles (5-grams, or 3-grams for CJK text, which has no
+spaces), with LSH buckets (10 bands of 4 rows) stored in `dedupe_buckets` so that a post
+re-published with a typo fixed is found in later runs too. A candidate counts as a near
+duplicate when the estimated Jaccard similarity is at least `NEAR_THRESHOLD`.
+
+Short texts are not deduplicated: two survey respondents who both wrote "too expensive"
+are two opinions, not a copy. Only texts of at least `min_chars` comparison characters
+(a CJK character counts 3, as it carries about a word) take part.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+import xxhash
+
+NUM_PERM = 40
+BANDS = 10
+ROWS = NUM_PERM // BANDS
+NEAR_THRESHOLD = 0.75
+DEFAULT_MIN_CHARS = 40
+
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+
+_rng = np.random.default_rng(20261123)  # fixed: signatures must be comparable across runs
+_A = (_rng.integers(1, 2**62, NUM_PERM, dtype=np.uint64) * np.uint64(2) + np.uint64(1)).reshape(-1, 1)
+_B = _rng.integers(0, 2**62, NUM_PERM, dtype=np.uint64).reshape(-1, 1)
+_P = np.uint64(1000003)
+
+
+def comparison_form(text: str) -> str:
+    """Letters and digits only, casefolded, single spaces between words."""
+    return _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def content_hash(form: str) -> str:
+    """Hash of a comparison form (see `comparison_form`)."""
+    return xxhash.xxh3_128_hexdigest(form.replace(" ", "").encode("utf-8", "surrogatepass"))
+
+
+def comparison_weight(form: str) -> int:
+    cjk = len(_CJK.findall(form))
+    return len(form) + 2 * cjk
+
+
+def signature(form: str) -> np.ndarray | None:
+    """MinHash signature (uint64[NUM_PERM]) of a comparison form, or None if it is too short to shingle."""
+    cjk_share = len(_CJK.findall(form)) / max(1, len(form))
+    if cjk_share > 0.3:
+        form, k = form.replace(" ", ""), 3
+    else:
+        k = 5
+    codes = np.frombuffer(form.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+    n = len(codes) - k + 1
+    if n < 2:
+        return None
+    with np.errstate(over="ignore"):
+        # Rolling polynomial hash of every k-gram, vectorised; then a multiply-add per permutation.
+        h = np.zeros(n, dtype=np.uint64)
+        for j in range(k):
+            h = h * _P + codes[j : j + n]
+        h ^= h >> np.uint64(29)
+        mixed = _A * np.unique(h)[None, :] + _B
+    return mixed.min(axis=1)
+
+
+def buckets(sig: np.ndarray) -> list[int]:
+    """One LSH bucket per band, as signed 64-bit ints (SQLite INTEGER)."""
+    out = []
+    for band in range(BANDS):
+        chunk = sig[band * ROWS : (band + 1) * ROWS].tobytes()
+        out.append(xxhash.xxh64_intdigest(chunk, seed=band) - 2**63)
+    return out
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean(a == b))
+
+
+def to_blob(sig: np.ndarray) -> bytes:
+    return sig.astype("<u8").tobytes()
+
+
+def from_blob(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype="<u8")

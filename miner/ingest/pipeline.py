@@ -1,0 +1,531 @@
+"""`ingest`: inputs in, documents and segments stored, a summary out.
+
+Each input becomes one `sources` row. Rows are prepared in batches and every batch is
+written in one transaction together with the source's running counts, so a crash or a
+kill loses at most the batch in flight and never leaves half a document; re-running
+resumes (already stored records are recognised by their `record_key` and add nothing).
+An input whose bytes and options were already ingested completely is skipped whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+import xxhash
+
+from .. import __version__
+from ..errors import InputError, MinerError, UsageError
+from ..store import transaction, utc_now
+from . import dedupe
+from .mapping import Mapping, as_text, parse_date, parse_score, resolve_mapping
+from .pii import Redactor
+from .prepare import Prepared, Rejected, prepare
+from .readers import EXTENSIONS, Skip, Table, format_for, read_table, sniff_format
+
+STDIN = "-"
+
+
+@dataclass
+class IngestOptions:
+    text: str | None = None
+    external_id: str | None = None
+    created_at: str | None = None
+    score: str | None = None
+    channel: str | None = None
+    channel_value: str | None = None
+    meta: list[str] | None = None
+    date_format: str | None = None
+    format: str | None = None
+    encoding: str | None = None
+    text_unit: str | None = None
+    sheet: str | None = None
+    redact: bool = True
+    redact_patterns: dict[str, str] = field(default_factory=dict)
+    redact_disabled: list[str] = field(default_factory=list)
+    strict: bool = False
+    dedupe_min_chars: int = dedupe.DEFAULT_MIN_CHARS
+    batch_size: int = 2000
+
+    def identity(self) -> dict:
+        """The options that change what is stored: an input re-run with the same ones adds nothing."""
+        return {
+            "redact": self.redact,
+            "redact_patterns": dict(sorted(self.redact_patterns.items())),
+            "redact_disabled": sorted(self.redact_disabled),
+            "text_unit": self.text_unit,
+            "encoding": self.encoding,
+            "sheet": self.sheet,
+            "dedupe_min_chars": self.dedupe_min_chars,
+        }
+
+
+@dataclass
+class InputReport:
+    path: str
+    status: str = "pending"  # done | unchanged | failed | strict_failed
+    source_id: int | None = None
+    format: str | None = None
+    encoding: str | None = None
+    error: str | None = None
+    rows_read: int = 0
+    stored: int = 0
+    already_stored: int = 0
+    duplicates: int = 0
+    near_duplicates: int = 0
+    noninformative: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    warnings: Counter = field(default_factory=Counter)
+
+
+@dataclass
+class IngestSummary:
+    inputs: list[InputReport] = field(default_factory=list)
+    languages: Counter = field(default_factory=Counter)
+    scripts: Counter = field(default_factory=Counter)
+    pii: Counter = field(default_factory=Counter)
+    dropped_lines: Counter = field(default_factory=Counter)
+    unsupported_files: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def total(self, name: str) -> int:
+        return sum(getattr(r, name) for r in self.inputs)
+
+    @property
+    def skipped(self) -> Counter:
+        out: Counter = Counter()
+        for r in self.inputs:
+            out.update(r.skipped)
+        if self.unsupported_files:
+            out["unsupported_file"] += len(self.unsupported_files)
+        return out
+
+    @property
+    def warnings(self) -> Counter:
+        out: Counter = Counter()
+        for r in self.inputs:
+            out.update(r.warnings)
+        return out
+
+    def to_dict(self) -> dict:
+        names = ("rows_read", "stored", "already_stored", "duplicates", "near_duplicates", "noninformative")
+        return {
+            "totals": {n: self.total(n) for n in names} | {"skipped": sum(self.skipped.values())},
+            "skipped": dict(self.skipped),
+            "warnings": dict(self.warnings),
+            "languages": dict(self.languages.most_common()),
+            "scripts": dict(self.scripts.most_common()),
+            "pii_redacted": dict(self.pii),
+            "dropped_lines": dict(self.dropped_lines),
+            "unsupported_files": self.unsupported_files,
+            "seconds": round(self.seconds, 3),
+            "inputs": [
+                asdict(r) | {"skipped": dict(r.skipped), "warnings": dict(r.warnings)} for r in self.inputs
+            ],
+        }
+
+
+ProgressFn = Callable[[dict], None]
+
+
+@dataclass
+class _Record:
+    key: str
+    external_id: str | None
+    created_at: str | None
+    channel: str | None
+    score: float | None
+    meta: dict
+    prep: Prepared
+
+
+def expand_inputs(paths: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Files to read (folders walked recursively, sorted) and files skipped for their extension."""
+    files, unsupported = [], []
+    for raw in paths:
+        if raw == STDIN:
+            files.append(STDIN)
+            continue
+        p = Path(raw)
+        if not p.exists():
+            raise InputError("E200", f"no such file or folder: {raw}.", "Check the path (or use - for standard input).")
+        if p.is_dir():
+            for child in sorted(p.rglob("*")):
+                if not child.is_file() or any(part.startswith(".") for part in child.relative_to(p).parts):
+                    continue
+                (files if child.suffix.lower() in EXTENSIONS else unsupported).append(str(child))
+        else:
+            files.append(str(p))
+    return files, unsupported
+
+
+def ingest(
+    db: sqlite_utils.Database,
+    paths: list[str],
+    options: IngestOptions | None = None,
+    *,
+    stdin: bytes | None = None,
+    progress: ProgressFn | None = None,
+) -> IngestSummary:
+    options = options or IngestOptions()
+    if options.batch_size < 1:
+        raise UsageError("E204", "batch size must be at least 1.", "Use --batch-size 2000 (the default).")
+    if options.dedupe_min_chars < 1:
+        raise UsageError("E205", "--dedupe-min-chars must be at least 1.", f"The default is {dedupe.DEFAULT_MIN_CHARS}.")
+    redactor = Redactor(options.redact_patterns, frozenset(options.redact_disabled)) if options.redact else None
+    files, unsupported = expand_inputs(paths)
+    summary = IngestSummary(unsupported_files=unsupported)
+    started = time.perf_counter()
+    for n, path in enumerate(files, start=1):
+        report = InputReport(path=path)
+        summary.inputs.append(report)
+        try:
+            _ingest_one(db, path, options, redactor, report, summary, stdin, progress, (n, len(files)))
+        except MinerError as exc:
+            report.status = "strict_failed" if options.strict and report.status == "strict_failed" else "failed"
+            report.error = str(exc)
+            if report.source_id is not None:
+                _finish_source(db, report, "failed")
+            if isinstance(exc, UsageError):
+                raise
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _load(path: str, options: IngestOptions, stdin: bytes | None) -> tuple[bytes | None, Path | None, str, str]:
+    """(bytes, path, format, sha256) of one input."""
+    if path == STDIN:
+        data = stdin if stdin is not None else b""
+        fmt = format_for(Path("stdin"), options.format) or sniff_format(data)
+        return data, None, fmt, hashlib.sha256(data).hexdigest()
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError("E206", f"cannot read {path} ({exc.strerror or exc}).", "Check its permissions.") from None
+    fmt = format_for(p, options.format) or sniff_format(data)
+    return data, p, fmt, hashlib.sha256(data).hexdigest()
+
+
+def _peek(rows: Iterator, n: int) -> tuple[list, Iterator]:
+    head = list(islice(rows, n))
+
+    def chained() -> Iterator:
+        yield from head
+        yield from rows
+
+    return head, chained()
+
+
+def _ingest_one(
+    db: sqlite_utils.Database,
+    path: str,
+    options: IngestOptions,
+    redactor: Redactor | None,
+    report: InputReport,
+    summary: IngestSummary,
+    stdin: bytes | None,
+    progress: ProgressFn | None,
+    position: tuple[int, int],
+) -> None:
+    data, p, fmt, sha = _load(path, options, stdin)
+    report.format = fmt
+    table: Table = read_table(data, fmt, path=p, encoding=options.encoding, text_unit=options.text_unit, sheet=options.sheet)
+    del data
+    report.encoding = table.encoding
+    if table.replaced_bytes:
+        report.warnings["undecodable_bytes"] += table.replaced_bytes
+    head, rows = _peek(table.rows, 50)
+    mapping = resolve_mapping(
+        table.columns,
+        text=options.text,
+        external_id=options.external_id,
+        created_at=options.created_at,
+        score=options.score,
+        channel=options.channel,
+        meta=options.meta,
+        channel_value=options.channel_value,
+        date_format=options.date_format,
+        sample_rows=[r for _, r in head if isinstance(r, dict)],
+    )
+    mapping_json = json.dumps(mapping.to_dict(), sort_keys=True, ensure_ascii=False)
+    options_json = json.dumps(options.identity(), sort_keys=True)
+    existing = db.execute(
+        "SELECT id, status FROM sources WHERE sha256 = ? AND mapping = ? AND options = ? ORDER BY id DESC LIMIT 1",
+        [sha, mapping_json, options_json],
+    ).fetchone()
+    if existing and existing[1] == "done":
+        report.status, report.source_id = "unchanged", existing[0]
+        return
+    with transaction(db):
+        if existing:
+            source_id = existing[0]  # an interrupted run of the same input: resume it
+            db.execute("UPDATE sources SET status = 'running', started_at = ? WHERE id = ?", [utc_now(), source_id])
+        else:
+            source_id = db["sources"].insert(
+                {
+                    "path": "<stdin>" if p is None else str(p.resolve()),
+                    "name": "stdin" if p is None else p.name,
+                    "format": table.format,
+                    "sha256": sha,
+                    "size_bytes": None if p is None else p.stat().st_size,
+                    "encoding": table.encoding,
+                    "mapping": mapping_json,
+                    "options": options_json,
+                    "status": "running",
+                    "started_at": utc_now(),
+                    "miner_version": __version__,
+                }
+            ).last_pk
+    report.source_id = source_id
+    # Strict mode stores an input all or nothing: one transaction around every batch.
+    outer = transaction(db) if options.strict else None
+    if outer:
+        outer.__enter__()
+    try:
+        for batch in _batches(rows, options.batch_size):
+            records = _prepare_batch(batch, mapping, redactor, options, report, summary)
+            if outer is None:
+                with transaction(db):
+                    _write_batch(db, source_id, records, report, summary, options)
+            else:
+                _write_batch(db, source_id, records, report, summary, options)
+            if progress:
+                progress({"input": path, "position": position, "rows_read": report.rows_read, "stored": report.stored})
+        if outer:
+            outer.__exit__(None, None, None)
+            outer = None
+    except BaseException as exc:
+        if outer:
+            outer.__exit__(type(exc), exc, exc.__traceback__)
+        raise
+    _finish_source(db, report, "done")
+    report.status = "done"
+
+
+def _batches(rows: Iterator, size: int) -> Iterator[list]:
+    while True:
+        batch = list(islice(rows, size))
+        if not batch:
+            return
+        yield batch
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+def _skip(report: InputReport, options: IngestOptions, row: int, reason: str, detail: str = "") -> None:
+    report.skipped[reason] += 1
+    if options.strict:
+        report.status = "strict_failed"
+        raise InputError(
+            "E230",
+            f"row {row} of {report.path} was skipped ({reason}{': ' + detail if detail else ''}).",
+            "Nothing from this input was stored (--strict). Fix the row or run without --strict to skip it.",
+        )
+
+
+def _prepare_batch(
+    batch: list[tuple[int, dict | Skip]],
+    mapping: Mapping,
+    redactor: Redactor | None,
+    options: IngestOptions,
+    report: InputReport,
+    summary: IngestSummary,
+) -> list[_Record]:
+    out = []
+    for row_number, row in batch:
+        report.rows_read += 1
+        if isinstance(row, Skip):
+            _skip(report, options, row_number, row.reason, row.detail)
+            continue
+        raw = as_text(row.get(mapping.text))
+        if raw is None or not raw.strip():
+            _skip(report, options, row_number, "empty_text")
+            continue
+        meta = {c: _jsonable(row.get(c)) for c in mapping.meta if row.get(c) not in (None, "")}
+        created_at = None
+        if mapping.created_at:
+            try:
+                created_at = parse_date(row.get(mapping.created_at), mapping.date_format)
+            except (ValueError, OverflowError, OSError):
+                report.warnings["unreadable_date"] += 1
+                meta[mapping.created_at] = _jsonable(row.get(mapping.created_at))
+        score = None
+        if mapping.score:
+            try:
+                score = parse_score(row.get(mapping.score))
+            except ValueError:
+                report.warnings["unreadable_score"] += 1
+                meta[mapping.score] = _jsonable(row.get(mapping.score))
+        channel = as_text(row.get(mapping.channel)) if mapping.channel else None
+        channel = (channel or "").strip() or mapping.channel_value
+        external_id = as_text(row.get(mapping.external_id)) if mapping.external_id else None
+        prep = prepare(raw, redactor, options.dedupe_min_chars)
+        if isinstance(prep, Rejected):
+            _skip(report, options, row_number, prep.reason)
+            continue
+        key_source = "\x1f".join([external_id or "", created_at or "", channel or "", prep.text])
+        key = xxhash.xxh3_128_hexdigest(key_source.encode("utf-8", "surrogatepass"))
+        out.append(_Record(key, external_id, created_at, channel, score, meta, prep))
+    return out
+
+
+def _in_chunks(values: list, size: int = 900) -> Iterator[list]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def _write_batch(
+    db: sqlite_utils.Database,
+    source_id: int,
+    records: list[_Record],
+    report: InputReport,
+    summary: IngestSummary,
+    options: IngestOptions,
+) -> None:
+    conn = db.conn
+    keys = [r.key for r in records]
+    known: set[str] = set()
+    for chunk in _in_chunks(keys):
+        marks = ",".join("?" * len(chunk))
+        known.update(k for (k,) in conn.execute(f"SELECT record_key FROM documents WHERE record_key IN ({marks})", chunk))
+    fresh: list[_Record] = []
+    for r in records:
+        if r.key in known:
+            report.already_stored += 1
+        else:
+            known.add(r.key)
+            fresh.append(r)
+    if not fresh:
+        _update_source(db, source_id, report)
+        return
+
+    eligible = [r for r in fresh if r.prep.signature is not None]
+    originals_by_hash: dict[str, int] = {}
+    hashes = sorted({r.prep.content_hash for r in eligible})
+    for chunk in _in_chunks(hashes):
+        marks = ",".join("?" * len(chunk))
+        for h, doc_id in conn.execute(
+            f"SELECT content_hash, MIN(id) FROM documents WHERE duplicate_of IS NULL AND content_hash IN ({marks}) "
+            "AND id IN (SELECT document_id FROM dedupe_signatures) GROUP BY content_hash",
+            chunk,
+        ):
+            originals_by_hash[h] = doc_id
+    bucket_lists = {id(r): dedupe.buckets(r.prep.signature) for r in eligible}
+    all_buckets = sorted({b for bl in bucket_lists.values() for b in bl})
+    bucket_docs: dict[int, list[int]] = {}
+    for chunk in _in_chunks(all_buckets):
+        marks = ",".join("?" * len(chunk))
+        for b, doc_id in conn.execute(f"SELECT bucket, document_id FROM dedupe_buckets WHERE bucket IN ({marks})", chunk):
+            bucket_docs.setdefault(b, []).append(doc_id)
+    signatures: dict[int, Any] = {}
+    candidate_ids = sorted({d for docs in bucket_docs.values() for d in docs})
+    for chunk in _in_chunks(candidate_ids):
+        marks = ",".join("?" * len(chunk))
+        for doc_id, blob in conn.execute(
+            f"SELECT document_id, signature FROM dedupe_signatures WHERE document_id IN ({marks})", chunk
+        ):
+            signatures[doc_id] = dedupe.from_blob(blob)
+
+    next_id = (conn.execute("SELECT COALESCE(MAX(id), 0) FROM documents").fetchone()[0]) + 1
+    now = utc_now()
+    doc_rows, seg_rows, sig_rows, bucket_rows = [], [], [], []
+    for r in fresh:
+        doc_id, next_id = next_id, next_id + 1
+        prep = r.prep
+        duplicate_of, kind = None, None
+        if prep.signature is not None:
+            duplicate_of = originals_by_hash.get(prep.content_hash)
+            if duplicate_of is not None:
+                kind = "exact"
+            else:
+                candidates = sorted({c for b in bucket_lists[id(r)] for c in bucket_docs.get(b, ())})
+                scored = [(dedupe.similarity(prep.signature, signatures[c]), -c) for c in candidates]
+                best_sim, neg_id = max(scored, default=(0.0, 0))
+                best = -neg_id if best_sim >= dedupe.NEAR_THRESHOLD else None
+                if best is not None:
+                    duplicate_of, kind = best, "near"
+            if duplicate_of is None:
+                # A new original: index it for the rest of this batch and for later runs.
+                originals_by_hash[prep.content_hash] = doc_id
+                signatures[doc_id] = prep.signature
+                sig_rows.append((doc_id, dedupe.to_blob(prep.signature)))
+                for b in bucket_lists[id(r)]:
+                    bucket_docs.setdefault(b, []).append(doc_id)
+                    bucket_rows.append((b, doc_id))
+        if kind == "exact":
+            report.duplicates += 1
+        elif kind == "near":
+            report.near_duplicates += 1
+        if not prep.informative:
+            report.noninformative += 1
+        report.stored += 1
+        summary.languages[prep.lang.lang] += 1
+        summary.scripts[prep.lang.script] += 1
+        summary.pii.update(prep.pii)
+        summary.dropped_lines.update(prep.dropped_lines)
+        doc_rows.append(
+            (
+                doc_id, source_id, r.external_id, r.key, prep.text, prep.clean_text, prep.lang.lang, prep.lang.script,
+                round(prep.lang.confidence, 4), r.created_at, r.channel, r.score,
+                json.dumps(r.meta, ensure_ascii=False) if r.meta else None, prep.content_hash, duplicate_of, kind,
+                int(prep.informative), len(prep.segments), json.dumps(prep.pii) if prep.pii else None, now,
+            )
+        )
+        for index, text, start, end, lang, script, informative in prep.segments:
+            seg_rows.append((doc_id, index, text, lang, script, start, end, int(informative)))
+    conn.executemany(
+        "INSERT INTO documents (id, source_id, external_id, record_key, text, clean_text, lang, script, "
+        "lang_confidence, created_at, channel, score, meta, content_hash, duplicate_of, duplicate_kind, "
+        "informative, n_segments, pii, ingested_at) VALUES (" + ",".join("?" * 20) + ")",
+        doc_rows,
+    )
+    conn.executemany(
+        "INSERT INTO segments (document_id, seg_index, text, lang, script, char_start, char_end, informative) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        seg_rows,
+    )
+    conn.executemany("INSERT INTO dedupe_signatures (document_id, signature) VALUES (?, ?)", sig_rows)
+    conn.executemany("INSERT OR IGNORE INTO dedupe_buckets (bucket, document_id) VALUES (?, ?)", bucket_rows)
+    _update_source(db, source_id, report)
+
+
+def _update_source(db: sqlite_utils.Database, source_id: int, report: InputReport) -> None:
+    db.execute(
+        "UPDATE sources SET rows_read = ?, stored = (SELECT COUNT(*) FROM documents WHERE source_id = ?), "
+        "already_stored = ?, duplicates = ?, near_duplicates = ?, noninformative = ?, skipped = ?, "
+        "skipped_reasons = ? WHERE id = ?",
+        [
+            report.rows_read, source_id, report.already_stored, report.duplicates, report.near_duplicates,
+            report.noninformative, sum(report.skipped.values()), json.dumps(dict(report.skipped)), source_id,
+        ],
+    )
+
+
+def _finish_source(db: sqlite_utils.Database, report: InputReport, status: str) -> None:
+    with transaction(db):
+        _update_source(db, report.source_id, report)
+        db.execute(
+            "UPDATE sources SET status = ?, finished_at = ? WHERE id = ?", [status, utc_now(), report.source_id]
+        )

@@ -1,0 +1,80 @@
+"""The per-document text work of ingest, as a pure function: raw text in, a prepared document out.
+
+redact -> clean -> language -> segments -> segment languages -> informative -> hashes.
+No database here, so the same function can be mapped over a process pool (or, later, over
+partitions by a distributed engine).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import dedupe
+from .clean import clean_text
+from .informative import is_informative
+from .language import LangResult, detect, detect_segments
+from .pii import Redactor
+from .segment import segment
+
+MAX_CHARS = 1_000_000  # rows over 1 MB of text are skipped: they are dumps, not feedback
+
+
+@dataclass
+class Prepared:
+    text: str  # original, redacted
+    clean_text: str
+    lang: LangResult
+    segments: list[tuple[int, str, int, int, str, str, bool]]  # (index, text, start, end, lang, script, informative)
+    informative: bool
+    content_hash: str
+    signature: np.ndarray | None
+    pii: dict[str, int] = field(default_factory=dict)
+    dropped_lines: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Rejected:
+    reason: str
+
+
+def prepare(raw: str, redactor: Redactor | None, min_chars: int = dedupe.DEFAULT_MIN_CHARS) -> Prepared | Rejected:
+    if len(raw) > MAX_CHARS:
+        return Rejected("too_large")
+    if not raw.strip():
+        return Rejected("empty_text")
+    pii: dict[str, int] = {}
+    original = raw
+    if redactor is not None:
+        original, pii = redactor.redact(raw)
+    clean, dropped = clean_text(original)
+    if redactor is not None and clean != original:
+        # Cleaning repairs mojibake and normalises Unicode, which can reveal PII the first pass missed.
+        clean, more = redactor.redact(clean)
+        for kind, n in more.items():
+            pii[kind] = pii.get(kind, 0) + n
+    if not clean.strip():
+        return Rejected("empty_after_cleaning")
+    lang = detect(clean)
+    segs = segment(clean, lang.lang)
+    seg_langs = detect_segments([s.text for s in segs], lang) if segs else []
+    informative = is_informative(clean, lang.lang)
+    form = dedupe.comparison_form(clean)
+    sig = None
+    if informative and dedupe.comparison_weight(form) >= min_chars:
+        sig = dedupe.signature(form)
+    return Prepared(
+        text=original,
+        clean_text=clean,
+        lang=lang,
+        segments=[
+            (s.index, s.text, s.start, s.end, sl.lang, sl.script, informative and is_informative(s.text, sl.lang))
+            for s, sl in zip(segs, seg_langs)
+        ],
+        informative=informative,
+        content_hash=dedupe.content_hash(form),
+        signature=sig,
+        pii=pii,
+        dropped_lines=dropped,
+    )

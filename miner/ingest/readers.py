@@ -1,0 +1,343 @@
+"""Readers: one input (file or stdin) in, a table of rows out.
+
+Each reader gives the column names up front (so a missing `--text` column fails before
+anything is stored) and then rows as dicts, or `Skip` for a row it cannot read (a broken
+JSON line, a CSV row with too many fields). Readers never clean, redact or store: that
+is the pipeline's job, done the same way whatever the format.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, UsageError
+from .encoding import decode_bytes, html_declared_charset, looks_binary
+
+FORMATS = ("csv", "tsv", "jsonl", "json", "parquet", "xlsx", "txt", "html")
+EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".txt": "txt",
+    ".text": "txt",
+    ".md": "txt",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+}
+TEXT_UNITS = ("file", "line", "paragraph")
+_PEEK_ROWS = 200
+_MAX_FIELD = 64 * 1024 * 1024  # read huge CSV cells so that they are counted as too large, not as broken
+
+
+@dataclass
+class Skip:
+    reason: str
+    detail: str = ""
+
+
+@dataclass
+class Table:
+    """What a reader gives: columns, and rows numbered from 1 (data rows, header excluded)."""
+
+    format: str
+    columns: list[str]
+    rows: Iterator[tuple[int, dict[str, Any] | Skip]]
+    encoding: str | None = None
+    replaced_bytes: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def format_for(path: Path, forced: str | None = None) -> str | None:
+    if forced:
+        forced = forced.lower()
+        if forced not in FORMATS:
+            raise UsageError("E201", f"unknown format {forced!r}.", f"Choose one of: {', '.join(FORMATS)}.")
+        return forced
+    return EXTENSIONS.get(path.suffix.lower())
+
+
+def sniff_format(data: bytes) -> str:
+    """Guess the format of stdin or of a file with an unknown extension."""
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"["):
+        return "json"
+    if head.startswith(b"{"):
+        return "jsonl"
+    if head[:1] == b"<" and b"<html" in data[:4096].lower() or head.lower().startswith(b"<!doctype html"):
+        return "html"
+    if data[:4] == b"PAR1":
+        return "parquet"
+    if data[:2] == b"PK":
+        return "xlsx"
+    return "txt"
+
+
+def read_table(
+    data: bytes | None,
+    fmt: str,
+    *,
+    path: Path | None = None,
+    encoding: str | None = None,
+    text_unit: str | None = None,
+    sheet: str | None = None,
+) -> Table:
+    """Open one input. `data` holds the bytes for text formats (None for parquet/xlsx read from `path`)."""
+    if fmt in ("parquet", "xlsx"):
+        return _read_parquet(path, data) if fmt == "parquet" else _read_xlsx(path, data, sheet)
+    assert data is not None
+    if not data.strip():
+        raise InputError("E210", "the input is empty.", "Check the file: it has no bytes or only whitespace.")
+    if looks_binary(data):
+        raise InputError(
+            "E211",
+            f"the input looks binary, not {fmt} text.",
+            "Give a text export (CSV, JSON Lines, ...) or pass --format if the extension is misleading.",
+        )
+    declared = html_declared_charset(data) if fmt == "html" else None
+    text, codec, bad = decode_bytes(data, encoding, declared)
+    if fmt in ("csv", "tsv"):
+        table = _read_csv(text, fmt)
+    elif fmt == "jsonl":
+        table = _read_jsonl(text)
+    elif fmt == "json":
+        table = _read_json(text)
+    elif fmt == "html":
+        table = _read_html(text, path)
+    else:
+        table = _read_txt(text, path, text_unit or "file")
+    table.encoding, table.replaced_bytes = codec, bad
+    return table
+
+
+# --- delimited text -------------------------------------------------------------------
+
+
+def _sniff_delimiter(sample: str, fmt: str) -> str:
+    if fmt == "tsv":
+        return "\t"
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        first = sample.split("\n", 1)[0]
+        counts = {d: first.count(d) for d in ",;\t|"}
+        best = max(counts, key=counts.get)
+        return best if counts[best] else ","
+
+
+def _unique_headers(raw: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, name in enumerate(raw):
+        name = (name or "").strip() or f"column_{i + 1}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        else:
+            seen[name] = 1
+        out.append(name)
+    return out
+
+
+def _read_csv(text: str, fmt: str) -> Table:
+    csv.field_size_limit(_MAX_FIELD)
+    text = text.replace("\x00", "")
+    delimiter = _sniff_delimiter(text[:20000], fmt)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as exc:
+        raise InputError("E212", f"no header row could be read ({exc}).", "The first line must name the columns.") from None
+    columns = _unique_headers(header)
+
+    def rows() -> Iterator[tuple[int, dict | Skip]]:
+        n = 0
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                n += 1
+                yield n, Skip("broken_row", str(exc))
+                continue
+            if not values or not any(v.strip() for v in values):
+                continue  # blank line
+            n += 1
+            if len(values) > len(columns):
+                yield n, Skip("broken_row", f"{len(values)} fields where the header has {len(columns)}")
+                continue
+            yield n, dict(zip(columns, values))
+
+    return Table(format=fmt, columns=columns, rows=rows(), extra={"delimiter": delimiter})
+
+
+# --- JSON ---------------------------------------------------------------------------
+
+
+def _columns_of(rows: Iterable[dict | Skip]) -> list[str]:
+    columns: dict[str, None] = {}
+    for row in rows:
+        if isinstance(row, dict):
+            for key in row:
+                columns.setdefault(key, None)
+    return list(columns)
+
+
+def _object_row(obj: Any) -> dict | Skip:
+    if isinstance(obj, dict):
+        return {str(k): v for k, v in obj.items()}
+    if isinstance(obj, str):
+        return {"text": obj}
+    return Skip("broken_row", f"a JSON {type(obj).__name__} where an object was expected")
+
+
+def _read_jsonl(text: str) -> Table:
+    def parse(lines: Iterable[str]) -> Iterator[dict | Skip]:
+        for line in lines:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                yield _object_row(json.loads(line))
+            except (json.JSONDecodeError, RecursionError) as exc:
+                yield Skip("broken_json", str(exc)[:200])
+
+    parsed = parse(io.StringIO(text))
+    head = list(islice(parsed, _PEEK_ROWS))
+    columns = _columns_of(head)
+    if not columns and not any(isinstance(r, dict) for r in head):
+        if head:
+            raise InputError("E213", "no line of this JSON Lines input holds a JSON object.", "Each line must be {...}.")
+    return Table(format="jsonl", columns=columns, rows=enumerate(_chain(head, parsed), start=1))
+
+
+def _chain(head: list, rest: Iterator) -> Iterator:
+    yield from head
+    yield from rest
+
+
+def _read_json(text: str) -> Table:
+    try:
+        value = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        # A .json file that is really JSON Lines is common.
+        if text.lstrip().startswith("{") and "\n{" in text:
+            table = _read_jsonl(text)
+            table.format = "jsonl"
+            return table
+        raise InputError("E214", f"invalid JSON ({str(exc)[:120]}).", "Fix the file or export it as JSON Lines.") from None
+    if isinstance(value, dict):
+        lists = [v for v in value.values() if isinstance(v, list)]
+        if len(lists) == 1:
+            value = lists[0]  # {"data": [...]} or {"reviews": [...]}
+        else:
+            value = [value]
+    if not isinstance(value, list):
+        raise InputError("E215", "the JSON holds neither an array nor an object.", "Give an array of records.")
+    rows = [_object_row(v) for v in value]
+    return Table(format="json", columns=_columns_of(rows), rows=enumerate(iter(rows), start=1))
+
+
+# --- plain text and HTML ------------------------------------------------------------------
+
+
+def _read_txt(text: str, path: Path | None, unit: str) -> Table:
+    if unit not in TEXT_UNITS:
+        raise UsageError("E202", f"unknown text unit {unit!r}.", f"Choose one of: {', '.join(TEXT_UNITS)}.")
+    name = path.name if path else "stdin"
+    if unit == "file":
+        pieces = [text]
+    elif unit == "line":
+        pieces = text.splitlines()
+    else:
+        pieces = [p for p in text.replace("\r\n", "\n").split("\n\n")]
+    pieces = [p for p in pieces if p.strip()]
+    multi = len(pieces) > 1 or unit != "file"
+
+    def rows() -> Iterator[tuple[int, dict]]:
+        for i, piece in enumerate(pieces, start=1):
+            yield i, {"id": f"{name}:{i}" if multi else name, "text": piece}
+
+    return Table(format="txt", columns=["id", "text"], rows=rows(), extra={"text_unit": unit})
+
+
+def _read_html(text: str, path: Path | None) -> Table:
+    from .html import extract_main_text
+
+    body, meta = extract_main_text(text)
+    row = {"id": path.name if path else "stdin", "text": body, "title": meta.get("title"), "date": meta.get("date")}
+    return Table(format="html", columns=["id", "text", "title", "date"], rows=iter([(1, row)]))
+
+
+# --- columnar binary formats -------------------------------------------------------------
+
+
+def _read_parquet(path: Path | None, data: bytes | None) -> Table:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        source = pa.BufferReader(data) if data is not None else str(path)
+        pf = pq.ParquetFile(source)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError("E216", f"not a readable Parquet file ({str(exc)[:160]}).", "Re-export the file.") from None
+    columns = list(pf.schema_arrow.names)
+
+    def rows() -> Iterator[tuple[int, dict]]:
+        n = 0
+        for batch in pf.iter_batches(batch_size=4096):
+            for row in batch.to_pylist():
+                n += 1
+                yield n, row
+
+    return Table(format="parquet", columns=columns, rows=rows())
+
+
+def _read_xlsx(path: Path | None, data: bytes | None, sheet: str | None) -> Table:
+    import zipfile
+
+    import openpyxl
+
+    try:
+        source = io.BytesIO(data) if data is not None else path
+        book = openpyxl.load_workbook(source, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputError("E217", f"not a readable .xlsx workbook ({str(exc)[:160]}).", "Save it again as .xlsx or CSV.") from None
+    if sheet is not None and sheet not in book.sheetnames:
+        raise InputError("E218", f"no sheet named {sheet!r}.", f"Sheets: {', '.join(book.sheetnames)}.")
+    ws = book[sheet] if sheet is not None else book.worksheets[0]
+    values = ws.iter_rows(values_only=True)
+    header = None
+    for candidate in values:  # survey exports often start with blank or title rows
+        if candidate and sum(v is not None and str(v).strip() != "" for v in candidate) >= 1:
+            header = candidate
+            break
+    if header is None:
+        raise InputError("E210", "the workbook's sheet is empty.", "Check the sheet (or choose one with --sheet).")
+    columns = _unique_headers([str(v) if v is not None else "" for v in header])
+
+    def rows() -> Iterator[tuple[int, dict]]:
+        n = 0
+        for cells in values:
+            if not cells or all(c is None or str(c).strip() == "" for c in cells):
+                continue
+            n += 1
+            yield n, dict(zip(columns, cells))
+        book.close()
+
+    return Table(format="xlsx", columns=columns, rows=rows(), extra={"sheet": ws.title})

@@ -1,0 +1,204 @@
+"""The SQLite store: the product's interface, documented in docs/schema.md.
+
+The schema is built by numbered migrations (`MIGRATIONS`), each applied once, in
+order, inside a transaction, and recorded in `_miner_migrations`. Later stages add
+migrations at the end of the list; they never edit an applied one.
+
+Connections run in autocommit mode (`isolation_level=None`) so that writers open
+explicit transactions with `transaction()`: sqlite3's implicit transactions commit
+early when sqlite-utils nests `with conn:` blocks, which would break the "nothing
+half-written" guarantee of ingest.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+from .errors import StoreError
+
+DEFAULT_DB = "miner.db"
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _m001_foundation(db: sqlite_utils.Database) -> None:
+    db["sources"].create(
+        {
+            "id": int,
+            "path": str,
+            "name": str,
+            "format": str,
+            "sha256": str,
+            "size_bytes": int,
+            "encoding": str,
+            "mapping": str,  # JSON: which input column became which field
+            "options": str,  # JSON: cleaning / redaction options in force
+            "status": str,  # running | done | failed
+            "rows_read": int,
+            "stored": int,
+            "already_stored": int,
+            "duplicates": int,
+            "near_duplicates": int,
+            "noninformative": int,
+            "skipped": int,
+            "skipped_reasons": str,  # JSON {reason: count}
+            "started_at": str,
+            "finished_at": str,
+            "miner_version": str,
+        },
+        pk="id",
+        not_null={"path", "format", "status"},
+        defaults={
+            "rows_read": 0,
+            "stored": 0,
+            "already_stored": 0,
+            "duplicates": 0,
+            "near_duplicates": 0,
+            "noninformative": 0,
+            "skipped": 0,
+        },
+    )
+    db["sources"].create_index(["sha256"])
+    db["documents"].create(
+        {
+            "id": int,
+            "source_id": int,
+            "external_id": str,
+            "record_key": str,  # identity of the input record: re-ingesting it adds nothing
+            "text": str,  # original text, after PII redaction when redaction is on
+            "clean_text": str,
+            "lang": str,
+            "script": str,
+            "lang_confidence": float,
+            "created_at": str,
+            "channel": str,
+            "score": float,
+            "meta": str,  # JSON of the other input columns
+            "content_hash": str,
+            "duplicate_of": int,
+            "duplicate_kind": str,  # exact | near | NULL
+            "informative": int,
+            "n_segments": int,
+            "pii": str,  # JSON {kind: count} of redactions
+            "ingested_at": str,
+        },
+        pk="id",
+        foreign_keys=[("source_id", "sources", "id"), ("duplicate_of", "documents", "id")],
+        not_null={"source_id", "record_key", "text", "clean_text", "content_hash", "informative"},
+    )
+    db["documents"].create_index(["record_key"], unique=True)
+    db["documents"].create_index(["content_hash"])
+    db["documents"].create_index(["source_id"])
+    db["documents"].create_index(["created_at"])
+    db["documents"].create_index(["duplicate_of"])
+    db["documents"].create_index(["external_id"])
+    db["segments"].create(
+        {
+            "id": int,
+            "document_id": int,
+            "seg_index": int,
+            "text": str,
+            "lang": str,
+            "script": str,
+            "char_start": int,
+            "char_end": int,
+            "informative": int,
+        },
+        pk="id",
+        foreign_keys=[("document_id", "documents", "id")],
+        not_null={"document_id", "seg_index", "text", "char_start", "char_end"},
+    )
+    db["segments"].create_index(["document_id", "seg_index"], unique=True)
+    # Near-duplicate index: MinHash signatures and their LSH band buckets.
+    db["dedupe_signatures"].create(
+        {"document_id": int, "signature": bytes},
+        pk="document_id",
+        foreign_keys=[("document_id", "documents", "id")],
+    )
+    db.execute(
+        "CREATE TABLE dedupe_buckets (bucket INTEGER NOT NULL, "
+        "document_id INTEGER NOT NULL REFERENCES documents(id), "
+        "PRIMARY KEY (bucket, document_id)) WITHOUT ROWID"
+    )
+    # Trigram FTS works in every language, CJK included (no word boundaries needed).
+    db["documents"].enable_fts(["clean_text"], tokenize="trigram", create_triggers=True)
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+    ("001_foundation", _m001_foundation),
+]
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One atomic write: everything inside commits together or not at all."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply pending migrations; return the names applied."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS _miner_migrations "
+        "(id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    done = {row[0] for row in db.execute("SELECT id FROM _miner_migrations").fetchall()}
+    newest = max(done, default=0)
+    if newest > len(MIGRATIONS):
+        raise StoreError(
+            "E101",
+            f"the database was written by a newer miner (schema {newest}, this one knows {len(MIGRATIONS)}).",
+            "Upgrade miner (pip install -U miner) or use another --db file.",
+        )
+    applied = []
+    for number, (name, step) in enumerate(MIGRATIONS, start=1):
+        if number in done:
+            continue
+        with transaction(db):
+            step(db)
+            db.execute(
+                "INSERT INTO _miner_migrations (id, name, applied_at) VALUES (?, ?, ?)",
+                [number, name, utc_now()],
+            )
+        applied.append(name)
+    return applied
+
+
+def open_db(path: str | Path = DEFAULT_DB, *, create: bool = True) -> sqlite_utils.Database:
+    """Open (and migrate) the store. `:memory:` gives a throwaway database for tests."""
+    path = str(path)
+    if path != ":memory:":
+        p = Path(path)
+        if not create and not p.exists():
+            raise StoreError("E102", f"no database at {path}.", "Run `miner ingest FILE --db PATH` first.")
+        if p.exists() and p.is_dir():
+            raise StoreError("E103", f"{path} is a folder, not a database file.", "Give a file path with --db.")
+        if not p.parent.exists():
+            raise StoreError("E104", f"the folder of {path} does not exist.", "Create it or choose another --db path.")
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA foreign_keys = ON")
+        if path != ":memory:":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA busy_timeout = 10000")
+        db = sqlite_utils.Database(conn)
+        migrate(db)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            "E105", f"{path} is not a usable SQLite database ({exc}).", "Point --db at a miner database or a new file name."
+        ) from None
+    return db

@@ -1,0 +1,33 @@
+import pytest
+from typer.testing import CliRunner
+
+from miner.store import open_db
+
+
+@pytest.fixture
+def db():
+    """A fresh in-memory store per test."""
+    return open_db(":memory:")
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "test.db"
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def write(tmp_path):
+    """write(name, text_or_bytes, encoding='utf-8') -> path of a new input file."""
+
+    def _write(name, content, encoding="utf-8"):
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode(encoding))
+        return path
+
+    return _write
