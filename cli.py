@@ -100,7 +100,7 @@ def _print_ingest_summary(summary: dict) -> None:
         if item["status"] == "unchanged":
             typer.echo(f"  {item['path']}: already ingested with these options (source {item['source_id']}), nothing to do.")
         elif item["error"]:
-            err(f"  {item['path']}: {item['error']}")
+            err(f"Error in {item['path']}: {item['error']}")
 
 
 @app.command()
@@ -186,7 +186,7 @@ def ingest(
     failed = [i for i in result["inputs"] if i["status"] in ("failed", "strict_failed")]
     if quiet:
         for item in failed:
-            err(f"{item['path']}: {item['error']}")
+            err(f"Error in {item['path']}: {item['error']}")
     if strict and (failed or result["totals"]["skipped"]):
         raise typer.Exit(EXIT_STRICT)
     if failed and len(failed) == len(result["inputs"]):

@@ -2,7 +2,7 @@ import codecs
 
 import pytest
 
-from miner.errors import InputError
+from miner.errors import UsageError
 from miner.ingest.encoding import decode_bytes, detect_encoding, looks_binary, normalise_codec
 
 ZH_HANS = "快递三天都没到，客服电话一直占线，退款也不处理。宽带装好以后每天晚上都断网。"
@@ -38,7 +38,7 @@ def test_declared_charset_subset_uses_superset():
 
 def test_forced_encoding_and_unknown_encoding():
     assert decode_bytes("é".encode("cp1252"), encoding="latin-1")[0] == "é"
-    with pytest.raises(InputError):
+    with pytest.raises(UsageError):
         decode_bytes(b"x", encoding="no-such-codec")
 
 

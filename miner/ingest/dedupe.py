@@ -6,7 +6,9 @@ only), so that "App keeps crashing!!" and "app keeps crashing" are the same text
 Near: MinHash over character shingles (5-grams, or 3-grams for CJK text, which has no
 spaces), with LSH buckets (10 bands of 4 rows) stored in `dedupe_buckets` so that a post
 re-published with a typo fixed is found in later runs too. A candidate counts as a near
-duplicate when the estimated Jaccard similarity is at least `NEAR_THRESHOLD`.
+duplicate when the estimated Jaccard similarity is at least `NEAR_THRESHOLD`, or when the
+shorter text is almost wholly contained in the longer one (`CONTAINMENT_THRESHOLD`) and
+is at least `MIN_SIZE_RATIO` of its size: the same post re-published with a sentence added.
 
 Short texts are not deduplicated: two survey respondents who both wrote "too expensive"
 are two opinions, not a copy. Only texts of at least `min_chars` comparison characters
@@ -25,6 +27,8 @@ NUM_PERM = 40
 BANDS = 10
 ROWS = NUM_PERM // BANDS
 NEAR_THRESHOLD = 0.75
+CONTAINMENT_THRESHOLD = 0.9
+MIN_SIZE_RATIO = 0.6
 DEFAULT_MIN_CHARS = 40
 
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -52,7 +56,10 @@ def comparison_weight(form: str) -> int:
 
 
 def signature(form: str) -> np.ndarray | None:
-    """MinHash signature (uint64[NUM_PERM]) of a comparison form, or None if it is too short to shingle."""
+    """MinHash signature of a comparison form, or None if it is too short to shingle.
+
+    uint64[NUM_PERM + 1]: the minima, then the number of distinct shingles (for containment).
+    """
     cjk_share = len(_CJK.findall(form)) / max(1, len(form))
     if cjk_share > 0.3:
         form, k = form.replace(" ", ""), 3
@@ -68,21 +75,39 @@ def signature(form: str) -> np.ndarray | None:
         for j in range(k):
             h = h * _P + codes[j : j + n]
         h ^= h >> np.uint64(29)
-        mixed = _A * np.unique(h)[None, :] + _B
-    return mixed.min(axis=1)
+        shingles = np.unique(h)
+        mixed = _A * shingles[None, :] + _B
+    return np.append(mixed.min(axis=1), np.uint64(len(shingles)))
 
 
 def buckets(sig: np.ndarray) -> list[int]:
     """One LSH bucket per band, as signed 64-bit ints (SQLite INTEGER)."""
     out = []
     for band in range(BANDS):
-        chunk = sig[band * ROWS : (band + 1) * ROWS].tobytes()
+        chunk = sig[band * ROWS : (band + 1) * ROWS].tobytes()  # the count (last) is not hashed
         out.append(xxhash.xxh64_intdigest(chunk, seed=band) - 2**63)
     return out
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.mean(a == b))
+    """Estimated Jaccard similarity of the two shingle sets."""
+    return float(np.mean(a[:NUM_PERM] == b[:NUM_PERM]))
+
+
+def near_score(a: np.ndarray, b: np.ndarray) -> float:
+    """How near-duplicate two signatures are: >= NEAR_THRESHOLD means near duplicates.
+
+    The Jaccard estimate, or, when the smaller set is nearly contained in the larger, the
+    containment rescaled onto the same threshold (so that one ranking serves both).
+    """
+    jaccard = similarity(a, b)
+    size_a, size_b = float(a[NUM_PERM]), float(b[NUM_PERM])
+    small, large = min(size_a, size_b), max(size_a, size_b)
+    if small / large >= MIN_SIZE_RATIO:
+        containment = jaccard / (1.0 + jaccard) * (size_a + size_b) / small
+        if containment >= CONTAINMENT_THRESHOLD:
+            return max(jaccard, NEAR_THRESHOLD)
+    return jaccard
 
 
 def to_blob(sig: np.ndarray) -> bytes:

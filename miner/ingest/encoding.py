@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from ..errors import InputError
+from ..errors import UsageError
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -43,7 +43,7 @@ def normalise_codec(name: str) -> str:
     try:
         name = codecs.lookup(name).name
     except LookupError:
-        raise InputError(
+        raise UsageError(
             "E203", f"unknown encoding {name!r}.", "Use a Python codec name such as utf-8, gb18030, big5, cp1256, cp1252."
         ) from None
     return _SUPERSETS.get(name, name)
@@ -82,7 +82,7 @@ def html_declared_charset(data: bytes) -> str | None:
         return None
     try:
         return normalise_codec(match.group(1).decode("ascii", "replace"))
-    except InputError:
+    except UsageError:
         return None
 
 
@@ -128,7 +128,7 @@ def _detect_legacy(sample: bytes) -> str:
     def rank(m) -> tuple:
         name = normalise_codec(m.encoding)
         order = _LEGACY.index(name) if name in _LEGACY else len(_LEGACY)
-        return (round(m.chaos, 3), -round(m.coherence, 3), order)
+        return (round(m.chaos, 2), -round(m.coherence, 2), order)
 
     return normalise_codec(min(matches, key=rank).encoding)
 

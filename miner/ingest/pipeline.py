@@ -27,6 +27,7 @@ from .. import __version__
 from ..errors import InputError, MinerError, UsageError
 from ..store import transaction, utc_now
 from . import dedupe
+from .encoding import normalise_codec
 from .mapping import Mapping, as_text, parse_date, parse_score, resolve_mapping
 from .pii import Redactor
 from .prepare import Prepared, Rejected, prepare
@@ -181,6 +182,10 @@ def ingest(
         raise UsageError("E204", "batch size must be at least 1.", "Use --batch-size 2000 (the default).")
     if options.dedupe_min_chars < 1:
         raise UsageError("E205", "--dedupe-min-chars must be at least 1.", f"The default is {dedupe.DEFAULT_MIN_CHARS}.")
+    if options.encoding:
+        normalise_codec(options.encoding)  # an unknown codec is a usage error, before any input is read
+    if options.format:
+        format_for(Path("-"), options.format)
     redactor = Redactor(options.redact_patterns, frozenset(options.redact_disabled)) if options.redact else None
     files, unsupported = expand_inputs(paths)
     summary = IngestSummary(unsupported_files=unsupported)
@@ -461,7 +466,7 @@ def _write_batch(
                 kind = "exact"
             else:
                 candidates = sorted({c for b in bucket_lists[id(r)] for c in bucket_docs.get(b, ())})
-                scored = [(dedupe.similarity(prep.signature, signatures[c]), -c) for c in candidates]
+                scored = [(dedupe.near_score(prep.signature, signatures[c]), -c) for c in candidates]
                 best_sim, neg_id = max(scored, default=(0.0, 0))
                 best = -neg_id if best_sim >= dedupe.NEAR_THRESHOLD else None
                 if best is not None:
