@@ -55,29 +55,62 @@ def comparison_weight(form: str) -> int:
     return len(form) + 2 * cjk
 
 
+def _shingle_size(form: str) -> tuple[str, int]:
+    """CJK text (no spaces between words) is shingled by 3 characters, other text by 5."""
+    if len(_CJK.findall(form)) > 0.3 * max(1, len(form)):
+        return form.replace(" ", ""), 3
+    return form, 5
+
+
 def signature(form: str) -> np.ndarray | None:
     """MinHash signature of a comparison form, or None if it is too short to shingle.
 
     uint64[NUM_PERM + 1]: the minima, then the number of distinct shingles (for containment).
     """
-    cjk_share = len(_CJK.findall(form)) / max(1, len(form))
-    if cjk_share > 0.3:
-        form, k = form.replace(" ", ""), 3
-    else:
-        k = 5
-    codes = np.frombuffer(form.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+    return signatures([form])[0]
+
+
+def signatures(forms: list[str], chunk: int = 256) -> list[np.ndarray | None]:
+    """`signature` of many forms at once: one set of numpy operations per chunk of texts, not per text."""
+    out: list[np.ndarray | None] = [None] * len(forms)
+    groups: dict[int, list[tuple[int, str]]] = {3: [], 5: []}
+    for i, form in enumerate(forms):
+        shingled, k = _shingle_size(form)
+        if len(shingled) - k + 1 >= 2:
+            groups[k].append((i, shingled))
+    for k, items in groups.items():
+        for start in range(0, len(items), chunk):
+            part = items[start : start + chunk]
+            for doc, sig in _chunk_signatures([f for _, f in part], k).items():
+                out[part[doc][0]] = sig
+    return out
+
+
+def _chunk_signatures(forms: list[str], k: int) -> dict[int, np.ndarray]:
+    arrays = [np.frombuffer(f.encode("utf-32-le", "surrogatepass"), dtype=np.uint32) for f in forms]
+    lengths = np.array([len(a) for a in arrays])
+    codes = np.concatenate(arrays).astype(np.uint64)
     n = len(codes) - k + 1
-    if n < 2:
-        return None
     with np.errstate(over="ignore"):
-        # Rolling polynomial hash of every k-gram, vectorised; then a multiply-add per permutation.
+        # Rolling polynomial hash of every k-gram of the concatenation...
         h = np.zeros(n, dtype=np.uint64)
         for j in range(k):
             h = h * _P + codes[j : j + n]
         h ^= h >> np.uint64(29)
-        shingles = np.unique(h)
-        mixed = _A * shingles[None, :] + _B
-    return np.append(mixed.min(axis=1), np.uint64(len(shingles)))
+        # ...keeping the k-grams that lie inside one text.
+        offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        doc = np.repeat(np.arange(len(forms)), lengths)[:n]
+        keep = (np.arange(n) - offsets[doc]) <= (lengths[doc] - k)
+        h, doc = h[keep], doc[keep]
+        order = np.lexsort((h, doc))
+        h, doc = h[order], doc[order]
+        distinct = np.ones(len(h), dtype=bool)
+        distinct[1:] = (h[1:] != h[:-1]) | (doc[1:] != doc[:-1])
+        h, doc = h[distinct], doc[distinct]
+        firsts = np.flatnonzero(np.concatenate(([True], doc[1:] != doc[:-1])))
+        minima = np.minimum.reduceat(_A * h[None, :] + _B, firsts, axis=1)
+    counts = np.diff(np.concatenate((firsts, [len(doc)])))
+    return {int(doc[f]): np.append(minima[:, c], np.uint64(counts[c])) for c, f in enumerate(firsts)}
 
 
 def buckets(sig: np.ndarray) -> list[int]:

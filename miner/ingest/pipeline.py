@@ -30,7 +30,7 @@ from . import dedupe
 from .encoding import normalise_codec
 from .mapping import Mapping, as_text, parse_date, parse_score, resolve_mapping
 from .pii import Redactor
-from .prepare import Prepared, Rejected, prepare
+from .prepare import Prepared, Rejected, prepare_batch
 from .readers import EXTENSIONS, Skip, Table, format_for, read_table, sniff_format
 
 STDIN = "-"
@@ -298,7 +298,7 @@ def _ingest_one(
         outer.__enter__()
     try:
         for batch in _batches(rows, options.batch_size):
-            records = _prepare_batch(batch, mapping, redactor, options, report, summary)
+            records = _prepare_batch(batch, mapping, redactor, options, report)
             if outer is None:
                 with transaction(db):
                     _write_batch(db, source_id, records, report, summary, options)
@@ -356,9 +356,8 @@ def _prepare_batch(
     redactor: Redactor | None,
     options: IngestOptions,
     report: InputReport,
-    summary: IngestSummary,
 ) -> list[_Record]:
-    out = []
+    fields = []  # (row number, raw text, external id, created_at, channel, score, meta)
     for row_number, row in batch:
         report.rows_read += 1
         if isinstance(row, Skip):
@@ -386,7 +385,10 @@ def _prepare_batch(
         channel = as_text(row.get(mapping.channel)) if mapping.channel else None
         channel = (channel or "").strip() or mapping.channel_value
         external_id = as_text(row.get(mapping.external_id)) if mapping.external_id else None
-        prep = prepare(raw, redactor, options.dedupe_min_chars)
+        fields.append((row_number, raw, external_id, created_at, channel, score, meta))
+    prepared = prepare_batch([f[1] for f in fields], redactor, options.dedupe_min_chars)
+    out = []
+    for (row_number, _, external_id, created_at, channel, score, meta), prep in zip(fields, prepared):
         if isinstance(prep, Rejected):
             _skip(report, options, row_number, prep.reason)
             continue

@@ -28,6 +28,7 @@ class Prepared:
     lang: LangResult
     segments: list[tuple[int, str, int, int, str, str, bool]]  # (index, text, start, end, lang, script, informative)
     informative: bool
+    form: str  # the comparison form (see dedupe.comparison_form)
     content_hash: str
     signature: np.ndarray | None
     pii: dict[str, int] = field(default_factory=dict)
@@ -39,7 +40,28 @@ class Rejected:
     reason: str
 
 
+def prepare_batch(
+    raws: list[str], redactor: Redactor | None, min_chars: int = dedupe.DEFAULT_MIN_CHARS
+) -> list[Prepared | Rejected]:
+    """`prepare` over many texts; MinHash signatures are computed for the whole batch at once."""
+    out = [_prepare_text(raw, redactor) for raw in raws]
+    wanted = [
+        (i, form)
+        for i, p in enumerate(out)
+        if isinstance(p, Prepared) and p.informative
+        for form in [p.form]
+        if dedupe.comparison_weight(form) >= min_chars
+    ]
+    for (i, _), sig in zip(wanted, dedupe.signatures([form for _, form in wanted])):
+        out[i].signature = sig
+    return out
+
+
 def prepare(raw: str, redactor: Redactor | None, min_chars: int = dedupe.DEFAULT_MIN_CHARS) -> Prepared | Rejected:
+    return prepare_batch([raw], redactor, min_chars)[0]
+
+
+def _prepare_text(raw: str, redactor: Redactor | None) -> Prepared | Rejected:
     if len(raw) > MAX_CHARS:
         return Rejected("too_large")
     if not raw.strip():
@@ -61,9 +83,6 @@ def prepare(raw: str, redactor: Redactor | None, min_chars: int = dedupe.DEFAULT
     seg_langs = detect_segments([s.text for s in segs], lang) if segs else []
     informative = is_informative(clean, lang.lang)
     form = dedupe.comparison_form(clean)
-    sig = None
-    if informative and dedupe.comparison_weight(form) >= min_chars:
-        sig = dedupe.signature(form)
     return Prepared(
         text=original,
         clean_text=clean,
@@ -73,8 +92,9 @@ def prepare(raw: str, redactor: Redactor | None, min_chars: int = dedupe.DEFAULT
             for s, sl in zip(segs, seg_langs)
         ],
         informative=informative,
+        form=form,
         content_hash=dedupe.content_hash(form),
-        signature=sig,
+        signature=None,
         pii=pii,
         dropped_lines=dropped,
     )
