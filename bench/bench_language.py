@@ -77,6 +77,9 @@ def main() -> None:
                 print(f"    -> {r.lang}/{r.script}/{r.confidence}: {t[:100]!r}")
                 shown += 1
 
+    print("notes: umsab 'hi' tweets are romanised Hindi (Latin script): not Hindi to a script/fastText detector;")
+    print("       'ms' (Malay) is mostly read as 'id' (Indonesian), near-identical in writing;")
+    print("       'vi-ascii' is the vi rows with diacritics stripped (syllable-shape heuristic).")
     short = [t[:120] for t in all_texts]
     for name, batch in (("all rows", all_texts), ("rows cut to 120 chars", short)):
         dt = float("inf")

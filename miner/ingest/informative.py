@@ -52,7 +52,7 @@ def normalize_key(text: str) -> str:
 
 
 def _without_accents(key: str) -> str:
-    """"khôngcó" -> "khongco"; returns "" when the result is not plain ASCII."""
+    """Accents off ("khôngcó" -> "khongco"); "" when the result is not plain ASCII."""
     t = "".join(ch for ch in unicodedata.normalize("NFD", key.replace("đ", "d")) if not unicodedata.combining(ch))
     return t if t.isascii() else ""
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -30,7 +31,7 @@ from . import dedupe
 from .encoding import normalise_codec
 from .mapping import Mapping, as_text, parse_date, parse_score, resolve_mapping
 from .pii import Redactor
-from .prepare import Prepared, Rejected, prepare_batch
+from .prepare import Prepared, Preparer, Rejected
 from .readers import EXTENSIONS, Skip, Table, format_for, read_table, sniff_format
 
 STDIN = "-"
@@ -56,6 +57,7 @@ class IngestOptions:
     strict: bool = False
     dedupe_min_chars: int = dedupe.DEFAULT_MIN_CHARS
     batch_size: int = 2000
+    workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
 
     def identity(self) -> dict:
         """The options that change what is stored: an input re-run with the same ones adds nothing."""
@@ -186,22 +188,27 @@ def ingest(
         normalise_codec(options.encoding)  # an unknown codec is a usage error, before any input is read
     if options.format:
         format_for(Path("-"), options.format)
-    redactor = Redactor(options.redact_patterns, frozenset(options.redact_disabled)) if options.redact else None
+    if options.workers < 0:
+        raise UsageError("E207", "--workers cannot be negative.", "Use 0 to prepare texts in this process.")
+    redactor_args = (dict(options.redact_patterns), frozenset(options.redact_disabled)) if options.redact else None
+    if redactor_args:
+        Redactor(*redactor_args)  # bad patterns are usage errors, before any input is read
     files, unsupported = expand_inputs(paths)
     summary = IngestSummary(unsupported_files=unsupported)
     started = time.perf_counter()
-    for n, path in enumerate(files, start=1):
-        report = InputReport(path=path)
-        summary.inputs.append(report)
-        try:
-            _ingest_one(db, path, options, redactor, report, summary, stdin, progress, (n, len(files)))
-        except MinerError as exc:
-            report.status = "strict_failed" if options.strict and report.status == "strict_failed" else "failed"
-            report.error = str(exc)
-            if report.source_id is not None:
-                _finish_source(db, report, "failed")
-            if isinstance(exc, UsageError):
-                raise
+    with Preparer(redactor_args, options.dedupe_min_chars, options.workers) as preparer:
+        for n, path in enumerate(files, start=1):
+            report = InputReport(path=path)
+            summary.inputs.append(report)
+            try:
+                _ingest_one(db, path, options, preparer, report, summary, stdin, progress, (n, len(files)))
+            except MinerError as exc:
+                report.status = "strict_failed" if options.strict and report.status == "strict_failed" else "failed"
+                report.error = str(exc)
+                if report.source_id is not None:
+                    _finish_source(db, report, "failed")
+                if isinstance(exc, UsageError):
+                    raise
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -235,7 +242,7 @@ def _ingest_one(
     db: sqlite_utils.Database,
     path: str,
     options: IngestOptions,
-    redactor: Redactor | None,
+    preparer: Preparer,
     report: InputReport,
     summary: IngestSummary,
     stdin: bytes | None,
@@ -297,8 +304,11 @@ def _ingest_one(
     if outer:
         outer.__enter__()
     try:
-        for batch in _batches(rows, options.batch_size):
-            records = _prepare_batch(batch, mapping, redactor, options, report)
+        pending: deque = deque()  # (fields, future) in input order: workers prepare while this process writes
+
+        def write_next() -> None:
+            fields, future = pending.popleft()
+            records = _records(fields, future.result(), options, report)
             if outer is None:
                 with transaction(db):
                     _write_batch(db, source_id, records, report, summary, options)
@@ -306,6 +316,15 @@ def _ingest_one(
                 _write_batch(db, source_id, records, report, summary, options)
             if progress:
                 progress({"input": path, "position": position, "rows_read": report.rows_read, "stored": report.stored})
+
+        for batch in _batches(rows, options.batch_size):
+            fields = _extract_fields(batch, mapping, options, report)
+            more_may_follow = len(batch) == options.batch_size
+            pending.append((fields, preparer.submit([f.raw for f in fields], more_may_follow)))
+            while len(pending) > preparer.depth:
+                write_next()
+        while pending:
+            write_next()
         if outer:
             outer.__exit__(None, None, None)
             outer = None
@@ -350,14 +369,22 @@ def _skip(report: InputReport, options: IngestOptions, row: int, reason: str, de
         )
 
 
-def _prepare_batch(
-    batch: list[tuple[int, dict | Skip]],
-    mapping: Mapping,
-    redactor: Redactor | None,
-    options: IngestOptions,
-    report: InputReport,
-) -> list[_Record]:
-    fields = []  # (row number, raw text, external id, created_at, channel, score, meta)
+@dataclass
+class _Fields:
+    row: int
+    raw: str
+    external_id: str | None
+    created_at: str | None
+    channel: str | None
+    score: float | None
+    meta: dict
+
+
+def _extract_fields(
+    batch: list[tuple[int, dict | Skip]], mapping: Mapping, options: IngestOptions, report: InputReport
+) -> list[_Fields]:
+    """The mapped fields of each row; unreadable rows are counted as skips."""
+    out = []
     for row_number, row in batch:
         report.rows_read += 1
         if isinstance(row, Skip):
@@ -385,16 +412,21 @@ def _prepare_batch(
         channel = as_text(row.get(mapping.channel)) if mapping.channel else None
         channel = (channel or "").strip() or mapping.channel_value
         external_id = as_text(row.get(mapping.external_id)) if mapping.external_id else None
-        fields.append((row_number, raw, external_id, created_at, channel, score, meta))
-    prepared = prepare_batch([f[1] for f in fields], redactor, options.dedupe_min_chars)
+        out.append(_Fields(row_number, raw, external_id, created_at, channel, score, meta))
+    return out
+
+
+def _records(
+    fields: list[_Fields], prepared: list[Prepared | Rejected], options: IngestOptions, report: InputReport
+) -> list[_Record]:
     out = []
-    for (row_number, _, external_id, created_at, channel, score, meta), prep in zip(fields, prepared):
+    for f, prep in zip(fields, prepared):
         if isinstance(prep, Rejected):
-            _skip(report, options, row_number, prep.reason)
+            _skip(report, options, f.row, prep.reason)
             continue
-        key_source = "\x1f".join([external_id or "", created_at or "", channel or "", prep.text])
+        key_source = "\x1f".join([f.external_id or "", f.created_at or "", f.channel or "", prep.text])
         key = xxhash.xxh3_128_hexdigest(key_source.encode("utf-8", "surrogatepass"))
-        out.append(_Record(key, external_id, created_at, channel, score, meta, prep))
+        out.append(_Record(key, f.external_id, f.created_at, f.channel, f.score, f.meta, prep))
     return out
 
 

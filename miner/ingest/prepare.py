@@ -7,7 +7,9 @@ partitions by a distributed engine).
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+import multiprocessing
 
 import numpy as np
 
@@ -98,3 +100,55 @@ def _prepare_text(raw: str, redactor: Redactor | None) -> Prepared | Rejected:
         pii=pii,
         dropped_lines=dropped,
     )
+
+
+# --- running prepare_batch in worker processes ---------------------------------------------
+
+_worker_state: dict = {}
+
+
+def _worker_init(redactor_args: tuple | None, min_chars: int) -> None:
+    _worker_state["redactor"] = Redactor(*redactor_args) if redactor_args else None
+    _worker_state["min_chars"] = min_chars
+
+
+def _worker_prepare(raws: list[str]) -> list[Prepared | Rejected]:
+    return prepare_batch(raws, _worker_state["redactor"], _worker_state["min_chars"])
+
+
+class Preparer:
+    """Runs `prepare_batch` in this process, or in a pool of worker processes once an input
+    proves large enough to be worth it (small inputs never pay the start-up of a pool).
+
+    `depth` is how many batches may be in flight before the caller should consume one.
+    """
+
+    def __init__(self, redactor_args: tuple | None, min_chars: int, workers: int):
+        self.redactor_args, self.min_chars, self.workers = redactor_args, min_chars, workers
+        self.redactor = Redactor(*redactor_args) if redactor_args else None
+        self.pool: ProcessPoolExecutor | None = None
+
+    @property
+    def depth(self) -> int:
+        return self.workers if self.pool else 0
+
+    def submit(self, raws: list[str], more_may_follow: bool) -> Future:
+        if self.pool is None and more_may_follow and self.workers >= 1:
+            self.pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_worker_init,
+                initargs=(self.redactor_args, self.min_chars),
+            )
+        if self.pool is not None:
+            return self.pool.submit(_worker_prepare, raws)
+        done: Future = Future()
+        done.set_result(prepare_batch(raws, self.redactor, self.min_chars))
+        return done
+
+    def __enter__(self) -> "Preparer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=exc[0] is None, cancel_futures=True)
