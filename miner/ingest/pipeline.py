@@ -26,7 +26,7 @@ import xxhash
 
 from .. import __version__
 from ..errors import InputError, MinerError, UsageError
-from ..store import transaction, utc_now
+from ..store import index_fts, transaction, utc_now
 from . import dedupe
 from .encoding import normalise_codec
 from .mapping import Mapping, as_text, parse_date, parse_score, resolve_mapping
@@ -540,6 +540,7 @@ def _write_batch(
         "informative, n_segments, pii, ingested_at) VALUES (" + ",".join("?" * 20) + ")",
         doc_rows,
     )
+    index_fts(db, doc_rows[0][0], doc_rows[-1][0])
     conn.executemany(
         "INSERT INTO segments (document_id, seg_index, text, lang, script, char_start, char_end, informative) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -42,6 +42,13 @@ class Rejected:
     reason: str
 
 
+def _segment_informative(text: str, lang: str, doc_informative: bool, segs: list) -> bool:
+    """A segment of a non-answer is a non-answer; a lone segment is the document itself."""
+    if not doc_informative or len(segs) == 1:
+        return doc_informative
+    return is_informative(text, lang)
+
+
 def prepare_batch(
     raws: list[str], redactor: Redactor | None, min_chars: int = dedupe.DEFAULT_MIN_CHARS
 ) -> list[Prepared | Rejected]:
@@ -90,7 +97,7 @@ def _prepare_text(raw: str, redactor: Redactor | None) -> Prepared | Rejected:
         clean_text=clean,
         lang=lang,
         segments=[
-            (s.index, s.text, s.start, s.end, sl.lang, sl.script, informative and is_informative(s.text, sl.lang))
+            (s.index, s.text, s.start, s.end, sl.lang, sl.script, _segment_informative(s.text, sl.lang, informative, segs))
             for s, sl in zip(segs, seg_langs)
         ],
         informative=informative,
