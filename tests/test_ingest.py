@@ -197,3 +197,34 @@ def test_newer_schema_is_refused(db_path):
     db.execute("INSERT INTO _miner_migrations VALUES (999, 'future', 'now')")
     with pytest.raises(StoreError, match="E101"):
         open_db(db_path)
+
+
+def test_fts_follows_updates_and_deletes_of_clean_text(db, write):
+    from miner.search import search_documents
+
+    ingest(db, [str(write("u.jsonl", json.dumps({"text": "The modem overheats every evening"})))])
+    assert search_documents(db, "overheats")
+    db.execute("UPDATE documents SET clean_text = 'The router reboots' WHERE id = 1")
+    assert not search_documents(db, "overheats") and search_documents(db, "reboots")
+    db.execute("DELETE FROM segments")
+    db.execute("DELETE FROM documents")
+    assert not search_documents(db, "reboots")
+
+
+def test_worker_processes_give_the_same_store_as_in_process(tmp_path, write):
+    rows = [{"id": i, "text": t} for i, t in enumerate([LONG_EN, LONG_ZH, "n/a", "La facture a doublé !", LONG_EN + " Again."] * 6)]
+    path = write("w.jsonl", "\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
+    results = []
+    for workers in (0, 2):
+        db = open_db(tmp_path / f"w{workers}.db")
+        ingest(db, [str(path)], IngestOptions(workers=workers, batch_size=7))
+        results.append(
+            [
+                tuple(r)
+                for r in db.execute(
+                    "SELECT id, external_id, clean_text, lang, script, duplicate_of, duplicate_kind, informative, n_segments FROM documents ORDER BY id"
+                )
+            ]
+        )
+    assert results[0] == results[1]
+    assert len(results[0]) == 30

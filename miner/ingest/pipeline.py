@@ -466,8 +466,9 @@ def _write_batch(
     for chunk in _in_chunks(hashes):
         marks = ",".join("?" * len(chunk))
         for h, doc_id in conn.execute(
-            f"SELECT content_hash, MIN(id) FROM documents WHERE duplicate_of IS NULL AND content_hash IN ({marks}) "
-            "AND id IN (SELECT document_id FROM dedupe_signatures) GROUP BY content_hash",
+            # Originals long enough to be deduplicated are exactly those with a signature.
+            f"SELECT d.content_hash, MIN(d.id) FROM documents d JOIN dedupe_signatures s ON s.document_id = d.id "
+            f"WHERE +d.duplicate_of IS NULL AND d.content_hash IN ({marks}) GROUP BY d.content_hash",  # +: not via the duplicate_of index
             chunk,
         ):
             originals_by_hash[h] = doc_id
