@@ -577,3 +577,26 @@ def test_unreadable_rules_file(tmp_path, monkeypatch):
 def test_minimal_rules_work():
     rules = clean_mod._compile_rules({})
     assert rules.words is None and rules.places == frozenset()
+
+
+# Real one-line reviews and tweets that an earlier version dropped whole: a single line is
+# someone's whole message, so one spam word, a ©, self-repetition or 、-commas do not drop it.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "新品で届いて初めての使用で片方がバイブしません。完全な不良品ですね。アダルトグッズなので諦めました。",
+        "相変わらず納品書が来ない 相変わらず納品書が来ない 相変わらず納品書が来ない",
+        "El porno es motivación, no lo pueden prohibir",
+        "Mi è piaciuto un video di @user http Paolo Meneguzzi - Ho Bisogno D'amore (Videoclip ©NiHi",
+        "入住感想如下、供参考。1、离机场很近、无车接送、走路约八分钟。夜晚、雨天走路艰难。2、谈不上服务、一切自助。",
+        "حركة المرور كثيفة من اوتوستراد زوق مكايل باتجاه مفرق غزير وصولا الى كازينو لبنان",
+    ],
+)
+def test_single_line_messages_are_never_dropped_whole(text):
+    cleaned, _ = clean_text(text)
+    assert cleaned.strip()
+
+
+def test_single_line_with_several_spam_markers_is_still_spam():
+    cleaned, dropped = clean_text("Hot porn cams xxx free sign up casino bonus http")
+    assert cleaned == "" and dropped["spam"] == 1

@@ -347,7 +347,8 @@ def _is_list_spam(key: str, r: _Rules) -> bool:
                 return True
         if len(segs) >= r.min_items_pipe and sum(len(s.strip()) <= 30 for s in segs) >= 0.8 * len(segs):
             return True
-    if key.count("、") + 1 >= r.min_items_enum:
+    # Writers who use 、 as a comma end sentences (。？); keyword lists do not.
+    if key.count("、") + 1 >= r.min_items_enum and not re.search(r"[。？！?!]", key):
         segs = [s for s in key.split("、") if s.strip()]
         if len(segs) >= r.min_items_enum and sum(len(s.strip()) <= 12 for s in segs) >= 0.8 * len(segs):
             return True
@@ -426,19 +427,21 @@ def _classify(line: str, multi: bool, r: _Rules) -> str | None:
     found, covered = _scan(key, r)
 
     if found:
-        if "marker" in found and n <= r.max_marker_chars:
+        if "marker" in found and n <= r.max_marker_chars and multi:
             return "boilerplate"
         if "mt" in found and n <= MAX_NAV_LINE:
             letters = _letters(key)
             if letters - covered["mt"] - covered["fill"] - covered["nav"] <= r.residue_ratio * letters:
                 return "mt_placeholder"
-        if "strong" in found:
+        # A one-line text is someone's whole message: one spam word ("porn", "casino") in a
+        # review or tweet is more often a complaint about it than spam, so it takes two.
+        if "strong" in found and (multi or len(found["strong"]) >= 2):
             return "spam"
         if len(found.get("weak", ())) >= r.min_weak and n <= MAX_NAV_LINE:
             return "spam"
     if ("|" in key or "、" in key or "," in key or "/" in key or ";" in key or " " in key) and _is_list_spam(key, r):
         return "spam"
-    if " " in key and _is_stuffing(key):
+    if multi and " " in key and _is_stuffing(key):  # a lone line repeating itself is emphasis
         return "spam"
     if not multi or n > MAX_NAV_LINE:
         return None
