@@ -228,3 +228,11 @@ def test_worker_processes_give_the_same_store_as_in_process(tmp_path, write):
         )
     assert results[0] == results[1]
     assert len(results[0]) == 30
+
+
+def test_persian_letters_are_unified_in_clean_text(db, write):
+    text = "از وقتي اپليکيشن رو آپديت کردم پيامک تاييد نمياد و پشتيباني هم جواب نمي‌ده"
+    ingest(db, [str(write("fa.jsonl", json.dumps({"text": text}, ensure_ascii=False)))], IngestOptions(workers=0))
+    row = db["documents"].get(1)
+    assert row["lang"] == "fa" and "ي" not in row["clean_text"] and "پیامک" in row["clean_text"]
+    assert row["text"] == text  # the original keeps its letters

@@ -166,3 +166,10 @@ def test_never_raises(text: str) -> None:
 @given(st.lists(st.text(max_size=80), max_size=5))
 def test_segments_never_raise(texts: list[str]) -> None:
     assert len(detect_segments(texts, detect(" ".join(texts)))) == len(texts)
+
+
+def test_persian_in_arabic_letters_from_legacy_code_pages():
+    # Windows-1256 pages write Persian with Arabic yeh and kaf (ي ك).
+    text = "از وقتي اپليکيشن رو به نسخه ۵.۰ آپديت کردم نمي‌تونم وارد حسابم بشم. پيامکي نمياد و پشتيباني جواب نمي‌ده."
+    assert detect(text).lang == "fa"
+    assert detect("الخدمة سيئة جدا والشبكة مقطوعة منذ يومين ولا أحد يرد على الهاتف").lang == "ar"

@@ -352,6 +352,11 @@ def _detect_arabic(text: str, c: np.ndarray, share: float) -> LangResult:
     for lang, n in (("ur", ur), ("ps", ps), ("ckb", ckb)):
         if n >= 2 and n >= 0.02 * total and n >= max(fa, ar) / 4:
             return LangResult(lang, "Arab", round(min(0.95, 0.6 + n / total * 5) * share, 3))
+    # Persian typed with Arabic keyboards or legacy code pages (Windows-1256 has no ی ک)
+    # writes ي ك, which count as Arabic; پ چ ژ گ never appear in Arabic, while ة is common there.
+    strong_fa = sum(text.count(ch) for ch in "پچژگ")
+    if strong_fa >= 2 and strong_fa >= text.count("ة"):
+        return LangResult("fa", "Arab", round(0.9 * share, 3))
     if fa != ar and max(fa, ar) >= 1:
         lang = "fa" if fa > ar else "ar"
         margin = abs(fa - ar) / (fa + ar)

@@ -20,7 +20,10 @@ from .language import LangResult, detect, detect_segments
 from .pii import Redactor
 from .segment import segment
 
-MAX_CHARS = 1_000_000  # rows over 1 MB of text are skipped: they are dumps, not feedback
+MAX_CHARS = 1_000_000
+# Persian typed on Arabic keyboards or in Windows-1256 uses Arabic yeh/kaf (and alef maqsura):
+# one spelling per word, so that search, dedupe and later tokenisers see the same word.
+_PERSIAN_LETTERS = str.maketrans({"ي": "ی", "ك": "ک", "ى": "ی"})  # rows over 1 MB of text are skipped: they are dumps, not feedback
 
 
 @dataclass
@@ -88,6 +91,8 @@ def _prepare_text(raw: str, redactor: Redactor | None) -> Prepared | Rejected:
     if not clean.strip():
         return Rejected("empty_after_cleaning")
     lang = detect(clean)
+    if lang.lang == "fa":
+        clean = clean.translate(_PERSIAN_LETTERS)  # one letter for one: offsets do not move
     segs = segment(clean, lang.lang)
     seg_langs = detect_segments([s.text for s in segs], lang) if segs else []
     informative = is_informative(clean, lang.lang)
