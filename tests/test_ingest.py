@@ -236,3 +236,17 @@ def test_persian_letters_are_unified_in_clean_text(db, write):
     row = db["documents"].get(1)
     assert row["lang"] == "fa" and "ي" not in row["clean_text"] and "پیامک" in row["clean_text"]
     assert row["text"] == text  # the original keeps its letters
+
+
+def test_pii_in_other_columns_and_ids_is_redacted_too(db, write):
+    path = write(
+        "crm.csv",
+        "id,email,phone,notes,comment\n"
+        "jane@example.com,jane@example.com,+44 7700 900461,called from 0151 23456789,The bill doubled this month\n",
+    )
+    ingest(db, [str(path)], IngestOptions(workers=0, text="comment"))
+    row = db["documents"].get(1)
+    meta = json.loads(row["meta"])
+    assert meta == {"email": "[EMAIL]", "phone": "[PHONE]", "notes": "called from [PHONE]"}
+    assert row["external_id"] == "[EMAIL]"
+    assert json.loads(row["pii"]) == {"email": 2, "phone": 2}

@@ -34,9 +34,10 @@ DEFAULT_MIN_CHARS = 40
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
-_rng = np.random.default_rng(20261123)  # fixed: signatures must be comparable across runs
-_A = (_rng.integers(1, 2**62, NUM_PERM, dtype=np.uint64) * np.uint64(2) + np.uint64(1)).reshape(-1, 1)
-_B = _rng.integers(0, 2**62, NUM_PERM, dtype=np.uint64).reshape(-1, 1)
+# Permutation constants from a fixed hash, not a random generator whose stream could change
+# with numpy: signatures stored today must compare with those computed by later versions.
+_A = np.array([xxhash.xxh64_intdigest(f"minhash-a-{i}".encode()) | 1 for i in range(NUM_PERM)], dtype=np.uint64).reshape(-1, 1)
+_B = np.array([xxhash.xxh64_intdigest(f"minhash-b-{i}".encode()) for i in range(NUM_PERM)], dtype=np.uint64).reshape(-1, 1)
 _P = np.uint64(1000003)
 
 

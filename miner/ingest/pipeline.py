@@ -318,7 +318,7 @@ def _ingest_one(
                 progress({"input": path, "position": position, "rows_read": report.rows_read, "stored": report.stored})
 
         for batch in _batches(rows, options.batch_size):
-            fields = _extract_fields(batch, mapping, options, report)
+            fields = _extract_fields(batch, mapping, options, report, preparer.redactor)
             more_may_follow = len(batch) == options.batch_size
             pending.append((fields, preparer.submit([f.raw for f in fields], more_may_follow)))
             while len(pending) > preparer.depth:
@@ -378,12 +378,33 @@ class _Fields:
     channel: str | None
     score: float | None
     meta: dict
+    pii: dict
+
+
+def _redact_value(value: Any, redactor: Redactor, counts: Counter) -> Any:
+    if isinstance(value, str):
+        text, found = redactor.redact(value)
+        counts.update(found)
+        return text
+    if isinstance(value, list):
+        return [_redact_value(v, redactor, counts) for v in value]
+    if isinstance(value, dict):
+        return {k: _redact_value(v, redactor, counts) for k, v in value.items()}
+    return value
 
 
 def _extract_fields(
-    batch: list[tuple[int, dict | Skip]], mapping: Mapping, options: IngestOptions, report: InputReport
+    batch: list[tuple[int, dict | Skip]],
+    mapping: Mapping,
+    options: IngestOptions,
+    report: InputReport,
+    redactor: Redactor | None,
 ) -> list[_Fields]:
-    """The mapped fields of each row; unreadable rows are counted as skips."""
+    """The mapped fields of each row; unreadable rows are counted as skips.
+
+    Other columns (meta) and the record id are redacted here: an export's "email" or
+    "phone" column must not reach the database any more than the text's.
+    """
     out = []
     for row_number, row in batch:
         report.rows_read += 1
@@ -412,7 +433,11 @@ def _extract_fields(
         channel = as_text(row.get(mapping.channel)) if mapping.channel else None
         channel = (channel or "").strip() or mapping.channel_value
         external_id = as_text(row.get(mapping.external_id)) if mapping.external_id else None
-        out.append(_Fields(row_number, raw, external_id, created_at, channel, score, meta))
+        pii: Counter = Counter()
+        if redactor is not None:
+            meta = _redact_value(meta, redactor, pii)
+            external_id = _redact_value(external_id, redactor, pii)
+        out.append(_Fields(row_number, raw, external_id, created_at, channel, score, meta, dict(pii)))
     return out
 
 
@@ -424,6 +449,8 @@ def _records(
         if isinstance(prep, Rejected):
             _skip(report, options, f.row, prep.reason)
             continue
+        for kind, n in f.pii.items():
+            prep.pii[kind] = prep.pii.get(kind, 0) + n
         key_source = "\x1f".join([f.external_id or "", f.created_at or "", f.channel or "", prep.text])
         key = xxhash.xxh3_128_hexdigest(key_source.encode("utf-8", "surrogatepass"))
         out.append(_Record(key, f.external_id, f.created_at, f.channel, f.score, f.meta, prep))
