@@ -5,7 +5,6 @@ import io
 import json
 
 import click
-import pytest
 
 from cli import app
 

@@ -15,6 +15,7 @@ import os
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from itertools import islice
@@ -300,23 +301,19 @@ def _ingest_one(
             ).last_pk
     report.source_id = source_id
     # Strict mode stores an input all or nothing: one transaction around every batch.
-    outer = transaction(db) if options.strict else None
-    if outer:
-        outer.__enter__()
-    try:
-        pending: deque = deque()  # (fields, future) in input order: workers prepare while this process writes
+    whole_input = transaction(db) if options.strict else nullcontext()
+    per_batch = nullcontext if options.strict else (lambda: transaction(db))
+    pending: deque = deque()  # (fields, future) in input order: workers prepare while this process writes
 
-        def write_next() -> None:
-            fields, future = pending.popleft()
-            records = _records(fields, future.result(), options, report)
-            if outer is None:
-                with transaction(db):
-                    _write_batch(db, source_id, records, report, summary, options)
-            else:
-                _write_batch(db, source_id, records, report, summary, options)
-            if progress:
-                progress({"input": path, "position": position, "rows_read": report.rows_read, "stored": report.stored})
+    def write_next() -> None:
+        fields, future = pending.popleft()
+        records = _records(fields, future.result(), options, report)
+        with per_batch():
+            _write_batch(db, source_id, records, report, summary)
+        if progress:
+            progress({"input": path, "position": position, "rows_read": report.rows_read, "stored": report.stored})
 
+    with whole_input:
         for batch in _batches(rows, options.batch_size):
             fields = _extract_fields(batch, mapping, options, report, preparer.redactor)
             more_may_follow = len(batch) == options.batch_size
@@ -325,13 +322,6 @@ def _ingest_one(
                 write_next()
         while pending:
             write_next()
-        if outer:
-            outer.__exit__(None, None, None)
-            outer = None
-    except BaseException as exc:
-        if outer:
-            outer.__exit__(type(exc), exc, exc.__traceback__)
-        raise
     _finish_source(db, report, "done")
     report.status = "done"
 
@@ -468,7 +458,6 @@ def _write_batch(
     records: list[_Record],
     report: InputReport,
     summary: IngestSummary,
-    options: IngestOptions,
 ) -> None:
     conn = db.conn
     keys = [r.key for r in records]

@@ -69,10 +69,6 @@ def prepare_batch(
     return out
 
 
-def prepare(raw: str, redactor: Redactor | None, min_chars: int = dedupe.DEFAULT_MIN_CHARS) -> Prepared | Rejected:
-    return prepare_batch([raw], redactor, min_chars)[0]
-
-
 def _prepare_text(raw: str, redactor: Redactor | None) -> Prepared | Rejected:
     if len(raw) > MAX_CHARS:
         return Rejected("too_large")
