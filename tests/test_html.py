@@ -17,7 +17,8 @@ from miner.ingest.html import extract_main_text
 from miner.paths import demo_corpus_dir
 
 PAGES = demo_corpus_dir() / "pages"
-LABELS = Path(__file__).resolve().parent.parent / "corpora" / "_drafts" / "pages.jsonl"
+# What a person extracts from each page (text, date, labels): the reference for extraction.
+LABELS = Path(__file__).resolve().parent.parent / "corpora" / "demo" / "page_extractions.jsonl"
 
 # How each page is saved (decoding is another module's job; here we know the answer).
 CODECS = {
