@@ -142,6 +142,9 @@ def ingest(
     dedupe_min_chars: Annotated[
         int, typer.Option(help="Texts shorter than this (CJK characters count 3) are never marked duplicates.")
     ] = 40,
+    workers: Annotated[
+        Optional[int], typer.Option(help="Worker processes preparing texts for large inputs (default: up to 2; 0 = none).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
@@ -170,6 +173,8 @@ def ingest(
         strict=strict,
         dedupe_min_chars=dedupe_min_chars,
     )
+    if workers is not None:
+        options.workers = workers
     stdin = sys.stdin.buffer.read() if STDIN in paths else None
     store = open_db(db)
     bar, update = _progress_printer(quiet)
