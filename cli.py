@@ -31,6 +31,8 @@ app = typer.Typer(
 )
 export_app = typer.Typer(help="Export stored tables as JSON Lines, CSV or Parquet.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+train_app = typer.Typer(help="Train the small heads miner runs on top of the encoder.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
 
 DbOption = Annotated[Path, typer.Option("--db", help="The SQLite store.", envvar="MINER_DB")]
 EXIT_STRICT = 3
@@ -263,6 +265,95 @@ def demo(
     _print_ingest_summary(result["ingest"])
     typer.echo(f"Store: {result['db']} ({result['documents']:,} documents, {result['segments']:,} segments).")
     typer.echo("Try: miner search 'refund' --db " + str(db) + "   or   miner export documents --db " + str(db))
+
+
+EncoderOption = Annotated[
+    Optional[str], typer.Option("--encoder", help="e5-small (default), fake, or hf:PATH for a local transformers model.")
+]
+
+
+@app.command()
+@clean_errors
+def analyze(
+    db: DbOption = Path("miner.db"),
+    encoder: EncoderOption = None,
+    head: Annotated[Optional[str], typer.Option(help="Sentiment head: a .npz path or a name in models/.")] = None,
+    threads: Annotated[Optional[int], typer.Option(help="Encoder threads (default: all cores).")] = None,
+    batch_size: Annotated[int, typer.Option(help="Texts per encoder call.")] = 32,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Embed every new segment once (cached) and add sentiment per segment and per document."""
+    from miner.analyze import analyze as run_analyze
+    from miner.nlp.encoders import get_encoder
+    from miner.store import open_db
+
+    store = open_db(db, create=False)
+    enc = get_encoder(encoder, threads=threads)
+    bar, task = None, None
+    if not quiet and sys.stderr.isatty():
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        bar = Progress(BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
+        task = bar.add_task("analyze", total=None)
+    if bar:
+        with bar:
+            summary = run_analyze(store, encoder=enc, head_path=head, encoder_batch=batch_size,
+                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
+    else:
+        summary = run_analyze(store, encoder=enc, head_path=head, encoder_batch=batch_size)
+    result = summary.to_dict()
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    elif not quiet:
+        e = result["embed"]
+        typer.echo(
+            f"Analyzed {result['documents']:,} documents ({result['segments']:,} segments) in {result['seconds']:.1f}s: "
+            f"embedded {e['embedded']:,} new texts in {e['encoder_calls']:,} encoder calls, {e['cached'] + e['texts'] - e['unique']:,} from cache."
+        )
+        if result["labels"]:
+            typer.echo("Documents by sentiment: " + ", ".join(f"{k} {v:,}" for k, v in sorted(result["labels"].items())))
+        if not result["documents"]:
+            typer.echo("Nothing new to analyze.")
+
+
+@train_app.command("sentiment")
+@clean_errors
+def train_sentiment_cmd(
+    data: Annotated[
+        str, typer.Option(help="'shared' (the public corpora in ../shared/corpora) or a labelled CSV (text, label[, split, lang]).")
+    ] = "shared",
+    out: Annotated[Path, typer.Option(help="Where to write the head (.npz).")] = Path("models/sentiment-e5-small.npz"),
+    encoder: EncoderOption = None,
+    cache: Annotated[Path, typer.Option(help="Sidecar embedding cache for training texts.")] = Path("models/.cache/embeddings.db"),
+    text_column: Annotated[str, typer.Option(help="Text column of a labelled CSV.")] = "text",
+    label_column: Annotated[str, typer.Option(help="Label column of a labelled CSV (neg/neu/pos).")] = "label",
+    threads: Annotated[Optional[int], typer.Option(help="Encoder threads.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+) -> None:
+    """Train the sentiment head (select on valid, report test once) and save it with its metrics."""
+    from miner.nlp.cache import EmbeddingCache
+    from miner.nlp.encoders import get_encoder
+    from miner.nlp.sentiment_data import load_csv, load_shared
+    from miner.nlp.train_sentiment import train_sentiment
+
+    if data == "shared":
+        examples, description = load_shared(), "../shared/corpora (sentiment_data.CORPORA, deterministic splits)"
+    else:
+        examples, description = load_csv(Path(data), text_column, label_column), f"user file {Path(data).name}"
+    enc = get_encoder(encoder, threads=threads)
+    result = train_sentiment(
+        examples, enc, EmbeddingCache.open_file(cache), name=out.stem, data_description=description,
+        progress=None if as_json else (lambda msg: err(msg)),
+    )
+    result.head.save(out)
+    if as_json:
+        typer.echo(json.dumps({"out": str(out), "valid": result.valid, "test": result.test, "grid": result.grid}, indent=2))
+        return
+    typer.echo(f"Saved {out} ({result.head.meta['params']}) in {result.seconds:.0f}s.")
+    for split, metrics in (("valid", result.valid), ("test", result.test)):
+        for key, m in metrics.items():
+            typer.echo(f"  {split:5} {key:32} n={m['n']:5}  accuracy {m['accuracy']:.3f}  macro-F1 {m['macro_f1']:.3f}")
 
 
 def main() -> None:

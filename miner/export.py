@@ -28,13 +28,17 @@ QUERIES = {
     "documents": """
         SELECT d.id, d.source_id, s.name AS source_name, d.external_id, d.record_key, d.text, d.clean_text,
                d.lang, d.script, d.lang_confidence, d.created_at, d.channel, d.score, d.meta, d.content_hash,
-               d.duplicate_of, d.duplicate_kind, d.informative, d.n_segments, d.pii, d.ingested_at
+               d.duplicate_of, d.duplicate_kind, d.informative, d.n_segments, d.pii, d.ingested_at,
+               ds.label AS sentiment, ds.score AS sentiment_score
         FROM documents d JOIN sources s ON s.id = d.source_id
+        LEFT JOIN document_sentiment ds ON ds.document_id = d.id
         ORDER BY d.id
     """,
     "segments": """
-        SELECT g.id, g.document_id, g.seg_index, g.text, g.lang, g.script, g.char_start, g.char_end, g.informative
-        FROM segments g ORDER BY g.document_id, g.seg_index
+        SELECT g.id, g.document_id, g.seg_index, g.text, g.lang, g.script, g.char_start, g.char_end, g.informative,
+               ss.label AS sentiment, ss.score AS sentiment_score, ss.p_neg, ss.p_neu, ss.p_pos
+        FROM segments g LEFT JOIN segment_sentiment ss ON ss.segment_id = g.id
+        ORDER BY g.document_id, g.seg_index
     """,
 }
 

@@ -153,8 +153,30 @@ def index_fts(db: sqlite_utils.Database, first_id: int, last_id: int) -> None:
     )
 
 
+def _m002_sentiment(db: sqlite_utils.Database) -> None:
+    # The embedding cache (layout shared with sidecar cache files: miner.nlp.cache).
+    db.execute(
+        "CREATE TABLE embeddings (encoder TEXT NOT NULL, text_hash TEXT NOT NULL, "
+        "vector BLOB NOT NULL, PRIMARY KEY (encoder, text_hash)) WITHOUT ROWID"
+    )
+    db["segment_sentiment"].create(
+        {"segment_id": int, "head": str, "label": str, "score": float, "p_neg": float, "p_neu": float, "p_pos": float},
+        pk="segment_id",
+        foreign_keys=[("segment_id", "segments", "id")],
+        not_null={"head", "label", "score"},
+    )
+    db["document_sentiment"].create(
+        {"document_id": int, "head": str, "label": str, "score": float, "n_segments": int, "analyzed_at": str},
+        pk="document_id",
+        foreign_keys=[("document_id", "documents", "id")],
+        not_null={"head"},
+    )
+    db["document_sentiment"].create_index(["label"])
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_foundation", _m001_foundation),
+    ("002_sentiment", _m002_sentiment),
 ]
 
 

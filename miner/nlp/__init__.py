@@ -1,0 +1,1 @@
+"""Models on top of the store: encoders, the embedding cache, sentiment."""
