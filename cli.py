@@ -253,16 +253,23 @@ def search(
 @clean_errors
 def demo(
     db: DbOption = Path("demo.db"),
+    analyze: Annotated[bool, typer.Option("--analyze/--no-analyze", help="Also embed and add sentiment (default).")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Run the main job on the bundled demo corpus (a multilingual NovaLink complaint set)."""
     from miner.demo import run_demo
 
-    result = run_demo(db)
+    result = run_demo(db, analyze=analyze)
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
     _print_ingest_summary(result["ingest"])
+    if result["analyze"]:
+        a = result["analyze"]
+        typer.echo(
+            f"Analyzed {a['documents']:,} documents ({a['segments']:,} segments) in {a['seconds']:.1f}s; "
+            f"by sentiment: " + ", ".join(f"{k} {v:,}" for k, v in sorted(a["labels"].items()))
+        )
     typer.echo(f"Store: {result['db']} ({result['documents']:,} documents, {result['segments']:,} segments).")
     typer.echo("Try: miner search 'refund' --db " + str(db) + "   or   miner export documents --db " + str(db))
 

@@ -26,7 +26,7 @@ def main() -> None:
     with (demo_corpus_dir() / "labels.csv").open(encoding="utf-8") as fh:
         labels = {row["id"]: row for row in csv.DictReader(fh)}
     with tempfile.TemporaryDirectory() as tmp:
-        run_demo(Path(tmp) / "demo.db")
+        run_demo(Path(tmp) / "demo.db", analyze=False)
         db = open_db(Path(tmp) / "demo.db")
         docs = list(db.query("SELECT * FROM documents"))
         by_id = {d["id"]: d for d in docs}

@@ -26,7 +26,8 @@ def demo_sources(corpus: Path | None = None) -> list[tuple[Path, dict]]:
     return [(corpus / e["path"], {k: v for k, v in e.items() if k != "path"}) for e in entries]
 
 
-def run_demo(db_path: str | Path) -> dict:
+def run_demo(db_path: str | Path, *, analyze: bool = True, encoder=None, head_path: str | None = None) -> dict:
+    """Ingest the demo corpus, then (unless `analyze=False`) embed it and add sentiment."""
     db = open_db(db_path)
     combined = IngestSummary()
     for path, opts in demo_sources():
@@ -35,9 +36,15 @@ def run_demo(db_path: str | Path) -> dict:
         for name in ("languages", "scripts", "pii", "dropped_lines"):
             getattr(combined, name).update(getattr(part, name))
         combined.seconds += part.seconds
+    analyzed = None
+    if analyze:
+        from .analyze import analyze as run_analyze
+
+        analyzed = run_analyze(db, encoder=encoder, head_path=head_path).to_dict()
     return {
         "db": str(db_path),
         "ingest": combined.to_dict(),
+        "analyze": analyzed,
         "documents": db["documents"].count,
         "segments": db["segments"].count,
     }

@@ -13,7 +13,7 @@ from miner.store import open_db
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo") / "demo.db"
-    run_demo(path)
+    run_demo(path, analyze=False)
     return open_db(path)
 
 

@@ -13,6 +13,7 @@ returns the full matrix in input order.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,9 +41,10 @@ class EmbedStats:
     cached: int = 0
     embedded: int = 0
     encoder_calls: int = 0
+    encoder_seconds: float = 0.0  # time inside the model itself
 
     def add(self, other: "EmbedStats") -> None:
-        for name in ("texts", "unique", "cached", "embedded", "encoder_calls"):
+        for name in ("texts", "unique", "cached", "embedded", "encoder_calls", "encoder_seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -110,7 +112,9 @@ def embed_texts(
     missing = sorted((h for h in first if h not in vectors), key=lambda h: (len(texts[first[h]]), h))
     for start in range(0, len(missing), batch_size):
         chunk = missing[start : start + batch_size]
+        started = time.perf_counter()
         out = encoder.embed_batch([texts[first[h]] for h in chunk])
+        stats.encoder_seconds += time.perf_counter() - started
         stats.encoder_calls += 1
         stats.embedded += len(chunk)
         new = list(zip(chunk, out))
