@@ -342,7 +342,7 @@ def train_sentiment_cmd(
     from miner.nlp.cache import EmbeddingCache
     from miner.nlp.encoders import get_encoder
     from miner.nlp.sentiment_data import load_csv, load_shared
-    from miner.nlp.train_sentiment import train_sentiment
+    from miner.nlp.train_sentiment import model_card, train_sentiment
 
     if data == "shared":
         examples, description = load_shared(), "../shared/corpora (sentiment_data.CORPORA, deterministic splits)"
@@ -354,10 +354,11 @@ def train_sentiment_cmd(
         progress=None if as_json else (lambda msg: err(msg)),
     )
     result.head.save(out)
+    out.with_suffix(".md").write_text(model_card(result.head), encoding="utf-8")
     if as_json:
         typer.echo(json.dumps({"out": str(out), "valid": result.valid, "test": result.test, "grid": result.grid}, indent=2))
         return
-    typer.echo(f"Saved {out} ({result.head.meta['params']}) in {result.seconds:.0f}s.")
+    typer.echo(f"Saved {out} and its model card {out.with_suffix('.md')} ({result.head.meta['params']}) in {result.seconds:.0f}s.")
     for split, metrics in (("valid", result.valid), ("test", result.test)):
         for key, m in metrics.items():
             typer.echo(f"  {split:5} {key:32} n={m['n']:5}  accuracy {m['accuracy']:.3f}  macro-F1 {m['macro_f1']:.3f}")
