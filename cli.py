@@ -332,7 +332,9 @@ def train_sentiment_cmd(
     ] = "shared",
     out: Annotated[Path, typer.Option(help="Where to write the head (.npz).")] = Path("models/sentiment-e5-small.npz"),
     encoder: EncoderOption = None,
-    cache: Annotated[Path, typer.Option(help="Sidecar embedding cache for training texts.")] = Path("models/.cache/embeddings.db"),
+    cache: Annotated[
+        Optional[Path], typer.Option(help="Sidecar embedding cache for training texts (default: ~/.cache/miner/embeddings.db).")
+    ] = None,
     text_column: Annotated[str, typer.Option(help="Text column of a labelled CSV.")] = "text",
     label_column: Annotated[str, typer.Option(help="Label column of a labelled CSV (neg/neu/pos).")] = "label",
     threads: Annotated[Optional[int], typer.Option(help="Encoder threads.")] = None,
@@ -349,8 +351,10 @@ def train_sentiment_cmd(
     else:
         examples, description = load_csv(Path(data), text_column, label_column), f"user file {Path(data).name}"
     enc = get_encoder(encoder, threads=threads)
+    from miner.paths import cache_dir
+
     result = train_sentiment(
-        examples, enc, EmbeddingCache.open_file(cache), name=out.stem, data_description=description,
+        examples, enc, EmbeddingCache.open_file(cache or cache_dir() / "embeddings.db"), name=out.stem, data_description=description,
         progress=None if as_json else (lambda msg: err(msg)),
     )
     result.head.save(out)

@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_sentiment.py [--head models/sentiment-e5-small.npz]
 
 Evaluates the head on the `test` split of every corpus (embeddings from the training cache,
-models/.cache/embeddings.db, computed if missing) and writes docs/benchmarks.md. The test
+~/.cache/miner/embeddings.db, computed if missing) and writes docs/benchmarks.md. The test
 split is never used for selection: `miner train sentiment` selects on `valid`.
 """
 
@@ -21,6 +21,7 @@ from miner.nlp.encoders import get_encoder  # noqa: E402
 from miner.nlp.sentiment import SentimentHead, resolve_head  # noqa: E402
 from miner.nlp.sentiment_data import load_shared  # noqa: E402
 from miner.nlp.train_sentiment import evaluate  # noqa: E402
+from miner.paths import cache_dir  # noqa: E402
 
 XLMT = {"ar": 66.9, "en": 70.6, "fr": 71.2, "de": 77.3, "hi": 56.4, "it": 69.1, "pt": 75.4, "es": 67.9}
 BEFORE = {"ar": 67.1, "de": 63.4, "en": 68.7, "es": 57.9, "fr": 62.7, "hi": 50.3, "it": 66.8, "pt": 63.1}
@@ -42,7 +43,7 @@ def main() -> None:
     head = SentimentHead.load(path)
     encoder = get_encoder("e5-small")
     test = [e for e in load_shared() if e.split == "test"]
-    x, _ = embed_texts(encoder, [e.text for e in test], EmbeddingCache.open_file(ROOT / "models" / ".cache" / "embeddings.db"))
+    x, _ = embed_texts(encoder, [e.text for e in test], EmbeddingCache.open_file(cache_dir() / "embeddings.db"))
     metrics = evaluate(head.predict_proba(x), test)
     tweets = {k.split("/")[1]: m for k, m in metrics.items() if k.startswith("umsab_tweets/")}
     mean = sum(m["macro_f1"] for m in tweets.values()) / len(tweets)

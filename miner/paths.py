@@ -31,3 +31,12 @@ def demo_corpus_dir() -> Path:
 
 def model_file(name: str) -> Path:
     return models_dir() / name
+
+
+def cache_dir() -> Path:
+    """Where miner keeps what it can rebuild (training embeddings, converted models):
+    `$MINER_CACHE_DIR`, else `~/.cache/miner`. Never inside the package or models/."""
+    import os
+
+    root = os.environ.get("MINER_CACHE_DIR")
+    return Path(root) if root else Path.home() / ".cache" / "miner"
