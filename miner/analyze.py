@@ -48,11 +48,11 @@ def head_id(path: Path) -> str:
     return f"{path.stem}@{digest}"
 
 
-def _pending(db: sqlite_utils.Database, head: str) -> str:
-    return (
-        "FROM documents d LEFT JOIN document_sentiment s ON s.document_id = d.id "
-        "WHERE d.informative = 1 AND (s.document_id IS NULL OR s.head != ?)"
-    )
+# Documents still to analyze with head `?`: informative, and no sentiment from this head yet.
+_PENDING = (
+    "FROM documents d LEFT JOIN document_sentiment s ON s.document_id = d.id "
+    "WHERE d.informative = 1 AND (s.document_id IS NULL OR s.head != ?)"
+)
 
 
 def analyze(
@@ -80,7 +80,7 @@ def analyze(
     cache = EmbeddingCache(db)
     summary = AnalyzeSummary(encoder=encoder.id, head=hid)
     started = time.perf_counter()
-    where = _pending(db, hid)
+    where = _PENDING
     total = db.execute(f"SELECT COUNT(*) {where}", [hid]).fetchone()[0]
     summary.pending_before = total
     last_id = 0
