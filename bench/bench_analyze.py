@@ -10,30 +10,15 @@ a second time over the same store (everything cached: no encoder call).
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.bench_ingest import build, tree_rss_mb  # noqa: E402
+from bench.bench_ingest import build  # noqa: E402
+from bench.measure import run_cli  # noqa: E402
 from bench.report import write_section  # noqa: E402
-
-
-def run(args: list[str]) -> tuple[float, float, dict]:
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), *args, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0.0
-    while proc.poll() is None:
-        peak = max(peak, tree_rss_mb(proc.pid))
-        time.sleep(0.1)
-    out, err = proc.communicate()
-    if proc.returncode:
-        raise SystemExit(err)
-    return time.perf_counter() - start, peak, json.loads(out)
 
 
 def main() -> None:
@@ -43,9 +28,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data, db = Path(tmp) / "texts.jsonl", Path(tmp) / "bench.db"
         info = build(args.n, data)
-        _, _, ingested = run(["ingest", str(data), "--db", str(db), "--quiet"])
-        first_s, peak_mb, first = run(["analyze", "--db", str(db)])
-        second_s, _, second = run(["analyze", "--db", str(db)])
+        _, _, ingested = run_cli("ingest", str(data), "--db", str(db), "--quiet")
+        first_s, peak_mb, first = run_cli("analyze", "--db", str(db), interval=0.1)
+        second_s, _, second = run_cli("analyze", "--db", str(db))
     e = first["embed"]
     body = f"""## `miner analyze` (`bench/bench_analyze.py`)
 

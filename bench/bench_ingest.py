@@ -13,15 +13,14 @@ import argparse
 import gzip
 import json
 import random
-import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.measure import run_cli  # noqa: E402
 from bench.report import write_section  # noqa: E402
 
 CORPORA = ROOT.parent / "shared" / "corpora"
@@ -47,35 +46,8 @@ def build(n: int, out: Path) -> dict:
     return {"distinct": min(n, len(texts)), "median_chars": chars[len(chars) // 2], "langs": Counter(l for _, l in texts)}
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants (Linux /proc), in MB."""
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            with open(f"/proc/{p}/status") as fh:
-                total += next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-        except (OSError, StopIteration):
-            continue
-    return total / 1024
-
-
 def run_ingest(path: Path, db: Path, *extra: str) -> tuple[float, float, dict]:
-    """Seconds, peak memory of the whole process tree (main + workers, sampled every 50 ms), summary."""
-    cmd = [sys.executable, str(ROOT / "cli.py"), "ingest", str(path), "--db", str(db), "--json", "--quiet", *extra]
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0.0
-    while proc.poll() is None:
-        peak = max(peak, tree_rss_mb(proc.pid))
-        time.sleep(0.05)
-    seconds = time.perf_counter() - start
-    out, err = proc.communicate()
-    if proc.returncode != 0:
-        raise SystemExit(f"ingest failed: {err}")
-    return seconds, peak, json.loads(out)
+    return run_cli("ingest", str(path), "--db", str(db), "--quiet", *extra)
 
 
 def main() -> None:
