@@ -21,6 +21,7 @@ import sqlite_utils
 from .errors import UsageError
 from .nlp.cache import EmbeddingCache, EmbedStats, embed_texts
 from .nlp.encoders import Encoder, get_encoder
+from .nlp.textprep import encoder_input
 from .nlp.sentiment import SentimentHead, aggregate, label_and_score, resolve_head
 from .store import transaction, utc_now
 
@@ -98,7 +99,7 @@ def analyze(
                 doc_ids,
             )
         )
-        vectors, stats = embed_texts(encoder, [s[2] for s in segs], cache, batch_size=encoder_batch)
+        vectors, stats = embed_texts(encoder, [encoder_input(s[2]) for s in segs], cache, batch_size=encoder_batch)
         summary.embed.add(stats)
         proba = head.predict_proba(vectors) if segs else None
         labels, scores = label_and_score(proba) if segs else ([], [])

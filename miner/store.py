@@ -174,9 +174,45 @@ def _m002_sentiment(db: sqlite_utils.Database) -> None:
     db["document_sentiment"].create_index(["label"])
 
 
+def _m003_themes(db: sqlite_utils.Database) -> None:
+    # Theme discovery runs, the themes (stable ids across runs), one theme per segment,
+    # lineage between runs, the human edits that every run re-applies, and the fitted state
+    # (arrays as npz bytes, loaded with allow_pickle=False).
+    db.execute(
+        "CREATE TABLE theme_runs (id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, "
+        "status TEXT NOT NULL, encoder TEXT NOT NULL, params TEXT NOT NULL, n_segments INTEGER, "
+        "n_fit INTEGER, n_themes INTEGER, outlier_share REAL, seconds REAL)"
+    )
+    db.execute(
+        "CREATE TABLE themes (id INTEGER PRIMARY KEY, label TEXT NOT NULL, custom_label TEXT, "
+        "status TEXT NOT NULL DEFAULT 'active', pinned INTEGER NOT NULL DEFAULT 0, "
+        "merged_into INTEGER REFERENCES themes(id), parent_id INTEGER REFERENCES themes(id), "
+        "size INTEGER NOT NULL DEFAULT 0, languages TEXT, keywords TEXT, quotes TEXT, "
+        "threshold REAL, centroid BLOB, first_run INTEGER, last_run INTEGER, "
+        "created_at TEXT NOT NULL, updated_at TEXT NOT NULL)"
+    )
+    db.execute(
+        "CREATE TABLE segment_themes (segment_id INTEGER PRIMARY KEY REFERENCES segments(id), "
+        "theme_id INTEGER REFERENCES themes(id), score REAL, method TEXT NOT NULL, "
+        "low_confidence INTEGER NOT NULL DEFAULT 0, run_id INTEGER NOT NULL)"
+    )
+    db.execute("CREATE INDEX segment_themes_theme ON segment_themes (theme_id)")
+    db.execute(
+        "CREATE TABLE theme_lineage (run_id INTEGER NOT NULL REFERENCES theme_runs(id), "
+        "theme_id INTEGER NOT NULL REFERENCES themes(id), event TEXT NOT NULL, "
+        "related_theme_id INTEGER, overlap REAL)"
+    )
+    db.execute(
+        "CREATE TABLE theme_edits (id INTEGER PRIMARY KEY, at TEXT NOT NULL, action TEXT NOT NULL, "
+        "theme_id INTEGER NOT NULL, payload TEXT)"
+    )
+    db.execute("CREATE TABLE theme_state (key TEXT PRIMARY KEY, value BLOB NOT NULL, run_id INTEGER)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_foundation", _m001_foundation),
     ("002_sentiment", _m002_sentiment),
+    ("003_themes", _m003_themes),
 ]
 
 
