@@ -368,6 +368,206 @@ def train_sentiment_cmd(
             typer.echo(f"  {split:5} {key:32} n={m['n']:5}  accuracy {m['accuracy']:.3f}  macro-F1 {m['macro_f1']:.3f}")
 
 
+themes_app = typer.Typer(help="Discover themes across languages, read them, and edit them (edits persist across runs).", no_args_is_help=True)
+app.add_typer(themes_app, name="themes")
+ThemeId = Annotated[int, typer.Argument(help="Theme id (see `miner themes list`).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _stop_terms(path: Optional[Path]) -> set[str]:
+    if path is None:
+        return set()
+    from miner.themes.terms import read_stop_terms
+
+    return read_stop_terms(path)
+
+
+@themes_app.command("discover")
+@clean_errors
+def themes_discover(
+    db: DbOption = Path("miner.db"),
+    encoder: EncoderOption = None,
+    seed: Annotated[int, typer.Option(help="Random seed: the same data and seed give the same themes.")] = 42,
+    max_fit: Annotated[int, typer.Option(help="Fit on at most this many segments; the rest are assigned.")] = 20_000,
+    min_cluster_size: Annotated[int, typer.Option(help="Smallest theme HDBSCAN may form (0: from the data size).")] = 0,
+    max_outliers: Annotated[float, typer.Option(help="Most segments left without a theme, as a share (0-0.9).")] = 0.15,
+    debias: Annotated[str, typer.Option(help="Language-identity removal: default, none, center, coral+inlp...")] = "default",
+    stop_terms: Annotated[
+        Optional[Path], typer.Option(help="Text file of brand, shop or product names (one per line) never used as keywords.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Find themes in all informative segments; keep ids, labels and edits of earlier runs."""
+    from miner.nlp.encoders import get_encoder
+    from miner.store import open_db
+    from miner.themes.fit import ThemeParams
+    from miner.themes.run import discover
+
+    if not 0 <= max_outliers <= 0.9 or max_fit < 10 or min_cluster_size < 0:
+        raise typer.BadParameter("--max-outliers must be 0..0.9, --max-fit at least 10, --min-cluster-size at least 0.")
+    params = ThemeParams(seed=seed, max_fit=max_fit, min_cluster_size=min_cluster_size, max_outliers=max_outliers, debias=debias)
+    terms = _stop_terms(stop_terms)
+    summary = discover(open_db(db, create=False), encoder=get_encoder(encoder), params=params, stop_terms=terms,
+                       progress=None if as_json else (lambda stage: err(f"themes: {stage}...")))
+    result = summary.to_dict()
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    events = ", ".join(f"{k} {v}" for k, v in sorted(result["events"].items()))
+    typer.echo(
+        f"Run {result['run_id']}: {result['themes']} themes over {result['segments']:,} segments "
+        f"({result['fitted']:,} fitted) in {result['seconds']:.1f}s; without a theme {result['outliers']:,} "
+        f"({result['outlier_share']:.1%}); low-confidence {result['low_confidence']:,}. Themes: {events}."
+    )
+    typer.echo(f"See them with: miner themes list --db {db}")
+
+
+def _theme_line(t: dict) -> str:
+    langs = " ".join(f"{k}:{v}" for k, v in list(t["languages"].items())[:4])
+    s = t["sentiment"]
+    n = sum(s.values()) or 1
+    mood = f"neg {s.get('neg', 0) / n:.0%}" if s else ""
+    flags = ("*" if t["pinned"] else "") + ("(archived)" if t["status"] == "archived" else "")
+    return f"{t['id']:>5}{flags:<2} {t['documents']:>6} docs {t['share']:>6.1%}  {mood:<8} {t['label'][:60]:<60}  {langs}"
+
+
+@themes_app.command("list")
+@clean_errors
+def themes_list(
+    db: DbOption = Path("miner.db"),
+    archived: Annotated[bool, typer.Option("--archived", help="Include archived themes.")] = False,
+    limit: Annotated[Optional[int], typer.Option(help="Show at most this many themes.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Themes by size: documents, share of segments, negative share, label, languages."""
+    from miner.store import open_db
+    from miner.themes.manage import list_themes
+
+    result = list_themes(open_db(db, create=False), include_archived=archived, limit=limit)
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"{'id':>5}   {'docs':>11} {'share':>6}  {'mood':<8} {'label':<60}  languages")
+    for t in result["themes"]:
+        typer.echo(_theme_line(t))
+    typer.echo(f"{len(result['themes'])} themes; {result['outliers']:,} of {result['segments']:,} segments without a theme ({result['outlier_share']:.1%}). * pinned")
+
+
+@themes_app.command("show")
+@clean_errors
+def themes_show(
+    theme: ThemeId,
+    db: DbOption = Path("miner.db"),
+    period: Annotated[str, typer.Option(help="Volume by day, week or month.")] = "month",
+    as_json: JsonOption = False,
+) -> None:
+    """One theme: size, languages, sentiment, first/last seen, volume sparkline, keywords and quotes per language."""
+    from miner.store import open_db
+    from miner.themes.manage import show_theme
+
+    if period not in ("day", "week", "month"):
+        raise typer.BadParameter("--period must be day, week or month.")
+    t = show_theme(open_db(db, create=False), theme, period=period)
+    if as_json:
+        typer.echo(json.dumps(t, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"Theme {t['id']}: {t['label']}  [{t['status']}{', pinned' if t['pinned'] else ''}]")
+    if t["label"] != t["auto_label"]:
+        typer.echo(f"  automatic label: {t['auto_label']}")
+    s = t["sentiment"]
+    typer.echo(f"  {t['documents']:,} documents, {t['segments']:,} segments ({t['share']:.1%}), {t['low_confidence']:,} low-confidence")
+    typer.echo("  languages: " + ", ".join(f"{k} {v}" for k, v in t["languages"].items()))
+    typer.echo(f"  sentiment: neg {s.get('neg', 0)}, neu {s.get('neu', 0)}, pos {s.get('pos', 0)}")
+    typer.echo(f"  seen: {t['first_seen'] or '?'} .. {t['last_seen'] or '?'}   by {period}: {t['sparkline']}")
+    for lang, words in t["keywords"].items():
+        typer.echo(f"  keywords [{lang}]: " + ", ".join(words))
+    for lang, quotes in t["quotes"].items():
+        for q in quotes:
+            typer.echo(f"  [{lang}] " + " ".join(q.split())[:200])
+
+
+@themes_app.command("lineage")
+@clean_errors
+def themes_lineage(
+    db: DbOption = Path("miner.db"),
+    run: Annotated[Optional[int], typer.Option(help="Discovery run (default: the latest).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """What the latest discovery run did to each theme: new, kept, split, merged, retired."""
+    from miner.store import open_db
+    from miner.themes.manage import lineage
+
+    rows = lineage(open_db(db, create=False), run)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        rel = f" (from/into {r['related_theme_id']})" if r["related_theme_id"] else ""
+        typer.echo(f"{r['event']:<8} {r['theme_id']:>5}{rel}  {r['label']}")
+
+
+@themes_app.command("rename")
+@clean_errors
+def themes_rename(theme: ThemeId, label: Annotated[str, typer.Argument(help="The new label.")], db: DbOption = Path("miner.db")) -> None:
+    """Give a theme your own label; it survives later discovery runs."""
+    from miner.store import open_db
+    from miner.themes.manage import rename
+
+    r = rename(open_db(db, create=False), theme, label)
+    typer.echo(f"Theme {r['theme']} is now {r['label']!r}.")
+
+
+@themes_app.command("merge")
+@clean_errors
+def themes_merge(
+    themes: Annotated[list[int], typer.Argument(help="Themes to merge into --into.")],
+    into: Annotated[int, typer.Option(help="The theme that absorbs them (keeps its id and label).")],
+    db: DbOption = Path("miner.db"),
+) -> None:
+    """Merge themes into one; later runs keep them together."""
+    from miner.store import open_db
+    from miner.themes.manage import merge
+
+    r = merge(open_db(db, create=False), themes, into)
+    typer.echo(f"Merged {', '.join(map(str, r['merged']))} into {r['into']} ({r['segments_moved']:,} segments moved).")
+
+
+@themes_app.command("split")
+@clean_errors
+def themes_split(
+    theme: ThemeId,
+    parts: Annotated[int, typer.Option(help="Number of new themes (2-10).")] = 2,
+    db: DbOption = Path("miner.db"),
+    encoder: EncoderOption = None,
+) -> None:
+    """Split a theme into sub-themes by its segments' embeddings; later runs keep them apart."""
+    from miner.nlp.encoders import get_encoder
+    from miner.store import open_db
+    from miner.themes.manage import split
+
+    r = split(open_db(db, create=False), theme, parts, encoder=get_encoder(encoder))
+    typer.echo(f"Split {r['theme']} into " + ", ".join(f"{c} ({n} segments)" for c, n in zip(r["children"], r["sizes"])) + ".")
+
+
+def _flag_command(action: str, doc: str):
+    @clean_errors
+    def command(theme: ThemeId, db: DbOption = Path("miner.db")) -> None:
+        from miner.store import open_db
+        from miner.themes.manage import set_flag
+
+        set_flag(open_db(db, create=False), theme, action)
+        typer.echo(f"Theme {theme}: {action} done.")
+
+    command.__doc__ = doc
+    themes_app.command(action)(command)
+
+
+_flag_command("archive", "Hide a theme from lists and backlogs (it is still matched and assigned).")
+_flag_command("unarchive", "Show an archived theme again.")
+_flag_command("pin", "Pin a theme: later runs never retire it or merge it away.")
+_flag_command("unpin", "Unpin a theme.")
+
+
 def main() -> None:
     app()
 

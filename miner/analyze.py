@@ -35,6 +35,7 @@ class AnalyzeSummary:
     embed: EmbedStats = field(default_factory=EmbedStats)
     encoder: str = ""
     head: str = ""
+    themes: dict = field(default_factory=dict)  # new segments assigned to existing themes
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
@@ -128,5 +129,9 @@ def analyze(
         summary.segments += len(segs)
         if progress:
             progress(summary.documents, total)
+    # Segments new since the last theme discovery join the existing themes (no refit).
+    from .themes.run import assign_new
+
+    summary.themes = assign_new(db, encoder)
     summary.seconds = time.perf_counter() - started
     return summary

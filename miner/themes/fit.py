@@ -1,0 +1,156 @@
+"""Theme discovery as a pure batch function: vectors and languages in, clusters out.
+
+    fit sample --LanguageDebias--> BERTopic(UMAP -> HDBSCAN) --> centroids --> every row to
+    its nearest centroid (cosine), outliers only below a threshold
+
+The last step is what makes `transform` agree with `fit` (BERTopic users' complaint 4): the
+fitted assignment *is* nearest-centroid assignment, the same function later applied to new
+segments, so re-assigning fitted segments gives back their fitted theme.
+No database access here (the store side is `miner.themes.run`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ..nlp.encoders import normalise_rows as normalise
+from .debias import LanguageDebias
+
+
+@dataclass(frozen=True)
+class ThemeParams:
+    seed: int = 42
+    max_fit: int = 20_000  # discovery fits on at most this many segments, then assigns the rest
+    min_cluster_size: int = 0  # 0: chosen from the sample size (`auto_min_cluster_size`)
+    min_samples: int = 0  # 0: HDBSCAN's default (= min_cluster_size)
+    umap_neighbors: int = 15
+    umap_components: int = 5
+    max_outliers: float = 0.15  # at most this share of fitted segments is left without a theme
+    refine: int = 2  # k-means-style passes over the centroids after HDBSCAN
+    debias: str = "default"
+    min_theme_size: int = 3  # themes left smaller than this after refinement are dissolved
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def auto_min_cluster_size(n: int) -> int:
+    return int(max(5, min(100, round(n / 400))))
+
+
+@dataclass
+class FitResult:
+    labels: np.ndarray  # (n,) theme index, -1 = outlier
+    scores: np.ndarray  # (n,) cosine to the assigned centroid (to the best one for outliers)
+    method: np.ndarray  # (n,) 'cluster' (HDBSCAN member), 'outlier' (HDBSCAN outlier, reduced: low confidence), 'assigned' (beyond the fit sample)
+    centroids: np.ndarray  # (k, d) in the debiased space, L2-normalised
+    threshold: float  # below this cosine a row is an outlier
+    core_threshold: float  # below this an assignment is low-confidence
+    debias: LanguageDebias
+
+
+def sample_order(keys: list[str]) -> np.ndarray:
+    """Row order by content key: the same rows in any input order give the same fit, and a
+    grown corpus keeps most of its former sample (the smallest keys)."""
+    return np.array(sorted(range(len(keys)), key=lambda i: keys[i]), dtype=np.int64)
+
+
+def _cluster(X: np.ndarray, params: ThemeParams) -> np.ndarray:
+    """HDBSCAN labels over a UMAP reduction, run through BERTopic with our own stages
+    (no embedding model: the vectors are given)."""
+    from bertopic import BERTopic
+    from hdbscan import HDBSCAN
+    from umap import UMAP
+
+    n = X.shape[0]
+    mcs = params.min_cluster_size or auto_min_cluster_size(n)
+    umap = UMAP(
+        n_neighbors=min(params.umap_neighbors, max(2, n - 1)),
+        n_components=min(params.umap_components, max(2, n - 2)),
+        min_dist=0.0,
+        metric="cosine",
+        random_state=params.seed,  # also makes UMAP single-threaded: reproducible
+        low_memory=True,
+    )
+    hdb = HDBSCAN(
+        min_cluster_size=mcs,
+        min_samples=params.min_samples or None,
+        metric="euclidean",
+        cluster_selection_method="eom",
+        prediction_data=False,
+    )
+    # BERTopic's own c-TF-IDF would see all languages through one tokenizer; keywords are
+    # computed per language by miner.themes.keywords instead, so its documents are blanks.
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    model = BERTopic(
+        umap_model=umap, hdbscan_model=hdb, vectorizer_model=CountVectorizer(token_pattern=r"\S+"),
+        calculate_probabilities=False, verbose=False,
+    )
+    labels, _ = model.fit_transform(["x y"] * n, embeddings=X)
+    return np.asarray(labels, dtype=np.int64)
+
+
+def centroids_of(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    C = np.zeros((k, X.shape[1]), dtype=np.float64)
+    np.add.at(C, labels[labels >= 0], X[labels >= 0])
+    return normalise(C.astype(np.float32))
+
+
+def nearest(X: np.ndarray, C: np.ndarray, chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
+    """(index, cosine) of each row's nearest centroid; chunked so 200k rows stay small."""
+    idx = np.empty(X.shape[0], dtype=np.int64)
+    best = np.empty(X.shape[0], dtype=np.float32)
+    if C.shape[0] == 0:
+        idx[:] = -1
+        best[:] = -1.0
+        return idx, best
+    for s in range(0, X.shape[0], chunk):
+        S = X[s : s + chunk] @ C.T
+        idx[s : s + chunk] = S.argmax(axis=1)
+        best[s : s + chunk] = S.max(axis=1)
+    return idx, best
+
+
+def fit_themes(X: np.ndarray, langs: list[str], keys: list[str], params: ThemeParams) -> FitResult:
+    """Cluster rows of X (L2-normalised embeddings) into themes.
+
+    `keys` are content keys (e.g. text hashes) that fix the row order, so the result does not
+    depend on the input order; rows beyond `params.max_fit` (by key) are assigned, not fitted.
+    """
+    n = X.shape[0]
+    order = sample_order(keys)
+    fit_rows = order[: params.max_fit]
+    lang_arr = np.asarray(langs, dtype=object)
+    debias = LanguageDebias(**({} if params.debias == "default" else {"method": params.debias}))
+    debias.fit(X[fit_rows], list(lang_arr[fit_rows]))
+    Z = debias.transform(X, langs)
+    Zfit = Z[fit_rows]
+    raw = _cluster(Zfit, params) if len(fit_rows) >= 10 else np.full(len(fit_rows), -1)
+    k = int(raw.max()) + 1 if raw.size and raw.max() >= 0 else 0
+    C = centroids_of(Zfit, raw, k)
+    core = raw >= 0
+    lab = raw.copy()
+    for _ in range(params.refine):
+        lab, _sc = nearest(Zfit, C)
+        C = centroids_of(Zfit, lab, k)
+    lab, sc = nearest(Zfit, C)
+    # Dissolve themes left too small to be a theme, then renumber densely.
+    sizes = np.bincount(lab[lab >= 0], minlength=k) if k else np.zeros(0, dtype=int)
+    keep = np.flatnonzero(sizes >= params.min_theme_size)
+    C = C[keep]
+    lab, sc = nearest(Zfit, C)
+    # The threshold: the 5th percentile of core members' similarity, lowered when needed so
+    # that at most `max_outliers` of the sample stays without a theme.
+    if C.shape[0] and core.any():
+        core_threshold = float(np.quantile(sc[core], 0.05))
+        threshold = min(core_threshold, float(np.quantile(sc, params.max_outliers)))
+    else:
+        core_threshold = threshold = 1.0
+    all_lab, all_sc = nearest(Z, C)
+    all_lab[all_sc < threshold] = -1
+    method = np.full(n, "assigned", dtype=object)
+    method[fit_rows] = np.where(core, "cluster", "outlier")
+    return FitResult(all_lab, all_sc, method, C, threshold, core_threshold, debias)

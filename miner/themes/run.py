@@ -1,0 +1,305 @@
+"""Theme discovery and assignment against the store (`miner themes discover`, `miner analyze`).
+
+discover: read informative segments and their cached embeddings (embedding only what the
+cache lacks) -> `fit_themes` -> match clusters to existing themes (`identity`) -> keep ids,
+labels and human edits -> write themes, assignments, lineage and state in one transaction
+(a failed or interrupted run leaves the previous themes untouched).
+
+assign_new: segments without a theme get the nearest stored centroid, no refit.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import sqlite_utils
+
+from ..errors import UsageError
+from ..nlp.cache import EmbeddingCache, embed_texts, text_hash
+from ..nlp.encoders import Encoder, get_encoder
+from ..nlp.textprep import encoder_input
+from ..store import transaction, utc_now
+from .fit import ThemeParams, centroids_of, fit_themes, nearest
+from .identity import match_clusters
+from .keywords import keywords_by_language, theme_label
+from .state import ThemeState
+
+QUOTES_PER_LANGUAGE = 3
+LIVE = ("active", "archived")  # statuses that take part in matching and assignment
+
+
+@dataclass
+class Segments:
+    ids: np.ndarray
+    doc_ids: np.ndarray
+    texts: list[str]
+    langs: list[str]
+    original: np.ndarray  # bool: the document is not a duplicate (only originals are fitted)
+    vectors: np.ndarray
+    keys: list[str] = field(default_factory=list)
+
+
+def _load_segments(db: sqlite_utils.Database, encoder: Encoder, where: str = ""):
+    rows = db.execute(
+        "SELECT s.id, s.document_id, s.text, COALESCE(d.lang, 'und'), d.duplicate_of IS NULL "
+        "FROM segments s JOIN documents d ON d.id = s.document_id "
+        f"WHERE s.informative = 1 AND d.informative = 1 {where} ORDER BY s.id"
+    ).fetchall()
+    inputs = [encoder_input(r[2]) for r in rows]
+    vectors, stats = embed_texts(encoder, inputs, EmbeddingCache(db)) if rows else (np.zeros((0, encoder.dim), np.float32), None)
+    return (
+        Segments(
+            ids=np.array([r[0] for r in rows], dtype=np.int64),
+            doc_ids=np.array([r[1] for r in rows], dtype=np.int64),
+            texts=[r[2] for r in rows],
+            langs=[r[3] for r in rows],
+            original=np.array([bool(r[4]) for r in rows], dtype=bool),
+            vectors=vectors,
+            keys=[text_hash(t) for t in inputs],
+        ),
+        stats,
+    )
+
+
+def _edit_constraints(db: sqlite_utils.Database) -> tuple[set[int], set[int]]:
+    """(protected, no_split): pinned themes and children of a user split are never merged
+    away or retired; a theme the user merged others into never splits off again."""
+    protected = {r[0] for r in db.execute("SELECT id FROM themes WHERE pinned = 1 AND status IN ('active', 'archived')")}
+    protected |= {r[0] for r in db.execute("SELECT id FROM themes WHERE parent_id IS NOT NULL AND status IN ('active', 'archived') AND id IN (SELECT theme_id FROM theme_edits WHERE action = 'split-child')")}
+    no_split = {r[0] for r in db.execute("SELECT json_extract(payload, '$.into') FROM theme_edits WHERE action = 'merge'")}
+    return protected, no_split
+
+
+def _quotes(seg: Segments, rows: np.ndarray, scores: np.ndarray) -> dict[str, list[int]]:
+    """Representative quotes per language: the segments closest to the centroid, preferring
+    readable lengths (20-300 characters), one per distinct text."""
+    by_lang: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    for i in rows:
+        n = len(seg.texts[i])
+        penalty = 0.0 if 20 <= n <= 300 else 0.1
+        by_lang[seg.langs[i]].append((-(float(scores[i]) - penalty), int(seg.ids[i]), seg.texts[i]))
+    out = {}
+    for lang, items in by_lang.items():
+        seen, picked = set(), []
+        for _, sid, text in sorted(items):
+            if text in seen:
+                continue
+            seen.add(text)
+            picked.append(sid)
+            if len(picked) == QUOTES_PER_LANGUAGE:
+                break
+        out[lang] = picked
+    return out
+
+
+@dataclass
+class DiscoverSummary:
+    run_id: int = 0
+    segments: int = 0
+    fitted: int = 0
+    themes: int = 0
+    outliers: int = 0
+    outlier_share: float = 0.0
+    low_confidence: int = 0
+    events: Counter = field(default_factory=Counter)
+    embedded: int = 0
+    seconds: float = 0.0
+    stage_seconds: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = dict(self.__dict__)
+        d["events"] = dict(self.events)
+        return d
+
+
+def discover(
+    db: sqlite_utils.Database,
+    *,
+    encoder: Encoder | None = None,
+    params: ThemeParams = ThemeParams(),
+    stop_terms: set[str] = frozenset(),
+    progress: Callable[[str], None] | None = None,
+) -> DiscoverSummary:
+    started = time.perf_counter()
+    stage = lambda name: progress(name) if progress else None  # noqa: E731
+    summary = DiscoverSummary()
+    t0 = time.perf_counter()
+    encoder = encoder or get_encoder(None)
+    stage("embeddings")
+    seg, stats = _load_segments(db, encoder)
+    summary.embedded = stats.embedded if stats else 0
+    summary.stage_seconds["embeddings"] = round(time.perf_counter() - t0, 2)
+    if len(seg.ids) == 0:
+        raise UsageError("E801", "there are no informative segments to find themes in.", "Ingest documents first (`miner ingest FILE`).")
+    fit_mask = seg.original
+    fit_idx = np.flatnonzero(fit_mask)
+    t0 = time.perf_counter()
+    stage("clustering")
+    res = fit_themes(seg.vectors[fit_idx], [seg.langs[i] for i in fit_idx], [seg.keys[i] for i in fit_idx], params)
+    summary.stage_seconds["clustering"] = round(time.perf_counter() - t0, 2)
+    summary.fitted = int(min(len(fit_idx), params.max_fit))
+    Z = res.debias.transform(seg.vectors, seg.langs)
+
+    # Identity: new clusters against the themes of the previous run.
+    t0 = time.perf_counter()
+    old = {int(s): int(t) for s, t in db.execute("SELECT segment_id, theme_id FROM segment_themes WHERE theme_id IS NOT NULL")}
+    old_live = {r[0]: r[1] for r in db.execute(f"SELECT id, status FROM themes WHERE status IN {LIVE}")}
+    old = {s: t for s, t in old.items() if t in old_live}
+    k = res.centroids.shape[0]
+    new_map = {int(seg.ids[fit_idx[i]]): int(c) for i, c in enumerate(res.labels) if c >= 0}
+    protected, no_split = _edit_constraints(db)
+    m = match_clusters(old, new_map, sorted(old_live), list(range(k)), protected=protected)
+    for c, parent in list(m.split_from.items()):
+        if parent in no_split:  # the user merged these: keep them together
+            m.cluster_to_theme[c] = parent
+            del m.split_from[c]
+
+    now = utc_now()
+    with transaction(db):
+        run_id = db.execute(
+            "INSERT INTO theme_runs (started_at, status, encoder, params, n_segments, n_fit) VALUES (?, 'running', ?, ?, ?, ?)",
+            [now, encoder.id, json.dumps(params.to_dict()), len(seg.ids), summary.fitted],
+        ).lastrowid
+        summary.run_id = run_id
+
+        def new_theme(parent: int | None = None) -> int:
+            return db.execute(
+                "INSERT INTO themes (label, status, parent_id, first_run, last_run, created_at, updated_at) VALUES ('', 'active', ?, ?, ?, ?, ?)",
+                [parent, run_id, run_id, now, now],
+            ).lastrowid
+
+        cluster_theme: dict[int, int] = {}
+        for c in range(k):
+            if c in m.cluster_to_theme:
+                cluster_theme[c] = m.cluster_to_theme[c]
+            elif c in m.split_from:
+                cluster_theme[c] = new_theme(m.split_from[c])
+            else:
+                cluster_theme[c] = new_theme()
+        # Protected themes no cluster matched stay alive on the centroid of their segments.
+        kept = set(cluster_theme.values())
+        extra_C, extra_ids = [], []
+        seg_pos = {int(s): i for i, s in enumerate(seg.ids)}
+        for t in sorted(protected - kept):
+            rows = [seg_pos[s] for s, tt in old.items() if tt == t and s in seg_pos]
+            if rows:
+                extra_C.append(centroids_of(Z[rows], np.zeros(len(rows), dtype=np.int64), 1)[0])
+                extra_ids.append(t)
+        C = np.vstack([res.centroids, *([np.array(extra_C)] if extra_C else [])]).astype(np.float32)
+        ids = np.array([cluster_theme[c] for c in range(k)] + extra_ids, dtype=np.int64)
+
+        # Final assignment of every segment (fitted, duplicates and beyond the sample alike).
+        idx, score = nearest(Z, C)
+        theme_of = np.where(score >= res.threshold, ids[idx] if len(ids) else -1, -1)
+        method = np.full(len(seg.ids), "assigned", dtype=object)
+        method[fit_idx] = res.method
+        low = (method == "outlier") | (score < res.core_threshold)
+        db.execute("DELETE FROM segment_themes")
+        db.conn.executemany(
+            "INSERT INTO segment_themes (segment_id, theme_id, score, method, low_confidence, run_id) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (int(s), int(t) if t >= 0 else None, round(float(sc), 4), str(me), int(lo and t >= 0), run_id)
+                for s, t, sc, me, lo in zip(seg.ids, theme_of, score, method, low)
+            ],
+        )
+        summary.stage_seconds["identity_and_assignment"] = round(time.perf_counter() - t0, 2)
+
+        # Keywords, labels, quotes per theme.
+        t0 = time.perf_counter()
+        stage("keywords")
+        kw = keywords_by_language(seg.texts, seg.langs, [int(t) for t in theme_of], stop_terms=set(stop_terms))
+        live_ids = sorted(set(int(t) for t in ids))
+        for t in live_ids:
+            rows = np.flatnonzero(theme_of == t)
+            langs = Counter(seg.langs[i] for i in rows)
+            keywords = kw.get(t, {})
+            db.execute(
+                "UPDATE themes SET label = ?, size = ?, languages = ?, keywords = ?, quotes = ?, threshold = ?, "
+                "last_run = ?, updated_at = ?, status = CASE WHEN status IN ('active', 'archived') THEN status ELSE 'active' END "
+                "WHERE id = ?",
+                [
+                    theme_label(keywords, dict(langs)),
+                    len(rows),
+                    json.dumps(dict(langs.most_common()), ensure_ascii=False),
+                    json.dumps(keywords, ensure_ascii=False),
+                    json.dumps(_quotes(seg, rows, score)),
+                    res.threshold,
+                    run_id,
+                    now,
+                    t,
+                ],
+            )
+        summary.stage_seconds["keywords"] = round(time.perf_counter() - t0, 2)
+
+        # Lineage and the fate of unmatched themes.
+        lineage = []
+        for c, t in sorted(cluster_theme.items()):
+            if c in m.split_from:
+                lineage.append((run_id, t, "split", m.split_from[c], m.overlap.get((c, m.split_from[c]))))
+            elif c in m.cluster_to_theme:
+                lineage.append((run_id, t, "kept", None, m.overlap.get((c, t))))
+            else:
+                lineage.append((run_id, t, "new", None, None))
+        for t in extra_ids:
+            lineage.append((run_id, t, "kept", None, None))
+        for t, into in sorted(m.merged.items()):
+            db.execute("UPDATE themes SET status = 'merged', merged_into = ?, size = 0, updated_at = ? WHERE id = ?", [into, now, t])
+            lineage.append((run_id, t, "merged", into, None))
+        for t in m.retired:
+            db.execute("UPDATE themes SET status = 'retired', size = 0, updated_at = ? WHERE id = ?", [now, t])
+            lineage.append((run_id, t, "retired", None, None))
+        db.conn.executemany(
+            "INSERT INTO theme_lineage (run_id, theme_id, event, related_theme_id, overlap) VALUES (?, ?, ?, ?, ?)", lineage
+        )
+        for (_, _, event, _, _) in lineage:
+            summary.events[event] += 1
+
+        ThemeState(
+            debias=res.debias, centroids=C, theme_ids=ids, threshold=res.threshold, core_threshold=res.core_threshold,
+            encoder=encoder.id, run_id=run_id, params=params.to_dict(),
+        ).save(db)
+        summary.segments = len(seg.ids)
+        summary.themes = len(live_ids)
+        summary.outliers = int((theme_of < 0).sum())
+        summary.outlier_share = round(summary.outliers / len(seg.ids), 4)
+        summary.low_confidence = int((low & (theme_of >= 0)).sum())
+        summary.seconds = round(time.perf_counter() - started, 2)
+        db.execute(
+            "UPDATE theme_runs SET status = 'done', finished_at = ?, n_themes = ?, outlier_share = ?, seconds = ? WHERE id = ?",
+            [utc_now(), summary.themes, summary.outlier_share, summary.seconds, run_id],
+        )
+    return summary
+
+
+def assign_new(db: sqlite_utils.Database, encoder: Encoder) -> dict:
+    """Give segments that have none a theme from the stored state, without refitting.
+    Only embeddings already in the cache are used (`miner analyze` computes them)."""
+    state = ThemeState.load(db)
+    if state is None:
+        return {"assigned": 0, "outliers": 0, "state": False}
+    if state.encoder != encoder.id:
+        return {"assigned": 0, "outliers": 0, "state": True, "skipped": f"themes were fitted on {state.encoder}"}
+    seg, _ = _load_segments(db, encoder, "AND s.id NOT IN (SELECT segment_id FROM segment_themes)")
+    if len(seg.ids) == 0:
+        return {"assigned": 0, "outliers": 0, "state": True}
+    Z = state.debias.transform(seg.vectors, seg.langs)
+    idx, score = nearest(Z, state.centroids)
+    theme_of = np.where(score >= state.threshold, state.theme_ids[idx], -1)
+    with transaction(db):
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO segment_themes (segment_id, theme_id, score, method, low_confidence, run_id) VALUES (?, ?, ?, 'assigned', ?, ?)",
+            [
+                (int(s), int(t) if t >= 0 else None, round(float(sc), 4), int(t >= 0 and sc < state.core_threshold), state.run_id)
+                for s, t, sc in zip(seg.ids, theme_of, score)
+            ],
+        )
+        db.execute(
+            "UPDATE themes SET size = (SELECT COUNT(*) FROM segment_themes st WHERE st.theme_id = themes.id) "
+            "WHERE status IN ('active', 'archived')"
+        )
+    return {"assigned": int((theme_of >= 0).sum()), "outliers": int((theme_of < 0).sum()), "state": True}
