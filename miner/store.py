@@ -209,10 +209,24 @@ def _m003_themes(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE theme_state (key TEXT PRIMARY KEY, value BLOB NOT NULL, run_id INTEGER)")
 
 
+def _m004_alerts(db: sqlite_utils.Database) -> None:
+    # Every alert raised by `miner alerts`, once per (rule, key, period): the dedupe across
+    # runs, and the webhook outbox (pending posts are retried on the next run).
+    db.execute(
+        "CREATE TABLE alerts (id TEXT PRIMARY KEY, rule TEXT NOT NULL, dimension TEXT NOT NULL, key TEXT, "
+        "label TEXT, granularity TEXT NOT NULL, period TEXT NOT NULL, kind TEXT, severity TEXT, owner TEXT, "
+        "payload TEXT NOT NULL, raised_at TEXT NOT NULL, delivery TEXT NOT NULL, webhook_url TEXT, "
+        "attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, last_attempt_at TEXT, sent_at TEXT)"
+    )
+    db.execute("CREATE INDEX alerts_delivery ON alerts (delivery)")
+    db.execute("CREATE INDEX alerts_period ON alerts (period, rule)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_foundation", _m001_foundation),
     ("002_sentiment", _m002_sentiment),
     ("003_themes", _m003_themes),
+    ("004_alerts", _m004_alerts),
 ]
 
 

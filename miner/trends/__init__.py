@@ -1,0 +1,17 @@
+"""Themes over time: series per period, emerging and spiking themes, alerts, and fix checks.
+
+- `series`: volume, share and net sentiment per theme, touchpoint, channel or language, by
+  day, ISO week or month (`trends`).
+- `detect`: the latest complete period against a baseline of earlier ones (`detect`).
+- `rules`, `alerts`, `webhook`: YAML alert rules, evaluated, stored once, posted once.
+- `fixcheck`: a theme's share and negative share before and after a ship date (`fix_check`).
+
+Counting unit: documents (originals and informative by default); a document counts once
+per theme per period. Documents without a usable `created_at` are counted as skipped.
+"""
+
+from .detect import detect
+from .fixcheck import fix_check
+from .series import trends
+
+__all__ = ["detect", "fix_check", "trends"]

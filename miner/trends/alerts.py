@@ -1,0 +1,299 @@
+"""`miner alerts`: evaluate rules, record each alert once, post it once, write JSON Lines and Markdown.
+
+An alert is identified by (rule, dimension, key, period granularity, period): the same
+spike in the same week is raised once however often cron runs; the next week, if it still
+holds, is a new alert. New alerts are recorded (table `alerts`) before any post; with a
+webhook they start `pending` and become `sent` on a 2xx answer. Pending alerts of earlier
+runs are posted again on every run until they go through (none is lost, none is sent
+twice once recorded as sent).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+from ..errors import UsageError
+from ..store import transaction, utc_now
+from . import evidence
+from .detect import detect
+from .periods import period_of
+from .rules import Rule, RuleSet, Webhook, webhook_for_url
+from .series import document_scope, trends
+from .webhook import PostResult, post_json
+
+FIGURES = (
+    "volume", "total", "share", "baseline_share", "baseline_mean_volume", "growth", "volume_growth",
+    "net_sentiment", "baseline_net_sentiment", "net_sentiment_change", "negative_share", "p_value", "q_value",
+    "dispersion", "impact",
+)
+
+
+def alert_id(rule: str, dimension: str, key, granularity: str, period: str) -> str:
+    raw = "\x1f".join(map(str, (rule, dimension, key, granularity, period)))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
+
+
+def _matches(finding: dict, when: dict) -> bool:
+    for metric, cond in when.items():
+        if metric == "flagged":
+            if (finding["kind"] is not None) != cond:
+                return False
+        elif isinstance(cond, bool):
+            if bool(finding.get(metric)) != cond:
+                return False
+        else:
+            value, (lo, hi) = finding.get(metric), cond
+            if value is None or (lo is not None and value < lo) or (hi is not None and value > hi):
+                return False
+    return True
+
+
+def _describe(when: dict) -> list[str]:
+    out = []
+    for metric, cond in when.items():
+        if isinstance(cond, bool):
+            out.append(metric if cond else f"not {metric}")
+        else:
+            lo, hi = cond
+            out.append(" and ".join(x for x in (lo is not None and f"{metric} >= {lo:g}", hi is not None and f"{metric} <= {hi:g}") if x))
+    return out
+
+
+def _owner(rule: Rule, rules: RuleSet, touchpoint: str | None) -> str | None:
+    """A rule's owner wins; otherwise the touchpoint's owner; otherwise the default owner."""
+    if rule.owner:
+        return rule.owner
+    if touchpoint and touchpoint in rules.touchpoint_owners:
+        return rules.touchpoint_owners[touchpoint]
+    return rules.default_owner
+
+
+def _round(v):
+    return round(v, 6) if isinstance(v, float) else v
+
+
+def evaluate_rule(db: sqlite_utils.Database, rule: Rule, rules: RuleSet, as_of: date) -> tuple[list[dict], dict]:
+    """Alerts of one rule (not yet recorded) and a summary line for the run's report."""
+    s = rule.settings
+    since = period_of(as_of, rule.period).shift(-(s.baseline + 2)).start  # enough history for the baseline
+    table = trends(db, rule.by, rule.period, filters=rule.filters, since=since, until=as_of)
+    result = detect(table, s, as_of=as_of)
+    info = {"rule": rule.name, "period": result["period"], "keys": len(result["findings"]),
+            "tested": sum(f["tested"] for f in result["findings"]), "flagged": len(result["flagged"]),
+            "note": result["note"], "skipped_undated": table.skipped_undated}
+    if result["period"] is None:
+        return [], info
+    period = table.periods[[p.label for p in table.periods].index(result["period"])]
+    scope = document_scope(table.filters, None, None, False, False)
+    alerts = []
+    for f in result["findings"]:
+        if rule.by == "theme" and f["status"] == "archived" and not rule.include_archived:
+            continue
+        if "impact" in rule.when:
+            f["impact"] = evidence.impact(db, rule.by, f["key"], table.filters, scope, period)
+        if not _matches(f, rule.when):
+            continue
+        touchpoint = None
+        if rule.by == "touchpoint":
+            touchpoint = f["key"]
+        elif len(table.filters.get("touchpoint", [])) == 1:
+            touchpoint = table.filters["touchpoint"][0]
+        elif rule.by == "theme":
+            touchpoint = evidence.top_touchpoint(db, f["key"], table.filters, scope, period)
+        alerts.append(
+            {
+                "id": alert_id(rule.name, rule.by, f["key"], rule.period, f["period"]),
+                "rule": rule.name,
+                "description": rule.description,
+                "severity": rule.severity,
+                "owner": _owner(rule, rules, touchpoint),
+                "dimension": rule.by,
+                "key": f["key"],
+                "label": f["label"],
+                "touchpoint": touchpoint,
+                "granularity": rule.period,
+                "period": f["period"],
+                "period_start": period.start.isoformat(),
+                "period_end": period.end.isoformat(),
+                "kind": f["kind"],
+                "significant": f["significant"],
+                "new": f["new"],
+                "conditions": _describe(rule.when),
+                "figures": {k: _round(f.get(k)) for k in FIGURES if k in f},
+                "baseline_periods": result["baseline_periods"],
+                "filters": table.filters,
+                "quotes": evidence.quotes(db, rule.by, f["key"], table.filters, scope, period),
+            }
+        )
+    info["alerts"] = len(alerts)
+    return alerts, info
+
+
+def _record(db: sqlite_utils.Database, alerts: list[dict], webhook: Webhook | None, now: str) -> list[dict]:
+    """Insert alerts not seen before (one transaction); return those that were new."""
+    new = []
+    with transaction(db):
+        for a in alerts:
+            a["raised_at"] = now
+            cur = db.execute(
+                "INSERT OR IGNORE INTO alerts (id, rule, dimension, key, label, granularity, period, kind, severity, owner, "
+                "payload, raised_at, delivery, webhook_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [a["id"], a["rule"], a["dimension"], None if a["key"] is None else str(a["key"]), a["label"], a["granularity"],
+                 a["period"], a["kind"], a["severity"], a["owner"], json.dumps(a, ensure_ascii=False), now,
+                 "pending" if webhook else "none", webhook.url if webhook else None],
+            )
+            if cur.rowcount:
+                new.append(a)
+    return new
+
+
+def deliver_pending(
+    db: sqlite_utils.Database, webhook: Webhook, post: Callable[..., PostResult] = post_json, sleep: Callable[[float], None] = time.sleep
+) -> dict:
+    """Post every pending alert (oldest first); each outcome is committed as soon as it is known."""
+    rows = db.execute("SELECT id, payload FROM alerts WHERE delivery = 'pending' ORDER BY raised_at, id").fetchall()
+    sent, failed, errors = 0, 0, []
+    for alert_id_, payload in rows:
+        result = post(webhook.url, json.loads(payload), retries=webhook.retries, backoff=webhook.backoff,
+                      timeout=webhook.timeout, idempotency_key=alert_id_, sleep=sleep)
+        now = utc_now()
+        if result.ok:
+            db.execute(
+                "UPDATE alerts SET delivery = 'sent', sent_at = ?, attempts = attempts + ?, last_attempt_at = ?, "
+                "last_error = NULL, webhook_url = ? WHERE id = ?",
+                [now, result.attempts, now, webhook.url, alert_id_],
+            )
+            sent += 1
+        else:
+            db.execute(
+                "UPDATE alerts SET attempts = attempts + ?, last_error = ?, last_attempt_at = ?, webhook_url = ? WHERE id = ?",
+                [result.attempts, result.error, now, webhook.url, alert_id_],
+            )
+            failed += 1
+            errors.append(result.error)
+    return {"url": webhook.url, "attempted": len(rows), "sent": sent, "pending": failed, "last_error": errors[-1] if errors else None}
+
+
+def run_alerts(
+    db: sqlite_utils.Database,
+    rules: RuleSet,
+    *,
+    webhook_url: str | None = None,
+    as_of: date | None = None,
+    dry_run: bool = False,
+    post: Callable[..., PostResult] = post_json,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict:
+    """Evaluate every rule for the latest complete period by `as_of` (default: today, UTC).
+
+    Returns {"alerts": new alerts, "already_raised": n, "rules": [...], "delivery": {...} or None,
+    "dry_run": bool}. With `dry_run`, nothing is recorded and nothing is posted.
+    """
+    as_of = as_of or datetime.now(timezone.utc).date()
+    webhook = rules.webhook
+    if webhook_url:
+        webhook = webhook_for_url(webhook_url, rules.webhook)
+    firing, report = [], []
+    for rule in rules.rules:
+        alerts, info = evaluate_rule(db, rule, rules, as_of)
+        firing += alerts
+        report.append(info)
+    if dry_run:
+        known = {r[0] for r in db.execute("SELECT id FROM alerts").fetchall()}
+        new = [a for a in firing if a["id"] not in known]
+        for a in new:
+            a["raised_at"] = None
+        delivery = None
+    else:
+        new = _record(db, firing, webhook, utc_now())
+        delivery = deliver_pending(db, webhook, post, sleep) if webhook else None
+        if delivery is None:
+            waiting = db.execute("SELECT COUNT(*) FROM alerts WHERE delivery = 'pending'").fetchone()[0]
+            delivery = {"url": None, "attempted": 0, "sent": 0, "pending": waiting, "last_error": None} if waiting else None
+    return {
+        "as_of": as_of.isoformat(),
+        "alerts": new,
+        "already_raised": len(firing) - len(new),
+        "rules": report,
+        "delivery": delivery,
+        "dry_run": dry_run,
+    }
+
+
+# --- output ---------------------------------------------------------------------------
+
+
+def _pct(v) -> str:
+    return "–" if v is None else f"{v * 100:.1f}%"
+
+
+def _num(v, fmt="{:+.2f}") -> str:
+    return "–" if v is None else fmt.format(v)
+
+
+def render_markdown(result: dict) -> str:
+    alerts = result["alerts"]
+    lines = [f"# miner alerts ({result['as_of']})", ""]
+    if not alerts:
+        lines.append("No new alerts.")
+    for a in alerts:
+        f = a["figures"]
+        what = {"new": "new", "spike": "spiking"}.get(a["kind"] or "", "alert")
+        lines += [
+            f"## [{a['severity']}] {a['label']} ({a['dimension']} {a['key']}): {what}, {a['period']}",
+            "",
+            f"- Rule `{a['rule']}`: {'; '.join(a['conditions'])}" + (f". {a['description']}" if a["description"] else ""),
+            f"- Owner: {a['owner'] or 'unassigned'}" + (f" · touchpoint: {a['touchpoint']}" if a["touchpoint"] else ""),
+            f"- {f['volume']} of {f['total']} documents ({_pct(f['share'])}); baseline {_pct(f['baseline_share'])} over "
+            f"{len(a['baseline_periods'])} periods; share growth {_num(f['growth'], '{:+.0%}')}; "
+            f"q = {_num(f['q_value'], '{:.2g}')}",
+            f"- Net sentiment {_num(f['net_sentiment'])} (baseline {_num(f['baseline_net_sentiment'])})"
+            + (f"; impact on score {_num(f.get('impact'))}" if f.get("impact") is not None else ""),
+        ]
+        for q in a["quotes"]:
+            lines.append(f"  > {q['text']} (document {q['document_id']}{', ' + q['sentiment'] if q['sentiment'] else ''})")
+        lines.append("")
+    d = result["delivery"]
+    if d:
+        lines += ["", f"Webhook: {d['sent']} sent, {d['pending']} pending" + (f" (last error: {d['last_error']})" if d["last_error"] else "") + "."]
+    if result["already_raised"]:
+        lines += ["", f"{result['already_raised']} alert(s) still firing were raised by an earlier run and are not repeated."]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_jsonl(result: dict) -> str:
+    return "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in result["alerts"])
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_outputs(result: dict, out_dir: str | Path) -> list[str]:
+    """alerts.jsonl and alerts.md in `out_dir` (replaced every run: empty when nothing is new)."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise UsageError("E910", f"{out} is a file.", "--out takes a folder; alerts.jsonl and alerts.md go inside.")
+    if not out.parent.exists():
+        raise UsageError("E910", f"the folder above {out} does not exist.", "Create it first.")
+    out.mkdir(exist_ok=True)
+    paths = [out / "alerts.jsonl", out / "alerts.md"]
+    _write_atomic(paths[0], render_jsonl(result))
+    _write_atomic(paths[1], render_markdown(result))
+    return [str(p) for p in paths]
