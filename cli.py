@@ -5,6 +5,8 @@ Exit codes (for scripts and cron):
   1  error: an input or the database could not be used; nothing half-written
   2  usage error: a bad option or column name
   3  --strict and something was skipped (nothing from that input was stored)
+  4  miner alerts: new alerts were raised (written to --out or standard output)
+  5  miner alerts: some webhook posts failed and stay pending (retried on the next run)
   130 interrupted (Ctrl-C); what was committed stays, re-running completes the job
 """
 
@@ -566,6 +568,180 @@ _flag_command("archive", "Hide a theme from lists and backlogs (it is still matc
 _flag_command("unarchive", "Show an archived theme again.")
 _flag_command("pin", "Pin a theme: later runs never retire it or merge it away.")
 _flag_command("unpin", "Unpin a theme.")
+
+
+# --- trends and alerts (miner.trends) ----------------------------------------------------
+
+trends_app = typer.Typer(
+    help="Themes over time: volume, share and net sentiment per period; emerging themes; did a fix work.",
+    invoke_without_command=True,
+)
+app.add_typer(trends_app, name="trends")
+EXIT_ALERTS = 4
+EXIT_PENDING = 5
+
+ByOption = Annotated[str, typer.Option("--by", help="theme, touchpoint, channel or lang.")]
+PeriodOption = Annotated[str, typer.Option("--period", help="day, week (ISO, Monday first) or month.")]
+ChannelFilter = Annotated[Optional[list[str]], typer.Option("--channel", help="Only this channel. Repeatable.")]
+LangFilter = Annotated[Optional[list[str]], typer.Option("--lang", help="Only this language (en, zh...). Repeatable.")]
+ThemeFilter = Annotated[Optional[list[str]], typer.Option("--theme", help="Only this theme (id or label). Repeatable.")]
+TouchpointFilter = Annotated[Optional[list[str]], typer.Option("--touchpoint", help="Only this touchpoint. Repeatable.")]
+
+
+def _date_opt(value: Optional[str], option: str):
+    from miner.trends.periods import parse_date_option
+
+    return parse_date_option(value, option) if value else None
+
+
+@trends_app.callback()
+@clean_errors
+def trends_cmd(
+    ctx: typer.Context,
+    db: DbOption = Path("miner.db"),
+    by: ByOption = "theme",
+    period: PeriodOption = "week",
+    last: Annotated[Optional[int], typer.Option(help="Show the last N periods (default 26; 0 = all).")] = 26,
+    since: Annotated[Optional[str], typer.Option(help="First day, YYYY-MM-DD.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Last day, YYYY-MM-DD.")] = None,
+    channel: ChannelFilter = None,
+    lang: LangFilter = None,
+    theme: ThemeFilter = None,
+    touchpoint: TouchpointFilter = None,
+    chart: Annotated[str, typer.Option(help="What the sparklines draw: volume, share or sentiment.")] = "volume",
+    top: Annotated[int, typer.Option(help="Most keys to show in the terminal.")] = 20,
+    duplicates: Annotated[bool, typer.Option("--duplicates", help="Count duplicate documents too.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the series as JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print one CSV row per key and period.")] = False,
+) -> None:
+    """Volume, share and net sentiment per theme, touchpoint, channel or language, per day, week or month."""
+    if ctx.invoked_subcommand:
+        return
+    from miner.store import open_db
+    from miner.trends import trends
+    from miner.trends.render import trends_text, write_trends_csv
+
+    table = trends(
+        open_db(db, create=False), by, period,
+        filters={"channel": channel, "lang": lang, "theme": theme, "touchpoint": touchpoint},
+        since=_date_opt(since, "--since"), until=_date_opt(until, "--until"), last=last or None, include_duplicates=duplicates,
+    )
+    if as_json:
+        typer.echo(json.dumps(table.to_dict(), ensure_ascii=False, indent=2))
+    elif as_csv:
+        write_trends_csv(table, sys.stdout)
+    else:
+        typer.echo("\n".join(trends_text(table, chart, top)))
+
+
+@trends_app.command("emerging")
+@clean_errors
+def trends_emerging(
+    db: DbOption = Path("miner.db"),
+    by: ByOption = "theme",
+    period: PeriodOption = "week",
+    baseline: Annotated[int, typer.Option(help="Earlier periods the latest is compared with (1-104).")] = 8,
+    alpha: Annotated[float, typer.Option(help="False discovery rate across the keys tested (Benjamini-Hochberg).")] = 0.05,
+    min_count: Annotated[int, typer.Option(help="Fewest mentions in the tested period to test a key.")] = 5,
+    min_growth: Annotated[float, typer.Option(help="Smallest share growth that counts as a spike (0.5 = +50%).")] = 0.5,
+    at: Annotated[Optional[str], typer.Option("--at", help="Test this period (e.g. 2026-W36) instead of the latest complete one.")] = None,
+    as_of: Annotated[Optional[str], typer.Option(help="Today's date for deciding which period is complete (YYYY-MM-DD).")] = None,
+    channel: ChannelFilter = None,
+    lang: LangFilter = None,
+    theme: ThemeFilter = None,
+    touchpoint: TouchpointFilter = None,
+    show_all: Annotated[bool, typer.Option("--all", help="List every key tested, not only those flagged.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Emerging and spiking keys: the latest complete period against the baseline, with a share test per key."""
+    from miner.store import open_db
+    from miner.trends.detect import DetectSettings, detect_in_store
+    from miner.trends.render import detect_text
+
+    result = detect_in_store(
+        open_db(db, create=False), by, period, DetectSettings(baseline, alpha, min_count, min_growth),
+        filters={"channel": channel, "lang": lang, "theme": theme, "touchpoint": touchpoint},
+        period_label=at, as_of=_date_opt(as_of, "--as-of"),
+    )
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        typer.echo("\n".join(detect_text(result, show_all)))
+
+
+@trends_app.command("fix")
+@clean_errors
+def trends_fix(
+    theme: Annotated[str, typer.Option("--theme", help="The theme the fix addressed (id or label).")],
+    shipped: Annotated[str, typer.Option(help="The day the fix shipped, YYYY-MM-DD (counts as after).")],
+    db: DbOption = Path("miner.db"),
+    window: Annotated[int, typer.Option(help="Periods compared on each side of the shipped day.")] = 4,
+    period: PeriodOption = "week",
+    alpha: Annotated[float, typer.Option(help="Significance level of the tests.")] = 0.05,
+    channel: ChannelFilter = None,
+    lang: LangFilter = None,
+    touchpoint: TouchpointFilter = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Did the fix work? The theme's share and negative share before vs after the shipped day, tested."""
+    from miner.store import open_db
+    from miner.trends import fix_check
+    from miner.trends.render import fix_text
+
+    result = fix_check(
+        open_db(db, create=False), theme, _date_opt(shipped, "--shipped"), window=window, period=period, alpha=alpha,
+        filters={"channel": channel, "lang": lang, "touchpoint": touchpoint},
+    )
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        typer.echo("\n".join(fix_text(result)))
+
+
+@app.command()
+@clean_errors
+def alerts(
+    rules: Annotated[Path, typer.Option("--rules", help="The YAML rules file (see docs/alerts.md).")],
+    db: DbOption = Path("miner.db"),
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for alerts.jsonl and alerts.md (default: standard output).")] = None,
+    format: Annotated[str, typer.Option("--format", help="On standard output: md (Markdown) or jsonl.")] = "md",
+    webhook: Annotated[Optional[str], typer.Option(help="POST each new alert as JSON here (overrides the rules file's).", envvar="MINER_WEBHOOK")] = None,
+    as_of: Annotated[Optional[str], typer.Option(help="Today's date for deciding which period is complete (YYYY-MM-DD).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be raised; record and post nothing.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Only validate the rules file.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole result as JSON.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors (the exit code tells).")] = False,
+) -> None:
+    """Evaluate alert rules; raise each alert once, route it to its owner, post it to a webhook. For cron.
+
+    Exit codes: 0 no new alert, 4 new alerts, 5 some webhook posts failed and stay pending
+    (retried on the next run), 1 or 2 error.
+    """
+    from miner.store import open_db
+    from miner.trends.alerts import render, run_alerts, write_outputs
+    from miner.trends.rules import load_rules
+
+    ruleset = load_rules(rules)
+    render(None, format)  # a bad --format stops before anything is recorded
+    if check:
+        if not quiet:
+            typer.echo(f"{rules}: {len(ruleset.rules)} rule(s) valid.")
+        return
+    result = run_alerts(open_db(db, create=False), ruleset, webhook_url=webhook, as_of=_date_opt(as_of, "--as-of"), dry_run=dry_run)
+    if out:
+        paths = write_outputs(result, out)
+        if not quiet:
+            err(f"{len(result['alerts'])} new alert(s) written to {', '.join(paths)}.")
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    elif not out and not quiet:
+        typer.echo(render(result, format), nl=False)
+    delivery = result["delivery"]
+    if delivery and delivery["pending"]:
+        err(f"Webhook: {delivery['pending']} alert(s) pending ({delivery['last_error'] or 'no webhook configured'}); retried next run.")
+        raise typer.Exit(EXIT_PENDING)
+    if result["alerts"]:
+        raise typer.Exit(EXIT_ALERTS)
 
 
 def main() -> None:

@@ -78,7 +78,7 @@ def _owner(rule: Rule, rules: RuleSet, touchpoint: str | None) -> str | None:
 
 
 def _round(v):
-    return round(v, 6) if isinstance(v, float) else v
+    return float(f"{v:.6g}") if isinstance(v, float) else v
 
 
 def evaluate_rule(db: sqlite_utils.Database, rule: Rule, rules: RuleSet, as_of: date) -> tuple[list[dict], dict]:
@@ -272,6 +272,15 @@ def render_markdown(result: dict) -> str:
 
 def render_jsonl(result: dict) -> str:
     return "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in result["alerts"])
+
+
+def render(result: dict | None, fmt: str = "md") -> str:
+    """The run's new alerts as Markdown (`md`) or JSON Lines (`jsonl`); None only checks `fmt`."""
+    if fmt not in ("md", "jsonl"):
+        raise UsageError("E914", f"unknown alerts format {fmt!r}.", "Choose md or jsonl.")
+    if result is None:
+        return ""
+    return render_markdown(result) if fmt == "md" else render_jsonl(result)
 
 
 def _write_atomic(path: Path, text: str) -> None:

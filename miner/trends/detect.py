@@ -137,6 +137,8 @@ def detect(
     if len(base_idx) < MIN_BASELINE_PERIODS:
         out["note"] = f"not enough history: {len(base_idx)} baseline period(s) with documents, {MIN_BASELINE_PERIODS} needed"
     n = table.totals[i]
+    if n == 0 and out["note"] is None:
+        out["note"] = f"no documents in {out['period']}: is ingestion behind?"
     nb = sum(table.totals[j] for j in base_idx)
     findings = []
     for key, ks in table.series.items():
@@ -185,3 +187,26 @@ def detect(
     out["findings"] = findings
     out["flagged"] = [f for f in findings if f["kind"]]
     return out
+
+
+def detect_in_store(
+    db,
+    by: str = "theme",
+    period: str = "week",
+    settings: DetectSettings | None = None,
+    *,
+    filters: dict | None = None,
+    period_label: str | None = None,
+    as_of: date | None = None,
+) -> dict:
+    """`detect` over the store's series, reading only the history the baseline needs."""
+    from .periods import period_of
+    from .series import trends
+
+    s = (settings or DetectSettings()).check()
+    as_of = as_of or datetime.now(timezone.utc).date()
+    since = None if period_label else period_of(as_of, period).shift(-(s.baseline + 2)).start
+    table = trends(db, by, period, filters=filters, since=since, until=None if period_label else as_of)
+    result = detect(table, s, period=period_label, as_of=as_of)
+    result["skipped_undated"] = table.skipped_undated
+    return result
