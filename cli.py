@@ -22,7 +22,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from miner.errors import MinerError
+from miner.errors import MinerError, UsageError
 
 app = typer.Typer(
     help="Mine complaints and open feedback into themes, touchpoints and a ranked backlog, stored in SQLite.",
@@ -54,6 +54,9 @@ def clean_errors(fn: Callable) -> Callable:
         except MinerError as exc:
             err(f"Error {exc}")
             raise typer.Exit(exc.exit_code) from None
+        except BrokenPipeError:  # `miner export ... | head`: the reader has all it wants
+            sys.stderr.close()
+            raise typer.Exit(0) from None
         except KeyboardInterrupt:
             err("Interrupted: everything committed so far is kept; run the same command again to finish.")
             raise typer.Exit(130) from None
@@ -406,7 +409,7 @@ def themes_discover(
     from miner.themes.run import discover
 
     if not 0 <= max_outliers <= 0.9 or max_fit < 10 or min_cluster_size < 0:
-        raise typer.BadParameter("--max-outliers must be 0..0.9, --max-fit at least 10, --min-cluster-size at least 0.")
+        raise UsageError("E800", "--max-outliers must be 0..0.9, --max-fit at least 10, --min-cluster-size at least 0.", "Fix the option.")
     params = ThemeParams(seed=seed, max_fit=max_fit, min_cluster_size=min_cluster_size, max_outliers=max_outliers, debias=debias)
     terms = _stop_terms(stop_terms)
     summary = discover(open_db(db, create=False), encoder=get_encoder(encoder), params=params, stop_terms=terms,
@@ -468,7 +471,7 @@ def themes_show(
     from miner.themes.manage import show_theme
 
     if period not in ("day", "week", "month"):
-        raise typer.BadParameter("--period must be day, week or month.")
+        raise UsageError("E807", f"unknown period {period!r}.", "Use --period day, week or month.")
     t = show_theme(open_db(db, create=False), theme, period=period)
     if as_json:
         typer.echo(json.dumps(t, ensure_ascii=False, indent=2))

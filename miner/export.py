@@ -21,7 +21,7 @@ import sqlite_utils
 from .errors import UsageError
 
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
-_JSON_COLUMNS = {"meta", "pii"}
+_JSON_COLUMNS = {"meta", "pii", "themes"}
 
 # Later stages append columns to these queries (sentiment, themes, touchpoints).
 QUERIES = {
@@ -29,15 +29,24 @@ QUERIES = {
         SELECT d.id, d.source_id, s.name AS source_name, d.external_id, d.record_key, d.text, d.clean_text,
                d.lang, d.script, d.lang_confidence, d.created_at, d.channel, d.score, d.meta, d.content_hash,
                d.duplicate_of, d.duplicate_kind, d.informative, d.n_segments, d.pii, d.ingested_at,
-               ds.label AS sentiment, ds.score AS sentiment_score
+               ds.label AS sentiment, ds.score AS sentiment_score,
+               (SELECT json_group_array(json_object('id', x.theme_id, 'label', x.label, 'score', x.score,
+                                                    'segments', x.n, 'low_confidence', x.low))
+                FROM (SELECT st.theme_id, COALESCE(t.custom_label, t.label) AS label, ROUND(MAX(st.score), 4) AS score,
+                             COUNT(*) AS n, MIN(st.low_confidence) AS low
+                      FROM segments g JOIN segment_themes st ON st.segment_id = g.id JOIN themes t ON t.id = st.theme_id
+                      WHERE g.document_id = d.id GROUP BY st.theme_id ORDER BY n DESC, score DESC) x) AS themes
         FROM documents d JOIN sources s ON s.id = d.source_id
         LEFT JOIN document_sentiment ds ON ds.document_id = d.id
         ORDER BY d.id
     """,
     "segments": """
         SELECT g.id, g.document_id, g.seg_index, g.text, g.lang, g.script, g.char_start, g.char_end, g.informative,
-               ss.label AS sentiment, ss.score AS sentiment_score, ss.p_neg, ss.p_neu, ss.p_pos
+               ss.label AS sentiment, ss.score AS sentiment_score, ss.p_neg, ss.p_neu, ss.p_pos,
+               st.theme_id, COALESCE(t.custom_label, t.label) AS theme_label, st.score AS theme_score,
+               st.method AS theme_method, st.low_confidence AS theme_low_confidence
         FROM segments g LEFT JOIN segment_sentiment ss ON ss.segment_id = g.id
+        LEFT JOIN segment_themes st ON st.segment_id = g.id LEFT JOIN themes t ON t.id = st.theme_id
         ORDER BY g.document_id, g.seg_index
     """,
 }
