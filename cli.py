@@ -275,8 +275,16 @@ def demo(
             f"Analyzed {a['documents']:,} documents ({a['segments']:,} segments) in {a['seconds']:.1f}s; "
             f"by sentiment: " + ", ".join(f"{k} {v:,}" for k, v in sorted(a["labels"].items()))
         )
+    if result["themes"]:
+        d = result["themes"]["discover"]
+        typer.echo(
+            f"Found {d['themes']} themes across languages in {d['seconds']:.1f}s "
+            f"({d['outlier_share']:.1%} of segments without a theme). The largest:"
+        )
+        for t in result["themes"]["top"]:
+            typer.echo(_theme_line(t))
     typer.echo(f"Store: {result['db']} ({result['documents']:,} documents, {result['segments']:,} segments).")
-    typer.echo("Try: miner search 'refund' --db " + str(db) + "   or   miner export documents --db " + str(db))
+    typer.echo(f"Try: miner themes list --db {db}   miner themes show ID --db {db}   miner export documents --db {db}")
 
 
 EncoderOption = Annotated[

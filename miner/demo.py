@@ -27,7 +27,8 @@ def demo_sources(corpus: Path | None = None) -> list[tuple[Path, dict]]:
 
 
 def run_demo(db_path: str | Path, *, analyze: bool = True, encoder=None, head_path: str | None = None) -> dict:
-    """Ingest the demo corpus, then (unless `analyze=False`) embed it and add sentiment."""
+    """Ingest the demo corpus, then (unless `analyze=False`) embed it, add sentiment and
+    discover themes."""
     db = open_db(db_path)
     combined = IngestSummary()
     for path, opts in demo_sources():
@@ -36,15 +37,26 @@ def run_demo(db_path: str | Path, *, analyze: bool = True, encoder=None, head_pa
         for name in ("languages", "scripts", "pii", "dropped_lines"):
             getattr(combined, name).update(getattr(part, name))
         combined.seconds += part.seconds
-    analyzed = None
+    analyzed = themes = None
     if analyze:
         from .analyze import analyze as run_analyze
+        from .nlp.encoders import get_encoder
+        from .themes.manage import list_themes
+        from .themes.run import discover
+        from .themes.terms import read_stop_terms
 
+        encoder = encoder or get_encoder(None)
         analyzed = run_analyze(db, encoder=encoder, head_path=head_path).to_dict()
+        stop_terms = read_stop_terms(demo_corpus_dir() / "stop_terms.txt")
+        themes = {
+            "discover": discover(db, encoder=encoder, stop_terms=stop_terms).to_dict(),
+            "top": list_themes(db, limit=10)["themes"],
+        }
     return {
         "db": str(db_path),
         "ingest": combined.to_dict(),
         "analyze": analyzed,
+        "themes": themes,
         "documents": db["documents"].count,
         "segments": db["segments"].count,
     }

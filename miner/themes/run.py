@@ -128,6 +128,9 @@ def discover(
     started = time.perf_counter()
     stage = lambda name: progress(name) if progress else None  # noqa: E731
     summary = DiscoverSummary()
+    if not stop_terms:  # stop terms given once hold for later runs
+        last = db.execute("SELECT params FROM theme_runs WHERE status = 'done' ORDER BY id DESC LIMIT 1").fetchone()
+        stop_terms = set(json.loads(last[0]).get("stop_terms", [])) if last else set()
     t0 = time.perf_counter()
     encoder = encoder or get_encoder(None)
     stage("embeddings")
@@ -163,7 +166,7 @@ def discover(
     with transaction(db):
         run_id = db.execute(
             "INSERT INTO theme_runs (started_at, status, encoder, params, n_segments, n_fit) VALUES (?, 'running', ?, ?, ?, ?)",
-            [now, encoder.id, json.dumps(params.to_dict()), len(seg.ids), summary.fitted],
+            [now, encoder.id, json.dumps({**params.to_dict(), "stop_terms": sorted(stop_terms)}, ensure_ascii=False), len(seg.ids), summary.fitted],
         ).lastrowid
         summary.run_id = run_id
 
