@@ -222,11 +222,37 @@ def _m004_alerts(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX alerts_period ON alerts (period, rule)")
 
 
+def _m005_touchpoints_backlog(db: sqlite_utils.Database) -> None:
+    # The customer-journey taxonomy in use, touchpoints per segment (several allowed) and per
+    # theme, and the backlog items whose ids and human statuses persist across runs.
+    db.execute(
+        "CREATE TABLE touchpoints (key TEXT PRIMARY KEY, stage TEXT NOT NULL, label TEXT NOT NULL, "
+        "description TEXT, owner TEXT, taxonomy TEXT NOT NULL, taxonomy_sha256 TEXT NOT NULL)"
+    )
+    db.execute(
+        "CREATE TABLE segment_touchpoints (segment_id INTEGER NOT NULL REFERENCES segments(id), "
+        "touchpoint TEXT NOT NULL, confidence REAL NOT NULL, rank INTEGER NOT NULL, method TEXT NOT NULL, "
+        "PRIMARY KEY (segment_id, touchpoint))"
+    )
+    db.execute("CREATE INDEX segment_touchpoints_touchpoint ON segment_touchpoints (touchpoint)")
+    db.execute(
+        "CREATE TABLE theme_touchpoints (theme_id INTEGER NOT NULL REFERENCES themes(id), touchpoint TEXT NOT NULL, "
+        "weight REAL NOT NULL, segments INTEGER NOT NULL, PRIMARY KEY (theme_id, touchpoint))"
+    )
+    db.execute(
+        "CREATE TABLE backlog_items (id TEXT PRIMARY KEY, theme_id INTEGER NOT NULL REFERENCES themes(id), "
+        "touchpoint TEXT, title TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'open', status_date TEXT, "
+        "status_note TEXT, priority REAL, rank INTEGER, details TEXT, first_seen TEXT, last_seen TEXT, "
+        "created_at TEXT NOT NULL, updated_at TEXT NOT NULL)"
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_foundation", _m001_foundation),
     ("002_sentiment", _m002_sentiment),
     ("003_themes", _m003_themes),
     ("004_alerts", _m004_alerts),
+    ("005_touchpoints_backlog", _m005_touchpoints_backlog),
 ]
 
 
