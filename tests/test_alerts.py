@@ -150,6 +150,17 @@ def test_rule_owner_wins_and_archived_on_request(store):
     assert db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 0  # dry run records nothing
 
 
+def test_rule_needing_touchpoints_is_skipped_with_a_note(db):
+    b = StoreBuilder(db)
+    t = b.theme("x")
+    for w in range(9):
+        b.doc((date(2026, 6, 1) + timedelta(days=7 * w)).isoformat(), [t])
+    rules = parse_rules({"rules": [{"name": "tp", "by": "touchpoint", "when": {"flagged": True}},
+                                   {"name": "all", "when": {"volume": {"min": 1}}}]}, "r")
+    out = run_alerts(db, rules, as_of=AS_OF, dry_run=True)
+    assert out["rules"][0]["note"].startswith("skipped") and [a["rule"] for a in out["alerts"]] == ["all"]
+
+
 def test_impact_condition(store):
     db, ids = store
     rules = parse_rules({"rules": [{"name": "drag", "when": {"impact": {"max": -1}}}]}, "r")

@@ -98,14 +98,18 @@ def test_channel_and_language_with_filters(db, b):
 
 def test_touchpoints_when_the_table_exists(db, b):
     t1 = b.theme("billing error")
-    with pytest.raises(UsageError, match="E905"):
+    b.doc("2026-05-04", [t1])
+    with pytest.raises(UsageError, match="E905"):  # none assigned yet
         trends(db, "touchpoint", "week")
     b.doc("2026-05-04", [{"theme": t1, "touchpoint": "billing", "sentiment": "neg"}, {"theme": t1, "touchpoint": "call center"}])
     b.doc("2026-05-05", [{"theme": t1, "touchpoint": "billing"}])
     tp = trends(db, "touchpoint", "week")
-    assert tp.series["billing"].volume == [2] and tp.series["call center"].volume == [1]
+    assert tp.totals == [3] and tp.series["billing"].volume == [2] and tp.series["call center"].volume == [1]
     assert tp.series["billing"].neg == [1]
     assert trends(db, "theme", "week", filters={"touchpoint": ["call center"]}).series[t1].volume == [1]
+    db.execute("DROP TABLE segment_touchpoints")  # a store from before touchpoints existed
+    with pytest.raises(UsageError, match="E905"):
+        trends(db, "touchpoint", "week")
 
 
 def test_bad_options(db):

@@ -85,7 +85,14 @@ def evaluate_rule(db: sqlite_utils.Database, rule: Rule, rules: RuleSet, as_of: 
     """Alerts of one rule (not yet recorded) and a summary line for the run's report."""
     s = rule.settings
     since = period_of(as_of, rule.period).shift(-(s.baseline + 2)).start  # enough history for the baseline
-    table = trends(db, rule.by, rule.period, filters=rule.filters, since=since, until=as_of)
+    try:
+        table = trends(db, rule.by, rule.period, filters=rule.filters, since=since, until=as_of)
+    except UsageError as exc:
+        if exc.code != "E905":
+            raise
+        # touchpoints may simply not be assigned yet: the other rules still run
+        return [], {"rule": rule.name, "period": None, "keys": 0, "tested": 0, "flagged": 0, "alerts": 0,
+                    "note": "skipped: no segment has a touchpoint yet", "skipped_undated": 0}
     result = detect(table, s, as_of=as_of)
     info = {"rule": rule.name, "period": result["period"], "keys": len(result["findings"]),
             "tested": sum(f["tested"] for f in result["findings"]), "flagged": len(result["flagged"]),
@@ -265,6 +272,9 @@ def render_markdown(result: dict) -> str:
     d = result["delivery"]
     if d:
         lines += ["", f"Webhook: {d['sent']} sent, {d['pending']} pending" + (f" (last error: {d['last_error']})" if d["last_error"] else "") + "."]
+    notes = [f"- Rule `{r['rule']}`: {r['note']}." for r in result["rules"] if r.get("note")]
+    if notes:
+        lines += ["", "Notes:", *notes]
     if result["already_raised"]:
         lines += ["", f"{result['already_raised']} alert(s) still firing were raised by an earlier run and are not repeated."]
     return "\n".join(lines).rstrip() + "\n"

@@ -127,12 +127,13 @@ def resolve_themes(db: sqlite_utils.Database, values: list) -> list[int]:
 
 
 def has_touchpoints(db: sqlite_utils.Database) -> bool:
-    return db["segment_touchpoints"].exists()
+    """True once some segment has a touchpoint (the table exists from schema 005, empty until assigned)."""
+    return db["segment_touchpoints"].exists() and db.execute("SELECT 1 FROM segment_touchpoints LIMIT 1").fetchone() is not None
 
 
 def _need_touchpoints(db: sqlite_utils.Database) -> None:
     if not has_touchpoints(db):
-        raise UsageError("E905", "this store has no touchpoints yet.", "Assign touchpoints first, or use --by theme, channel or lang.")
+        raise UsageError("E905", "no segment has a touchpoint yet.", "Assign touchpoints first, or use --by theme, channel or lang.")
 
 
 # --- SQL --------------------------------------------------------------------------------

@@ -84,7 +84,11 @@ class StoreBuilder:
                 )
             if s.get("touchpoint"):
                 self.ensure_touchpoints()
-                self.db.execute("INSERT INTO segment_touchpoints VALUES (?, ?, 0.9)", [seg_id, s["touchpoint"]])
+                row = {"segment_id": seg_id, "touchpoint": s["touchpoint"], "confidence": 0.9, "rank": 0, "method": "synthetic"}
+                cols = [c for c in row if c in self.db["segment_touchpoints"].columns_dict]  # layouts before and after schema 005
+                self.db.execute(
+                    f"INSERT INTO segment_touchpoints ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})", [row[c] for c in cols]
+                )
         label = sentiment or next((x for x in ("neg", "pos", "neu") if any(s.get("sentiment") == x for s in segs)), None)
         if label:
             self.db.execute(
