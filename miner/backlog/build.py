@@ -1,0 +1,305 @@
+"""Build the backlog in the store: rank items, keep their ids and the statuses people set.
+
+- An item's id comes from its theme id and touchpoint key (`BL-12-billing`), so re-runs
+  find the same row. When theme 12 is merged into 7, its segments count for 7: the item
+  becomes `BL-7-billing`, the old row points at it (`details.moved_to`), and a status set on
+  the old item is carried over once to the new one if that one has none of its own.
+- Statuses: open, planned, shipped (with its date), wont_fix. They live in the row and no
+  rebuild touches them. Items no longer found keep their row (rank NULL) and their status
+  comes back with them.
+- Ranking: open and planned items by priority, then shipped ones, then wont_fix ones.
+  Shipped items carry "did the fix work?" (miner.trends.fixcheck) for their theme, at
+  their touchpoint, from the shipped date.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+
+import sqlite_utils
+
+from ..errors import UsageError
+from ..store import transaction, utc_now
+from ..trends.fixcheck import fix_check
+from ..trends.periods import parse_date_option
+from . import collect as C
+from .impact import UNITS, figure, impact
+from .priority import DEFAULT_WEIGHTS, score_items
+from .scores import load_scores
+
+STATUSES = ("open", "planned", "shipped", "wont_fix")
+TIER = {"open": 0, "planned": 0, "shipped": 1, "wont_fix": 2}
+MIN_DOCUMENTS = 3
+MIN_NEGATIVE_SHARE = 0.2  # below it a pair is praise, not something to fix
+QUOTES = 5
+
+
+def normalise_status(value: str) -> str:
+    s = str(value).strip().casefold().replace("-", "_").replace(" ", "_").replace("'", "")
+    if s in ("wontfix", "won_t_fix"):
+        s = "wont_fix"
+    if s not in STATUSES:
+        raise UsageError("E976", f"unknown status {value!r}.", "Choose one of: open, planned, shipped, wont-fix.")
+    return s
+
+
+def _stored(db: sqlite_utils.Database) -> dict[str, dict]:
+    return {r["id"]: r for r in db.query("SELECT * FROM backlog_items")}
+
+
+def _user_set(row: dict) -> bool:
+    return row["status"] != "open" or bool(row["status_note"]) or bool(row["status_date"])
+
+
+def _details(row: dict) -> dict:
+    try:
+        return json.loads(row["details"]) if row.get("details") else {}
+    except ValueError:
+        return {}
+
+
+def _impacts(score_sets: dict, docs, min_with: int, method: str) -> dict:
+    return {kind: impact(kind, s.scores, s.mask(docs), min_with=min_with, method=method).to_dict() for kind, s in score_sets.items()}
+
+
+def _fix(db: sqlite_utils.Database, theme: int, touchpoint: str | None, shipped: str | None) -> dict | None:
+    if not shipped:
+        return None
+    try:
+        day = date.fromisoformat(shipped)
+        r = fix_check(db, theme, day, filters={"touchpoint": [touchpoint]} if touchpoint else None)
+    except (UsageError, ValueError) as exc:
+        return {"verdict": "not checked", "summary": str(exc)}
+    return {k: r[k] for k in ("verdict", "negative_verdict", "summary", "window", "period", "notes")} | {
+        "share_before": r["before"]["share"], "share_after": r["after"]["share"],
+        "negative_share_before": r["before"]["negative_share"], "negative_share_after": r["after"]["negative_share"],
+    }
+
+
+def build_backlog(
+    db: sqlite_utils.Database,
+    *,
+    weights: dict | None = None,
+    score_kind: str | None = None,
+    as_of: date | None = None,
+    min_documents: int = MIN_DOCUMENTS,
+    min_negative_share: float = MIN_NEGATIVE_SHARE,
+    quotes: int = QUOTES,
+    min_responses: int = 5,
+    ci_method: str = "delta",
+    write: bool = True,
+) -> dict:
+    """Compute every item, rank, store (unless `write=False`), and return the ranked items."""
+    if min_documents < 1 or quotes < 0 or min_responses < 2 or not 0 <= min_negative_share <= 1:
+        raise UsageError("E977", "--min-documents must be at least 1, --quotes 0 or more, --min-responses 2 or more, "
+                         "--min-negative between 0 and 1.", "The defaults are 3, 5, 5 and 0.2.")
+    weights = weights or dict(DEFAULT_WEIGHTS)
+    c = C.collect(db)
+    as_of = as_of or C.default_as_of(c)
+    weeks = C.weeks_until(as_of) if as_of else []
+    totals = C.week_totals(c, weeks) if weeks else []
+    score_sets = load_scores(db, score_kind)
+    tp_info = C.touchpoint_info(db)
+    theme_quotes = C.theme_quote_ids(db)
+
+    items = []
+    for pair in c.pairs.values():
+        n = C.counts(pair)
+        if n["documents"] < min_documents:
+            continue
+        if n["negative_share"] is not None and n["negative_share"] < min_negative_share:
+            continue
+        t = C.trend(pair, weeks, totals) if weeks else {"recent_documents": 0, "baseline_documents": 0, "growth": None}
+        tp = tp_info.get(pair.touchpoint, {}) if pair.touchpoint else {}
+        theme_label = c.themes[pair.theme].label
+        items.append({
+            "id": pair.id,
+            "theme_id": pair.theme,
+            "theme": theme_label,
+            "touchpoint": pair.touchpoint,
+            "touchpoint_label": tp.get("label") or pair.touchpoint,
+            "stage": tp.get("stage"),
+            "owner": tp.get("owner"),
+            "title": f"{theme_label} — {tp.get('label') or pair.touchpoint}" if pair.touchpoint else theme_label,
+            **n,
+            "trend": t,
+            "growth": t["growth"],
+            "recent_documents": t["recent_documents"],
+            "baseline_documents": t["baseline_documents"],
+            "growth_p_value": t.get("p_value"),
+            "impacts": _impacts(score_sets, pair.docs, min_responses, ci_method),
+            "_pair": pair,
+        })
+    score_items(items, weights)
+
+    stored = _stored(db)
+    now = utc_now()
+    for it in items:
+        row = stored.get(it["id"])
+        it["status"], it["status_date"], it["status_note"] = (row["status"], row["status_date"], row["status_note"]) if row else ("open", None, None)
+        it["created_at"] = row["created_at"] if row else now
+    by_id = {it["id"]: it for it in items}
+    moves = _follow_merges(stored, c.targets, by_id)
+
+    for it in items:
+        pair = it.pop("_pair")
+        segs = C.pick_quotes(pair, theme_quotes.get(pair.theme, set()), quotes)
+        rows = C.quote_rows(db, segs)
+        it["quotes"] = [rows[s] for s in segs if s in rows]
+        it["fix_check"] = _fix(db, it["theme_id"], it["touchpoint"], it["status_date"]) if it["status"] == "shipped" else None
+    items.sort(key=lambda i: (TIER[i["status"]], -i["priority"], i["id"]))
+    for rank, it in enumerate(items, start=1):
+        it["rank"] = rank
+
+    result = {
+        "as_of": as_of.isoformat() if as_of else None,
+        "weights": weights,
+        "scores": {k: {"responses": int(s.scores.size), "sources": s.sources,
+                       "figure": figure(k, s.scores)}
+                   for k, s in score_sets.items()},
+        "min_documents": min_documents,
+        "min_negative_share": min_negative_share,
+        "items": items,
+        "moved": moves,
+        "stale": sorted(i for i in stored if i not in by_id),
+    }
+    if write:
+        _write(db, items, stored, moves, now)
+    return result
+
+
+def _follow_merges(stored: dict[str, dict], targets: dict[int, int], by_id: dict[str, dict]) -> dict[str, str]:
+    """Old ids whose theme was merged away -> the new ids; carry a person's status over once."""
+    moves = {}
+    for old_id, row in stored.items():
+        target = targets.get(row["theme_id"], row["theme_id"])
+        if target == row["theme_id"]:
+            continue
+        new_id = C.item_id(target, row["touchpoint"])
+        moves[old_id] = new_id
+        details = _details(row)
+        new = by_id.get(new_id)
+        if new is None or details.get("status_carried") or not _user_set(row):
+            continue
+        if new["status"] == "open" and not new["status_note"] and not new["status_date"]:
+            new["status"], new["status_date"] = row["status"], row["status_date"]
+            new["status_note"] = row["status_note"] or f"carried over from {old_id} (theme {row['theme_id']} merged into {target})"
+        new.setdefault("moved_from", []).append(old_id)
+    return moves
+
+
+def _write(db, items, stored, moves, now) -> None:
+    keep = ("id", "theme", "touchpoint_label", "stage", "owner", "documents", "segments", "neg_segments", "pos_segments",
+            "labelled_segments", "negative_share", "languages", "channels", "trend", "impacts", "breakdown",
+            "explanation", "quotes", "fix_check", "moved_from")
+    with transaction(db):
+        for it in items:
+            details = {k: it.get(k) for k in keep if k != "id"}
+            db.execute(
+                "INSERT INTO backlog_items (id, theme_id, touchpoint, title, status, status_date, status_note, priority, rank, "
+                "details, first_seen, last_seen, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET theme_id = excluded.theme_id, touchpoint = excluded.touchpoint, "
+                "title = excluded.title, status = excluded.status, status_date = excluded.status_date, "
+                "status_note = excluded.status_note, priority = excluded.priority, rank = excluded.rank, "
+                "details = excluded.details, first_seen = excluded.first_seen, last_seen = excluded.last_seen, "
+                "updated_at = excluded.updated_at",
+                [it["id"], it["theme_id"], it["touchpoint"], it["title"], it["status"], it["status_date"], it["status_note"],
+                 it["priority"], it["rank"], json.dumps(details, ensure_ascii=False), it["first_seen"], it["last_seen"],
+                 it["created_at"], now],
+            )
+        live = {it["id"] for it in items}
+        for old_id, row in stored.items():
+            if old_id in live:
+                continue
+            details = _details(row)
+            details["stale"] = True
+            if old_id in moves:
+                details["moved_to"] = moves[old_id]
+                if moves[old_id] in live and _user_set(row):
+                    details["status_carried"] = True
+            db.execute(
+                "UPDATE backlog_items SET priority = NULL, rank = NULL, details = ?, updated_at = ? WHERE id = ?",
+                [json.dumps(details, ensure_ascii=False), now, old_id],
+            )
+
+
+def resolve_item(db: sqlite_utils.Database, item: str) -> dict:
+    """The stored row for an id (case-insensitive), following `moved_to` after theme merges."""
+    wanted = item.strip()
+    seen = set()
+    while True:
+        rows = list(db.query("SELECT * FROM backlog_items WHERE id = ? COLLATE NOCASE", [wanted]))
+        if not rows:
+            raise UsageError("E978", f"no backlog item {item!r}.", "Run `miner backlog` to build it; ids look like BL-12-billing.")
+        row = rows[0]
+        moved = _details(row).get("moved_to")
+        if not moved or moved in seen or not list(db.query("SELECT id FROM backlog_items WHERE id = ?", [moved])):
+            return row
+        seen.add(row["id"])
+        wanted = moved
+
+
+def set_status(db: sqlite_utils.Database, item: str, status: str, *, on: str | None = None, note: str | None = None,
+               today: date | None = None) -> dict:
+    """Set an item's status. `on`: the shipped date (default today) or a planned date; never in the future for shipped."""
+    status = normalise_status(status)
+    day = parse_date_option(on, "--date") if on else None
+    today = today or datetime.now(timezone.utc).date()
+    if status == "shipped":
+        day = day or today
+        if day > today:
+            raise UsageError("E979", f"shipped date {day.isoformat()} is in the future.", "Mark it planned with that date instead.")
+    if status in ("open", "wont_fix") and day is not None:
+        raise UsageError("E980", f"--date means nothing for status {status}.", "Dates go with planned (target) or shipped.")
+    if note is not None and len(note) > 2000:
+        raise UsageError("E981", "the note is longer than 2,000 characters.", "Keep it short; link to a document instead.")
+    row = resolve_item(db, item)
+    with transaction(db):
+        db.execute(
+            "UPDATE backlog_items SET status = ?, status_date = ?, status_note = ?, updated_at = ? WHERE id = ?",
+            [status, day.isoformat() if day else None, note, utc_now(), row["id"]],
+        )
+    out = {"id": row["id"], "asked": item, "title": row["title"], "status": status,
+           "status_date": day.isoformat() if day else None, "status_note": note}
+    if status == "shipped":
+        out["fix_check"] = _fix(db, row["theme_id"], row["touchpoint"], out["status_date"])
+    return out
+
+
+def impact_report(
+    db: sqlite_utils.Database,
+    by: str = "theme",
+    *,
+    score_kind: str | None = None,
+    min_responses: int = 5,
+    ci_method: str = "delta",
+) -> dict:
+    """Impact of every active theme (or touchpoint) on each score kind, the largest drag first."""
+    if by not in ("theme", "touchpoint"):
+        raise UsageError("E982", f"cannot compute impact by {by!r}.", "Choose theme or touchpoint.")
+    if min_responses < 2:
+        raise UsageError("E977", "--min-responses must be at least 2.", "The default is 5.")
+    c = C.collect(db)
+    score_sets = load_scores(db, score_kind)
+    groups = c.theme_docs if by == "theme" else c.touchpoint_docs
+    tp_info = C.touchpoint_info(db) if by == "touchpoint" else {}
+    rows = []
+    for key, docs in groups.items():
+        label = c.themes[key].label if by == "theme" else (tp_info.get(key, {}).get("label") or key)
+        rows.append({"key": key, "label": label, "documents": len(docs),
+                     "impacts": _impacts(score_sets, docs, min_responses, ci_method)})
+
+    def order(r):
+        vals = [v["impact"] for v in r["impacts"].values() if v["impact"] is not None]
+        return (min(vals) if vals else float("inf"), -r["documents"], str(r["key"]))
+
+    rows.sort(key=order)
+    return {
+        "by": by,
+        "scores": {k: {"responses": int(s.scores.size), "sources": s.sources, "figure": figure(k, s.scores), "unit": UNITS[k]}
+                   for k, s in score_sets.items()},
+        "ci_method": ci_method,
+        "min_responses": min_responses,
+        "rows": rows,
+    }

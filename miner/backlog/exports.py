@@ -1,0 +1,304 @@
+"""The backlog as a terminal table, Markdown, CSV, JSON, and a CSV that Jira's importer reads.
+
+Complaint text is data: CSV cells that a spreadsheet would run as a formula get a leading
+apostrophe (miner.export.neutralise_formula), in the Jira CSV too; Markdown table cells
+escape `|`; nothing is HTML-escaped because nothing here is HTML.
+
+Jira CSV columns: Summary, Issue Type, Priority, Description, one `Labels` column per label
+(Jira's importer reads repeated columns as several values of a multi-value field; labels
+cannot hold spaces), and `Backlog ID` (map it to a custom field or leave it as text; the
+id is also a label). Priority follows the rank: the top 10% Highest, the next 20% High,
+the next 40% Medium, the next 20% Low, the rest Lowest.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import IO
+
+from ..errors import UsageError
+from ..export import neutralise_formula
+from .impact import UNITS
+
+FORMATS = ("table", "md", "csv", "json", "jira")
+JIRA_PRIORITIES = ((0.10, "Highest"), (0.30, "High"), (0.70, "Medium"), (0.90, "Low"), (1.01, "Lowest"))
+FIX_WORDS = {"significant drop": "fix worked", "no significant change": "no change yet", "significant rise": "got worse",
+             "not enough data": "too early", "not checked": "not checked"}
+KIND_NAMES = {"nps": "NPS", "csat": "CSAT", "stars": "stars", "mean": "score"}
+SUMMARY_CHARS = 250
+
+
+def visible(result: dict, show_all: bool = False, top: int | None = None) -> list[dict]:
+    """Items to show: won't-fix ones only with show_all (they rank last anyway)."""
+    items = [i for i in result["items"] if show_all or i["status"] != "wont_fix"]
+    return items[:top] if top else items
+
+
+def primary_kind(result: dict) -> str | None:
+    scores = result.get("scores") or {}
+    return max(scores, key=lambda k: (scores[k]["responses"], k)) if scores else None
+
+
+def _num(x: float | None, fmt: str = "{:+.1f}") -> str:
+    return "n/a" if x is None else fmt.format(x)
+
+
+def impact_text(item: dict, kind: str | None, ci: bool = True, named: bool = False) -> str:
+    """`-6.2 [-11.5, -0.9]`; with `named`, the kind first, falling back to another kind when `kind` has none."""
+    impacts = item.get("impacts") or {}
+    if named and (kind not in impacts or impacts[kind]["impact"] is None):
+        kind = next((k for k in sorted(impacts) if impacts[k]["impact"] is not None), kind)
+    imp = impacts.get(kind) if kind else None
+    if not imp or imp["impact"] is None:
+        return "n/a"
+    digits = "{:+.2f}" if kind in ("stars", "mean") else "{:+.1f}"
+    text = digits.format(imp["impact"])
+    if ci and imp["ci95"]:
+        text += " [" + ", ".join(digits.format(v) for v in imp["ci95"]) + "]"
+    return f"{KIND_NAMES[kind]} {text}" if named else text
+
+
+def _growth(item: dict) -> str:
+    g = item.get("growth")
+    if g is None:
+        return "new" if item.get("recent_documents") and not item.get("baseline_documents") else "n/a"
+    return f"{g:+.0%}"
+
+
+def _status(item: dict, short: bool = False) -> str:
+    s = item["status"].replace("_", "-")
+    if item["status"] == "shipped" and item.get("fix_check"):
+        verdict = item["fix_check"]["verdict"]
+        return f"{s}: {FIX_WORDS.get(verdict, verdict)}" if short else f"{s} {item['status_date']}: {verdict}"
+    return f"{s} {item['status_date']}" if item.get("status_date") else s
+
+
+def _neg(item: dict) -> str:
+    return "n/a" if item.get("negative_share") is None else f"{item['negative_share']:.0%}"
+
+
+def table_lines(result: dict, show_all: bool = False, top: int | None = None) -> list[str]:
+    items = visible(result, show_all, top)
+    kind = primary_kind(result)
+    if not result["items"]:
+        return ["No backlog items: run `miner analyze` and `miner themes discover` first, or lower --min-documents."]
+    lines = [f"{'#':>3}  {'ID':<16} {'Prio':>5} {'Docs':>5} {'Neg':>4} {'Growth':>6}  {'Impact [95% CI]':<26}  {'Trend':<12}  {'Status':<14}  Title"]
+    for it in items:
+        lines.append(
+            f"{it['rank']:>3}  {it['id']:<16} {it['priority']:>5.1f} {it['documents']:>5} {_neg(it):>4} {_growth(it):>6}  "
+            f"{impact_text(it, kind, named=True):<26}  {it['trend'].get('sparkline', ''):<12}  {_status(it, True):<14}  {it['title']}"
+        )
+    hidden = len([i for i in result["items"] if i["status"] == "wont_fix"]) if not show_all else 0
+    shown = f"{len(items)} of {len(result['items']) - hidden} item(s)"
+    extra = f"; {hidden} won't-fix hidden (--all)" if hidden else ""
+    scores = "; ".join(f"{KIND_NAMES[k]} {v['figure']:.1f} over {v['responses']:,} responses" for k, v in result["scores"].items())
+    lines.append(f"{shown}{extra}. Data up to {result['as_of']}." + (f" Scores: {scores}." if scores else ""))
+    return lines
+
+
+def item_lines(item: dict) -> list[str]:
+    """Everything about one item, for `miner backlog show`."""
+    t = item["trend"]
+    out = [f"{item['id']}  #{item['rank']}  priority {item['priority']:.1f}  status {_status(item)}", item["title"]]
+    if item.get("status_note"):
+        out.append(f"Note: {item['status_note']}")
+    out.append(f"Why: {item['explanation']}")
+    for name, b in item["breakdown"].items():
+        used = "" if b["used"] else " (not used)"
+        out.append(f"  {name:<10} value {json.dumps(b['value'], ensure_ascii=False)}  component {b['component']:.2f}  "
+                   f"weight {b['weight']:g}  points {b['points']:.1f}{used}")
+    out.append(f"Documents {item['documents']}, segments {item['segments']}, negative {_neg(item)} of those with a sentiment; "
+               f"seen {item['first_seen']} to {item['last_seen']}")
+    out.append("Languages: " + ", ".join(f"{k} {v}" for k, v in item["languages"].items()))
+    out.append("Channels: " + ", ".join(f"{k} {v}" for k, v in item["channels"].items()))
+    if t.get("weeks"):
+        out.append(f"Trend ({t['weeks'][0]} to {t['weeks'][-1]}): {t['sparkline']}  growth {_growth(item)} "
+                   f"(last {t['recent_weeks']} weeks {t['recent_documents']} documents vs {t['baseline_documents']} before)")
+    for kind, imp in item["impacts"].items():
+        if imp["impact"] is None:
+            out.append(f"Impact on {KIND_NAMES[kind]}: n/a ({imp['note']})")
+        else:
+            out.append(f"Impact on {KIND_NAMES[kind]}: {impact_text(item, kind)} {UNITS[kind]} (95% CI, {imp['ci_method']}); "
+                       f"{imp['figure_all']:.1f} with all {imp['responses']} responses, {imp['figure_without']:.1f} without its "
+                       f"{imp['responses_with']}")
+    if item.get("fix_check"):
+        out.append(f"Did the fix work? {item['fix_check']['summary']}")
+    if item.get("moved_from"):
+        out.append("Follows: " + ", ".join(item["moved_from"]))
+    out.append("Evidence:")
+    for q in item["quotes"]:
+        out.append(f"  [{q['lang']}] {q['text']}  ({q['channel'] or 'no channel'}, {q['date'] or 'undated'}, document {q['document_id']})")
+    return out
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(result: dict, show_all: bool = False, top: int | None = None) -> str:
+    items = visible(result, show_all, top)
+    kind = primary_kind(result)
+    lines = [f"# Product backlog (data up to {result['as_of']})", ""]
+    lines.append(f"| # | ID | Priority | Documents | Negative | Growth | Impact on {KIND_NAMES.get(kind, 'score')} | Trend | Status | Title |")
+    lines.append("|---:|---|---:|---:|---:|---:|---|---|---|---|")
+    for it in items:
+        lines.append(f"| {it['rank']} | {it['id']} | {it['priority']:.1f} | {it['documents']} | {_neg(it)} | {_growth(it)} | "
+                     f"{_cell(impact_text(it, kind))} | {it['trend'].get('sparkline', '')} | {_cell(_status(it))} | {_cell(it['title'])} |")
+    for it in items:
+        lines += ["", f"## {it['rank']}. {_cell(it['title'])} (`{it['id']}`)", ""]
+        lines.append(f"- **Priority {it['priority']:.1f}**: {it['explanation']}")
+        lines.append(f"- **Status**: {_cell(_status(it))}" + (f" — {_cell(it['status_note'])}" if it.get("status_note") else ""))
+        lines.append(f"- **Documents** {it['documents']}, segments {it['segments']}, negative {_neg(it)}; "
+                     f"seen {it['first_seen']} to {it['last_seen']}")
+        lines.append("- **Languages**: " + ", ".join(f"{k} {v}" for k, v in it["languages"].items()))
+        if it["trend"].get("weeks"):
+            lines.append(f"- **Trend** ({it['trend']['weeks'][0]} to {it['trend']['weeks'][-1]}): {it['trend']['sparkline']} "
+                         f"growth {_growth(it)}")
+        for k, imp in it["impacts"].items():
+            lines.append(f"- **Impact on {KIND_NAMES[k]}**: " + (f"{impact_text(it, k)} {UNITS[k]} (95% CI)" if imp["impact"] is not None
+                                                                   else f"n/a ({imp['note']})"))
+        if it.get("fix_check"):
+            lines.append(f"- **Did the fix work?** {it['fix_check']['summary']}")
+        if it["quotes"]:
+            lines.append("")
+            for q in it["quotes"]:
+                lines.append(f"> [{q['lang']}] {q['text']}")
+                lines.append(">")
+            lines.pop()
+    return "\n".join(lines) + "\n"
+
+
+CSV_COLUMNS = ["rank", "id", "status", "status_date", "status_note", "priority", "title", "theme_id", "theme", "touchpoint",
+               "owner", "documents", "segments", "negative_share", "growth", "recent_documents", "baseline_documents",
+               "first_seen", "last_seen", "trend", "explanation"]
+
+
+def _csv_rows(result: dict, show_all: bool, top: int | None) -> tuple[list[str], list[list]]:
+    items = visible(result, show_all, top)
+    kinds = sorted(result.get("scores") or {})
+    columns = CSV_COLUMNS + [f"impact_{k}{s}" for k in kinds for s in ("", "_ci_low", "_ci_high")] + ["fix_verdict", "quotes"]
+    rows = []
+    for it in items:
+        row = [it["rank"], it["id"], it["status"], it["status_date"], it["status_note"], it["priority"], it["title"],
+               it["theme_id"], it["theme"], it["touchpoint"], it.get("owner"), it["documents"], it["segments"],
+               it["negative_share"], it["growth"], it["recent_documents"], it["baseline_documents"], it["first_seen"],
+               it["last_seen"], it["trend"].get("sparkline", ""), it["explanation"]]
+        for k in kinds:
+            imp = it["impacts"].get(k) or {}
+            ci = imp.get("ci95") or [None, None]
+            row += [imp.get("impact"), ci[0], ci[1]]
+        row += [(it.get("fix_check") or {}).get("verdict"), "\n".join(f"[{q['lang']}] {q['text']}" for q in it["quotes"])]
+        rows.append(row)
+    return columns, rows
+
+
+def write_csv(result: dict, out: IO[str], show_all: bool = False, top: int | None = None) -> int:
+    columns, rows = _csv_rows(result, show_all, top)
+    w = csv.writer(out)
+    w.writerow(columns)
+    for row in rows:
+        w.writerow([neutralise_formula(v) for v in row])
+    return len(rows)
+
+
+def jira_priority(position: int, count: int) -> str:
+    """Position 0-based among `count` items: the share of items ranked above decides."""
+    q = position / count if count else 0.0
+    return next(name for cut, name in JIRA_PRIORITIES if q < cut)
+
+
+def _label(text: str) -> str:
+    return re.sub(r"\s+", "_", str(text).strip())[:255]
+
+
+def jira_description(it: dict, kind: str | None) -> str:
+    lines = [f"Backlog item {it['id']} from miner (priority {it['priority']:.1f}, rank {it['rank']}).",
+             f"Why it ranks here: {it['explanation']}.",
+             f"Documents: {it['documents']}; segments: {it['segments']}; negative: {_neg(it)}; seen {it['first_seen']} to {it['last_seen']}.",
+             "Languages: " + ", ".join(f"{k} {v}" for k, v in it["languages"].items()) + "."]
+    if it["trend"].get("weeks"):
+        lines.append(f"Trend, weekly {it['trend']['weeks'][0]} to {it['trend']['weeks'][-1]}: {it['trend']['sparkline']} (growth {_growth(it)}).")
+    for k, imp in it["impacts"].items():
+        if imp["impact"] is not None:
+            lines.append(f"Impact on {KIND_NAMES[k]}: {impact_text(it, k)} {UNITS[k]} (95% CI).")
+    if it.get("owner"):
+        lines.append(f"Touchpoint owner: {it['owner']}.")
+    if it.get("fix_check"):
+        lines.append(f"Did the fix work? {it['fix_check']['summary']}")
+    if it["quotes"]:
+        lines.append("")
+        lines.append("Evidence (original languages):")
+        lines += [f"- [{q['lang']}] {q['text']}" for q in it["quotes"]]
+    return "\n".join(lines)
+
+
+def write_jira(result: dict, out: IO[str], show_all: bool = False, top: int | None = None, issue_type: str = "Task") -> int:
+    items = visible(result, show_all, top)
+    kind = primary_kind(result)
+    labels = [["miner", _label(it["id"])] + ([_label(f"touchpoint-{it['touchpoint']}")] if it["touchpoint"] else []) for it in items]
+    width = max((len(x) for x in labels), default=2)
+    w = csv.writer(out)
+    w.writerow(["Summary", "Issue Type", "Priority", "Description"] + ["Labels"] * width + ["Backlog ID"])
+    for pos, (it, labs) in enumerate(zip(items, labels)):
+        summary = it["title"] if len(it["title"]) <= SUMMARY_CHARS else it["title"][: SUMMARY_CHARS - 1] + "…"
+        row = [summary, issue_type, jira_priority(pos, len(items)), jira_description(it, kind)] + labs + [""] * (width - len(labs)) + [it["id"]]
+        w.writerow([neutralise_formula(v) for v in row])
+    return len(items)
+
+
+def to_json(result: dict, show_all: bool = False, top: int | None = None) -> str:
+    return json.dumps(result | {"items": visible(result, show_all, top)}, ensure_ascii=False, indent=2) + "\n"
+
+
+def render(result: dict, fmt: str, out: IO[str], *, show_all: bool = False, top: int | None = None, issue_type: str = "Task") -> int:
+    if fmt == "table":
+        lines = table_lines(result, show_all, top)
+        out.write("\n".join(lines) + "\n")
+    elif fmt == "md":
+        out.write(markdown(result, show_all, top))
+    elif fmt == "csv":
+        write_csv(result, out, show_all, top)
+    elif fmt == "jira":
+        write_jira(result, out, show_all, top, issue_type)
+    elif fmt == "json":
+        out.write(to_json(result, show_all, top))
+    else:
+        raise UsageError("E987", f"unknown backlog format {fmt!r}.", f"Choose one of: {', '.join(FORMATS)}.")
+    return len(visible(result, show_all, top))
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise UsageError("E987", f"unknown backlog format {fmt!r}.", f"Choose one of: {', '.join(FORMATS)}.")
+    return fmt
+
+
+def write_file(result: dict, fmt: str, path: str | Path, **kw) -> int:
+    """Write to `path` through a temporary file, so a failure never leaves half a file."""
+    check_format(fmt)
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError("E988", f"{path} is a folder.", "Give a file name with --out.")
+    if not target.parent.exists():
+        raise UsageError("E988", f"the folder of {path} does not exist.", "Create it first.")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            n = render(result, fmt, fh, **kw)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return n
+
+
+def render_text(result: dict, fmt: str, **kw) -> str:
+    buf = io.StringIO()
+    render(result, check_format(fmt), buf, **kw)
+    return buf.getvalue()
