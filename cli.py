@@ -755,6 +755,189 @@ def alerts(
         raise typer.Exit(EXIT_ALERTS)
 
 
+# --- backlog (miner.backlog) --------------------------------------------------------------
+
+backlog_app = typer.Typer(
+    help="The ranked product-improvement backlog: (theme, touchpoint) items with evidence, impact on scores, statuses.",
+    invoke_without_command=True,
+)
+app.add_typer(backlog_app, name="backlog")
+ScoreKindOption = Annotated[Optional[str], typer.Option("--score-kind", help="nps, csat, stars or mean (default: detected per source).")]
+
+
+def _backlog_build(db: Path, weights: Optional[str], score_kind: Optional[str], as_of: Optional[str], min_documents: int,
+                   quotes: int, write: bool = True, min_negative: float = 0.2) -> dict:
+    from miner.backlog import build_backlog
+    from miner.backlog.priority import parse_weights
+    from miner.store import open_db
+
+    w = parse_weights(weights)  # bad weights stop before the store is opened
+    return build_backlog(open_db(db, create=False), weights=w, score_kind=score_kind, as_of=_date_opt(as_of, "--as-of"),
+                         min_documents=min_documents, min_negative_share=min_negative, quotes=quotes, write=write)
+
+
+WeightsOption = Annotated[Optional[str], typer.Option("--weights", help="volume=1,negativity=1,growth=1,impact=1, or a YAML file.")]
+AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="Last day of the trend window, YYYY-MM-DD (default: the last day with data).")]
+MinDocsOption = Annotated[int, typer.Option("--min-documents", help="Fewest documents for a (theme, touchpoint) pair to become an item.")]
+
+
+@backlog_app.callback()
+@clean_errors
+def backlog_cmd(
+    ctx: typer.Context,
+    db: DbOption = Path("miner.db"),
+    weights: WeightsOption = None,
+    score_kind: ScoreKindOption = None,
+    as_of: AsOfOption = None,
+    min_documents: MinDocsOption = 3,
+    min_negative: Annotated[float, typer.Option("--min-negative", help="Smallest negative share for a pair to be an item (praise is not).")] = 0.2,
+    quotes: Annotated[int, typer.Option("--quotes", help="Evidence quotes per item.")] = 5,
+    top: Annotated[Optional[int], typer.Option("--top", help="Show the first N items (default: all; 20 in the terminal).")] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Also list won't-fix items (ranked last).")] = False,
+    format: Annotated[str, typer.Option("--format", help="table, md, csv, json or jira (a CSV for Jira's importer).")] = "table",
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write to this file (default: standard output).")] = None,
+    issue_type: Annotated[str, typer.Option("--issue-type", help="Jira issue type for --format jira.")] = "Task",
+) -> None:
+    """Build the backlog (ids and statuses kept across runs) and print it ranked, or export it.
+
+    Priority = weighted mean of volume, negativity, growth and impact on scores; see docs/backlog.md.
+    """
+    if ctx.invoked_subcommand:
+        return
+    from miner.backlog.exports import check_format, render, write_file
+
+    check_format(format)
+    if top is not None and top < 1:
+        raise UsageError("E989", "--top must be at least 1.", "Leave it out to list every item.")
+    result = _backlog_build(db, weights, score_kind, as_of, min_documents, quotes, min_negative=min_negative)
+    if format == "table" and top is None and not out:
+        top = 20
+    if out:
+        n = write_file(result, format, out, show_all=show_all, top=top, issue_type=issue_type)
+        err(f"Wrote {n} backlog item(s) to {out}.")
+    else:
+        render(result, format, sys.stdout, show_all=show_all, top=top, issue_type=issue_type)
+
+
+@backlog_app.command("status")
+@clean_errors
+def backlog_status(
+    item: Annotated[str, typer.Argument(help="The item id, e.g. BL-12-billing.")],
+    status: Annotated[str, typer.Argument(help="open, planned, shipped or wont-fix.")],
+    db: DbOption = Path("miner.db"),
+    date: Annotated[Optional[str], typer.Option("--date", help="Shipped date (default today) or planned date, YYYY-MM-DD.")] = None,
+    note: Annotated[Optional[str], typer.Option("--note", help="Why, or a link to the ticket.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Set an item's status; it persists across rebuilds (and follows the item when its theme is merged)."""
+    from miner.backlog import set_status
+    from miner.store import open_db
+
+    r = set_status(open_db(db, create=False), item, status, on=date, note=note)
+    if as_json:
+        typer.echo(json.dumps(r, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"{r['id']} is now {r['status'].replace('_', '-')}" + (f" ({r['status_date']})" if r["status_date"] else "") + f": {r['title']}")
+    if r.get("fix_check"):
+        typer.echo(f"Did the fix work? {r['fix_check']['summary']}")
+
+
+@backlog_app.command("show")
+@clean_errors
+def backlog_show(
+    item: Annotated[str, typer.Argument(help="The item id, e.g. BL-12-billing.")],
+    db: DbOption = Path("miner.db"),
+    weights: WeightsOption = None,
+    score_kind: ScoreKindOption = None,
+    as_of: AsOfOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the item as JSON.")] = False,
+) -> None:
+    """One item in full: why it ranks there, counts, trend, impact with its interval, evidence quotes."""
+    from miner.backlog.build import resolve_item
+    from miner.backlog.exports import item_lines
+    from miner.store import open_db
+
+    row = resolve_item(open_db(db, create=False), item)
+    result = _backlog_build(db, weights, score_kind, as_of, 1, 10, write=False)
+    found = next((i for i in result["items"] if i["id"] == row["id"]), None)
+    if found is None:
+        raise UsageError("E978", f"{row['id']} is no longer found in the data (status {row['status']}).", "Its row is kept with its status.")
+    if as_json:
+        typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
+    else:
+        typer.echo("\n".join(item_lines(found)))
+
+
+@backlog_app.command("impact")
+@clean_errors
+def backlog_impact(
+    db: DbOption = Path("miner.db"),
+    by: Annotated[str, typer.Option("--by", help="theme or touchpoint.")] = "theme",
+    score_kind: ScoreKindOption = None,
+    min_responses: Annotated[int, typer.Option("--min-responses", help="Fewest scored responses with and without the key.")] = 5,
+    bootstrap: Annotated[bool, typer.Option("--bootstrap", help="Seeded bootstrap intervals instead of the delta method.")] = False,
+    top: Annotated[int, typer.Option("--top", help="Most rows in the terminal.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print every row as JSON.")] = False,
+) -> None:
+    """Impact of each theme (or touchpoint) on NPS / CSAT / stars: the figure of all responses minus the figure without it."""
+    from miner.backlog import impact_report
+    from miner.backlog.exports import KIND_NAMES
+    from miner.store import open_db
+
+    r = impact_report(open_db(db, create=False), by, score_kind=score_kind, min_responses=min_responses,
+                      ci_method="bootstrap" if bootstrap else "delta")
+    if as_json:
+        typer.echo(json.dumps(r, ensure_ascii=False, indent=2))
+        return
+    if not r["scores"]:
+        typer.echo("No document carries a score: ingest a survey or reviews with a score column (--score).")
+        return
+    for kind, s in r["scores"].items():
+        typer.echo(f"{KIND_NAMES[kind]}: {s['figure']:.1f} over {s['responses']:,} responses ({', '.join(s['sources'])})")
+    kinds = list(r["scores"])
+    typer.echo(f"{by:<28} {'docs':>5}  " + "  ".join(f"{'impact on ' + KIND_NAMES[k] + ' [95% CI]':<30}" for k in kinds))
+    for row in r["rows"][:top]:
+        cells = []
+        for k in kinds:
+            imp = row["impacts"][k]
+            text = "n/a" if imp["impact"] is None else "{:+.1f} [{:+.1f}, {:+.1f}]".format(imp["impact"], *imp["ci95"])
+            cells.append(f"{text} ({imp['responses_with']})".ljust(30))
+        typer.echo(f"{str(row['label'])[:28]:<28} {row['documents']:>5}  " + "  ".join(cells))
+
+
+@backlog_app.command("accounts")
+@clean_errors
+def backlog_accounts(
+    account_field: Annotated[str, typer.Option("--account-field", help="The document field (an input column kept in meta) holding the account id.")],
+    db: DbOption = Path("miner.db"),
+    revenue_field: Annotated[Optional[str], typer.Option("--revenue-field", help="The document field holding the account's revenue.")] = None,
+    accounts: Annotated[Optional[Path], typer.Option("--accounts", help="A CSV with columns account_id and revenue (wins over --revenue-field).")] = None,
+    score_kind: ScoreKindOption = None,
+    revenue_threshold: Annotated[Optional[float], typer.Option(help="High revenue from here (default: the median).")] = None,
+    satisfaction_threshold: Annotated[Optional[float], typer.Option(help="Satisfied from here, 0..1 (default: the median).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print every account as JSON.")] = False,
+) -> None:
+    """Accounts by revenue and satisfaction (model, at risk, growth, dangling) and the at-risk accounts with their themes."""
+    from miner.backlog.accounts import GROUP_LABELS, accounts_report
+    from miner.store import open_db
+
+    r = accounts_report(open_db(db, create=False), account_field, revenue_field=revenue_field, accounts_csv=accounts,
+                        score_kind=score_kind, revenue_threshold=revenue_threshold, satisfaction_threshold=satisfaction_threshold)
+    if as_json:
+        typer.echo(json.dumps(r, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"Thresholds: revenue {r['revenue_threshold']:,.2f} ({r['threshold_source']['revenue']}), "
+               f"satisfaction {r['satisfaction_threshold']:.2f} ({r['threshold_source']['satisfaction']}).")
+    for g, n in r["counts"].items():
+        typer.echo(f"  {GROUP_LABELS[g]:<40} {n:>5}")
+    if r["unplaced"]:
+        typer.echo(f"  {'without revenue or satisfaction':<40} {r['unplaced']:>5}")
+    typer.echo("At risk (highest revenue first):" if r["at_risk"] else "No account at risk.")
+    for a in r["at_risk"]:
+        themes = "; ".join(f"{t['label']} ({t['negative_documents']}/{t['documents']} negative)" for t in a["themes"]) or "no theme"
+        typer.echo(f"  {a['account']:<16} revenue {a['revenue']:>12,.0f}  satisfaction {a['satisfaction']:.2f}  {themes}")
+
+
 def main() -> None:
     app()
 
