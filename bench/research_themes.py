@@ -4,7 +4,7 @@ Usage:
   .venv/bin/python bench/research_themes.py food      # waimai (zh) + SnappFood (fa), 1,000 + 1,000
   .venv/bin/python bench/research_themes.py demo --db /tmp/a_demo.db   # built by `miner demo --db`
   .venv/bin/python bench/research_themes.py banking   # banking77 test split, clustering recipe
-  .venv/bin/python bench/research_themes.py recipe    # the chosen recipe on all three
+  .venv/bin/python bench/research_themes.py banking-assign   # banking77, every text assigned
 
 Vectors come from the embedding cache (~/.cache/miner/embeddings.db; missing texts are
 embedded once with the default encoder) and, for the demo, from the demo store. Prints one
@@ -33,9 +33,9 @@ from sklearn.metrics import normalized_mutual_info_score as nmi
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from miner.nlp.cache import EmbeddingCache, embed_texts, text_hash  # noqa: E402
-from miner.nlp.textprep import encoder_input  # noqa: E402
-from miner.themes.debias import LanguageDebias  # noqa: E402
+from miner.nlp.cache import EmbeddingCache, embed_texts, text_hash
+from miner.nlp.textprep import encoder_input
+from miner.themes.debias import LanguageDebias
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 if not CORPORA.exists():
@@ -100,7 +100,7 @@ def demo_set(db_path: str):
         "JOIN documents d ON d.id = s.document_id WHERE s.informative = 1 AND d.informative = 1 "
         "AND d.duplicate_of IS NULL ORDER BY s.document_id, s.seg_index"
     ).fetchall()
-    X, langs, docs, ext, doc_lang = [], [], [], [], {}
+    X, langs, docs, ext, _doc_lang = [], [], [], [], {}
     missing = 0
     for doc_id, text, lang, external, dlang in segs:
         vec = emb.get(text_hash(encoder_input(text)))
@@ -237,7 +237,7 @@ def part_food(args) -> list[dict]:
         fit_s = time.perf_counter() - t
         Z = deb.transform(X, langs)
         U = reduce(Z)
-        base = dict(method=label_of(method, params), fit_s=round(fit_s, 2), knn_own=knn_own(Z, langs), knn_senti=knn_same(Z, senti))
+        base = {"method": label_of(method, params), "fit_s": round(fit_s, 2), "knn_own": knn_own(Z, langs), "knn_senti": knn_same(Z, senti)}
         runs = [(f"hdb{m}-{sel}", hdb(U, m, None, sel)) for m in (15, 30) for sel in ("eom", "leaf")]
         from sklearn.cluster import KMeans
 
@@ -295,17 +295,17 @@ def doc_metrics(seg_labels: np.ndarray, docs: np.ndarray, ext: list[str], labels
         la = np.array(lang)[topic_arr == t][hit]
         langs_in_main.append(len(set(la)))
     s = strict(doc_theme)
-    return dict(
-        docs=len(doc_theme),
-        doc_outliers=float((doc_theme < 0).mean()),
-        nmi_doc=float(nmi(topic_arr, s)),
-        ari_doc=float(ari(topic_arr, s)),
-        nmi_single=float(nmi(topic_arr[single], s[single])),
-        topic_share_macro=float(np.mean(shares)),
-        topic_share_micro=float(np.average(shares, weights=weights)),
-        topics_ge80=f"{sum(x >= 0.8 for x in shares)}/{len(shares)}",
-        langs_in_main=float(np.mean(langs_in_main)),
-    )
+    return {
+        "docs": len(doc_theme),
+        "doc_outliers": float((doc_theme < 0).mean()),
+        "nmi_doc": float(nmi(topic_arr, s)),
+        "ari_doc": float(ari(topic_arr, s)),
+        "nmi_single": float(nmi(topic_arr[single], s[single])),
+        "topic_share_macro": float(np.mean(shares)),
+        "topic_share_micro": float(np.average(shares, weights=weights)),
+        "topics_ge80": f"{sum(x >= 0.8 for x in shares)}/{len(shares)}",
+        "langs_in_main": float(np.mean(langs_in_main)),
+    }
 
 
 def part_demo(args) -> list[dict]:
@@ -319,7 +319,7 @@ def part_demo(args) -> list[dict]:
     for method, params in METHODS:
         deb = LanguageDebias(method, **params).fit(X, langs)
         Z = deb.transform(X, langs)
-        base = dict(method=label_of(method, params), knn_own=knn_own(Z, langs))
+        base = {"method": label_of(method, params), "knn_own": knn_own(Z, langs)}
         U = reduce(Z)
         for mcs in (5, 10):
             lab = hdb(U, mcs)
@@ -383,13 +383,52 @@ def part_banking(args) -> list[dict]:
     return rows
 
 
+def part_banking_assign(args) -> list[dict]:
+    """Every text assigned: HDBSCAN outliers to the nearest cluster mean in UMAP space, HDBSCAN
+    soft membership, k-means on the UMAP space with k above the true 77."""
+    import hdbscan
+    from sklearn.cluster import KMeans
+
+    X, cats = banking_set()
+    y = np.asarray(cats)
+    Z = X / np.linalg.norm(X, axis=1, keepdims=True)
+    rows = []
+    for nc, nn in ((10, 15), (5, 15)):
+        U = reduce(Z, n_neighbors=nn, n_components=nc)
+        for mcs in (5, 10, 15):
+            cl = hdbscan.HDBSCAN(min_cluster_size=mcs, metric="euclidean", cluster_selection_method="eom", prediction_data=True).fit(U)
+            lab = cl.labels_
+            ids = np.array([c for c in np.unique(lab) if c >= 0])
+            CU = np.stack([U[lab == c].mean(0) for c in ids])
+            d2 = ((U[:, None, :] - CU[None]) ** 2).sum(-1)
+            full = np.where(lab >= 0, lab, ids[d2.argmin(1)])
+            soft = hdbscan.all_points_membership_vectors(cl).argmax(1)
+            dist = np.sqrt(d2.min(1))
+            part = np.where(dist <= np.quantile(dist, 0.9), ids[d2.argmin(1)], -1)
+            rows.append({"cfg": f"umap nc={nc} nn={nn} hdb mcs={mcs}", "clusters": len(ids), "outliers": float((lab < 0).mean()),
+                             "nmi_lump": float(nmi(y, lab)), "nmi_outliers_to_umap_centroid": float(nmi(y, full)),
+                             "ari_outliers_to_umap_centroid": float(ari(y, full)), "nmi_soft_argmax": float(nmi(y, soft)),
+                             "nmi_umap_centroid_10pct_out_lumped": float(nmi(y, part))})
+        for k in (77, 100, 150):
+            lab = KMeans(k, n_init=10, random_state=0).fit_predict(U)
+            rows.append({"cfg": f"umap nc={nc} nn={nn} kmeans{k}", "clusters": k, "outliers": 0.0, "nmi_lump": float(nmi(y, lab)), "ari": float(ari(y, lab))})
+        print(table(rows, list(rows[0])), flush=True)
+    for k in (77, 100):
+        lab = KMeans(k, n_init=10, random_state=0).fit_predict(Z)
+        rows.append({"cfg": f"raw kmeans{k}", "clusters": k, "outliers": 0.0, "nmi_lump": float(nmi(y, lab)), "ari": float(ari(y, lab))})
+    print("\n== banking77: every text assigned ==")
+    print(table(rows, list(rows[0])))
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("part", choices=["food", "demo", "banking"])
+    ap.add_argument("part", choices=["food", "demo", "banking", "banking-assign"])
     ap.add_argument("--db", default="/tmp/a_demo.db")
     ap.add_argument("--json")
     args = ap.parse_args()
-    rows = {"food": part_food, "demo": part_demo, "banking": part_banking}[args.part](args)
+    parts = {"food": part_food, "demo": part_demo, "banking": part_banking, "banking-assign": part_banking_assign}
+    rows = parts[args.part](args)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1, default=str))
 

@@ -83,10 +83,10 @@ class LanguageDebias:
     ):
         self.steps = _parse(method)
         self.method = method
-        self.params = dict(
-            min_count=int(min_count), k=int(k), iterations=int(iterations), max_rank=int(max_rank),
-            shrinkage=shrinkage if shrinkage == "auto" else float(shrinkage), inlp_sample=int(inlp_sample), inlp_stop=float(inlp_stop), seed=int(seed),
-        )
+        self.params = {
+            "min_count": int(min_count), "k": int(k), "iterations": int(iterations), "max_rank": int(max_rank),
+            "shrinkage": shrinkage if shrinkage == "auto" else float(shrinkage), "inlp_sample": int(inlp_sample), "inlp_stop": float(inlp_stop), "seed": int(seed),
+        }
         self.langs: list[str] = []
         self.global_mean: np.ndarray | None = None
         self.means: np.ndarray | None = None  # (L, d)
@@ -95,7 +95,7 @@ class LanguageDebias:
         self.basis: np.ndarray | None = None  # (r, d) orthonormal rows projected out
 
     # -- fit -----------------------------------------------------------------------------
-    def fit(self, X: np.ndarray, langs: list[str]) -> "LanguageDebias":
+    def fit(self, X: np.ndarray, langs: list[str]) -> LanguageDebias:
         X = np.asarray(X, dtype=np.float64)
         lang_arr = np.asarray([str(x) for x in langs])
         if X.ndim != 2 or len(lang_arr) != X.shape[0]:
@@ -232,7 +232,7 @@ class LanguageDebias:
         return out
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "LanguageDebias":
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> LanguageDebias:
         config = json.loads(str(np.asarray(arrays["config"])))
         method = config.pop("method")
         obj = cls(method, **config)
