@@ -285,6 +285,11 @@ def demo(
             typer.echo(_theme_line(t))
     typer.echo(f"Store: {result['db']} ({result['documents']:,} documents, {result['segments']:,} segments).")
     typer.echo(f"Try: miner themes list --db {db}   miner themes show ID --db {db}   miner export documents --db {db}")
+    if result.get("backlog"):  # last: the demo ends with what to fix first
+        from miner.backlog.exports import table_lines
+
+        typer.echo(f"The backlog (miner backlog show ID --db {db}; --format md|csv|json|jira --out FILE), top 10:")
+        typer.echo("\n".join(table_lines(result["backlog"], top=10)))
 
 
 EncoderOption = Annotated[

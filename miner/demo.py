@@ -52,11 +52,17 @@ def run_demo(db_path: str | Path, *, analyze: bool = True, encoder=None, head_pa
             "discover": discover(db, encoder=encoder, stop_terms=stop_terms).to_dict(),
             "top": list_themes(db, limit=10)["themes"],
         }
+    backlog = None
+    if analyze:  # the last step: it ranks what every step above found
+        from .backlog import build_backlog
+
+        backlog = build_backlog(db)
     return {
         "db": str(db_path),
         "ingest": combined.to_dict(),
         "analyze": analyzed,
         "themes": themes,
+        "backlog": backlog,
         "documents": db["documents"].count,
         "segments": db["segments"].count,
     }

@@ -124,3 +124,23 @@ def test_out_into_missing_folder(runner, store, tmp_path):
     path, _ = store
     r = run(runner, "backlog", "--db", path, "--format", "csv", "--out", tmp_path / "no" / "x.csv")
     assert r.exit_code == 2 and "E988" in r.output
+
+
+def test_demo_ends_with_the_backlog(runner, store, monkeypatch):
+    """`miner demo` prints the backlog last (the run itself is too slow for the suite: the real demo is run by hand)."""
+    import miner.demo
+    from miner.backlog import build_backlog
+
+    path, ids = store
+    db = open_db(path)
+    fake = {"db": "demo.db", "ingest": {"totals": {k: 0 for k in ("rows_read", "stored", "already_stored", "duplicates",
+                                                                   "near_duplicates", "noninformative", "skipped")},
+                                        "inputs": [], "seconds": 0.1, "skipped": {}, "warnings": {}, "languages": {},
+                                        "pii_redacted": {}},
+            "analyze": None, "themes": None, "backlog": build_backlog(db), "documents": 1, "segments": 1}
+    monkeypatch.setattr(miner.demo, "run_demo", lambda *a, **k: fake)
+    r = run(runner, "demo", "--db", path)
+    assert r.exit_code == 0, r.output
+    lines = r.output.rstrip().splitlines()
+    assert lines[-1].startswith("2 of 2 item(s).") and f"BL-{ids['billing']}-billing" in r.output
+    assert lines[-5].startswith("The backlog (miner backlog show ID")
