@@ -283,8 +283,15 @@ def demo(
         )
         for t in result["themes"]["top"]:
             typer.echo(_theme_line(t))
+    if result.get("touchpoints"):
+        a, o = result["touchpoints"]["assign"], result["touchpoints"]["overview"]
+        typer.echo(f"Touchpoints ({a['taxonomy']}): {a['assigned']:,} segments at a touchpoint, {a['none_share']:.1%} none. Most negative:")
+        worst = sorted((t for t in o["touchpoints"] if t["segments"] >= 10), key=lambda t: -(t["neg_share"] or 0))[:5]
+        for t in worst:
+            typer.echo(f"  {t['label'][:34]:<34} {t['segments']:>5} segments  neg {t['neg_share']:.0%}  "
+                       + "; ".join(x["label"][:30] for x in t["top_themes"]))
     typer.echo(f"Store: {result['db']} ({result['documents']:,} documents, {result['segments']:,} segments).")
-    typer.echo(f"Try: miner themes list --db {db}   miner themes show ID --db {db}   miner export documents --db {db}")
+    typer.echo(f"Try: miner themes list --db {db}   miner themes show ID --db {db}   miner touchpoints list --db {db}   miner export documents --db {db}")
     if result.get("backlog"):  # last: the demo ends with what to fix first
         from miner.backlog.exports import table_lines
 
@@ -584,6 +591,124 @@ _flag_command("archive", "Hide a theme from lists and backlogs (it is still matc
 _flag_command("unarchive", "Show an archived theme again.")
 _flag_command("pin", "Pin a theme: later runs never retire it or merge it away.")
 _flag_command("unpin", "Unpin a theme.")
+
+
+# --- touchpoints (miner.touchpoints) -----------------------------------------------------
+
+touchpoints_app = typer.Typer(
+    help="Customer-journey touchpoints: assign segments to a taxonomy (yours or the default), read volume and aspect sentiment.",
+    no_args_is_help=True,
+)
+app.add_typer(touchpoints_app, name="touchpoints")
+TaxonomyOption = Annotated[Optional[Path], typer.Option("--taxonomy", help="Your taxonomy YAML (default: the shipped customer journey).")]
+
+
+def _pct(value) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+@touchpoints_app.command("assign")
+@clean_errors
+def touchpoints_assign(
+    db: DbOption = Path("miner.db"),
+    taxonomy: TaxonomyOption = None,
+    examples: Annotated[Optional[Path], typer.Option("--examples", help="CSV of labelled examples (columns text,touchpoint): few-shot.")] = None,
+    threshold: Annotated[Optional[float], typer.Option(help="How far the best touchpoint must stand out (default 0.018); higher leaves more segments without one.")] = None,
+    encoder: EncoderOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Store the taxonomy and give every informative segment its touchpoint(s), or none; link themes to touchpoints."""
+    from miner.nlp.encoders import get_encoder
+    from miner.store import open_db
+    from miner.touchpoints.assign import AssignParams
+    from miner.touchpoints.run import assign_touchpoints
+
+    params = AssignParams() if threshold is None else AssignParams(threshold=threshold)
+    r = assign_touchpoints(open_db(db, create=False), encoder=get_encoder(encoder), taxonomy=taxonomy, examples=examples, params=params)
+    if as_json:
+        typer.echo(json.dumps(r, ensure_ascii=False, indent=2))
+        return
+    typer.echo(
+        f"Taxonomy {r['taxonomy']!r} ({r['touchpoints']} touchpoints, {r['method']}"
+        + (f", {r['examples']} examples" if r["examples"] else "") + f"): {r['assigned']:,} of {r['segments']:,} segments "
+        f"at a touchpoint ({r['none_share']:.1%} none, {r['two_touchpoints']:,} at two) in {r['seconds']:.1f}s."
+    )
+    typer.echo(f"See them with: miner touchpoints list --db {db}   miner touchpoints sentiment --by theme --db {db}")
+
+
+@touchpoints_app.command("list")
+@clean_errors
+def touchpoints_list(
+    db: DbOption = Path("miner.db"),
+    themes: Annotated[int, typer.Option(help="Top themes shown per touchpoint.")] = 3,
+    as_json: JsonOption = False,
+) -> None:
+    """Touchpoints in journey order: segments, share, negative share, net sentiment, owner and top themes."""
+    from miner.store import open_db
+    from miner.touchpoints.aspects import touchpoint_overview
+
+    r = touchpoint_overview(open_db(db, create=False), top_themes=themes)
+    if as_json:
+        typer.echo(json.dumps(r, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"{'stage':<10} {'touchpoint':<18} {'segs':>6} {'share':>6} {'neg':>5} {'net':>6}  {'owner':<14} top themes")
+    for t in r["touchpoints"]:
+        net = "-" if t["net"] is None else f"{t['net']:+.2f}"
+        top = "; ".join(f"{x['label'][:28]} ({x['segments']})" for x in t["top_themes"])
+        typer.echo(f"{t['stage'][:10]:<10} {t['touchpoint'][:18]:<18} {t['segments']:>6} {t['share']:>6.1%} {_pct(t['neg_share']):>5} {net:>6}  {(t['owner'] or '-')[:14]:<14} {top}")
+    typer.echo(f"Taxonomy {r['taxonomy']!r}: {r['with_touchpoint']:,} of {r['segments']:,} segments at a touchpoint ({r['none_share']:.1%} none).")
+
+
+@touchpoints_app.command("sentiment")
+@clean_errors
+def touchpoints_sentiment(
+    db: DbOption = Path("miner.db"),
+    by: Annotated[str, typer.Option("--by", help="touchpoint, theme, channel, lang or period.")] = "touchpoint",
+    period: Annotated[str, typer.Option(help="With --by period: day, week or month.")] = "month",
+    touchpoint: Annotated[Optional[list[str]], typer.Option("--touchpoint", help="Only this touchpoint (key). Repeatable.")] = None,
+    min_segments: Annotated[int, typer.Option(help="Leave out groups with fewer segments.")] = 1,
+    as_json: JsonOption = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+) -> None:
+    """Aspect sentiment: negative share and net sentiment of the segments at each touchpoint, per theme, channel, language or period."""
+    import csv as csv_mod
+
+    from miner.export import neutralise_formula
+    from miner.store import open_db
+    from miner.touchpoints.aspects import aspect_sentiment
+
+    rows = aspect_sentiment(open_db(db, create=False), by=by, period=period, touchpoints=touchpoint, min_segments=min_segments)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if as_csv:
+        if rows:
+            w = csv_mod.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+            w.writeheader()
+            w.writerows({k: neutralise_formula(v) for k, v in r.items()} for r in rows)
+        return
+    head = f"{'touchpoint':<18} " + (f"{by:<32} " if by != "touchpoint" else "")
+    typer.echo(f"{head}{'segs':>6} {'docs':>6} {'neg':>5} {'neu':>5} {'pos':>5} {'net':>6}")
+    for r in rows:
+        group = f"{str(r['label'])[:32]:<32} " if by != "touchpoint" else ""
+        net = "-" if r["net"] is None else f"{r['net']:+.2f}"
+        rated = r["neg"] + r["neu"] + r["pos"] or 1
+        typer.echo(f"{r['touchpoint'][:18]:<18} {group}{r['segments']:>6} {r['documents']:>6} {r['neg'] / rated:>5.0%} "
+                   f"{r['neu'] / rated:>5.0%} {r['pos'] / rated:>5.0%} {net:>6}")
+
+
+@touchpoints_app.command("check")
+@clean_errors
+def touchpoints_check(taxonomy: Annotated[Path, typer.Argument(help="The taxonomy YAML to validate.")]) -> None:
+    """Validate a taxonomy file without a database: errors point at the file and line."""
+    from miner.touchpoints.taxonomy import load_taxonomy
+
+    tax = load_taxonomy(taxonomy)
+    langs = sorted({lang for t in tax.touchpoints for lang, _ in t.examples if lang})
+    n = sum(len(t.examples) for t in tax.touchpoints)
+    typer.echo(f"{taxonomy}: taxonomy {tax.name!r} is valid: {len(tax.stages)} stages, {len(tax.touchpoints)} touchpoints, "
+               f"{n} examples" + (f" in {', '.join(langs)}" if langs else "") + ".")
+
 
 
 # --- trends and alerts (miner.trends) ----------------------------------------------------

@@ -36,6 +36,7 @@ class AnalyzeSummary:
     encoder: str = ""
     head: str = ""
     themes: dict = field(default_factory=dict)  # new segments assigned to existing themes
+    touchpoints: dict = field(default_factory=dict)  # new segments given touchpoints by the saved model
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
@@ -133,5 +134,8 @@ def analyze(
     from .themes.run import assign_new
 
     summary.themes = assign_new(db, encoder)
+    from .touchpoints.run import assign_new as assign_new_touchpoints
+
+    summary.touchpoints = assign_new_touchpoints(db, encoder)
     summary.seconds = time.perf_counter() - started
     return summary

@@ -27,8 +27,8 @@ def demo_sources(corpus: Path | None = None) -> list[tuple[Path, dict]]:
 
 
 def run_demo(db_path: str | Path, *, analyze: bool = True, encoder=None, head_path: str | None = None) -> dict:
-    """Ingest the demo corpus, then (unless `analyze=False`) embed it, add sentiment and
-    discover themes."""
+    """Ingest the demo corpus, then (unless `analyze=False`) embed it, add sentiment,
+    discover themes and assign touchpoints."""
     db = open_db(db_path)
     combined = IngestSummary()
     for path, opts in demo_sources():
@@ -37,7 +37,7 @@ def run_demo(db_path: str | Path, *, analyze: bool = True, encoder=None, head_pa
         for name in ("languages", "scripts", "pii", "dropped_lines"):
             getattr(combined, name).update(getattr(part, name))
         combined.seconds += part.seconds
-    analyzed = themes = None
+    analyzed = themes = touchpoints = None
     if analyze:
         from .analyze import analyze as run_analyze
         from .nlp.encoders import get_encoder
@@ -52,6 +52,10 @@ def run_demo(db_path: str | Path, *, analyze: bool = True, encoder=None, head_pa
             "discover": discover(db, encoder=encoder, stop_terms=stop_terms).to_dict(),
             "top": list_themes(db, limit=10)["themes"],
         }
+        from .touchpoints.aspects import touchpoint_overview
+        from .touchpoints.run import assign_touchpoints
+
+        touchpoints = {"assign": assign_touchpoints(db, encoder=encoder), "overview": touchpoint_overview(db, top_themes=2)}
     backlog = None
     if analyze:  # the last step: it ranks what every step above found
         from .backlog import build_backlog
@@ -62,6 +66,7 @@ def run_demo(db_path: str | Path, *, analyze: bool = True, encoder=None, head_pa
         "ingest": combined.to_dict(),
         "analyze": analyzed,
         "themes": themes,
+        "touchpoints": touchpoints,
         "backlog": backlog,
         "documents": db["documents"].count,
         "segments": db["segments"].count,

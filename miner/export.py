@@ -21,7 +21,7 @@ import sqlite_utils
 from .errors import UsageError
 
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
-_JSON_COLUMNS = {"meta", "pii", "themes"}
+_JSON_COLUMNS = {"meta", "pii", "themes", "touchpoints"}
 
 # Later stages append columns to these queries (sentiment, themes, touchpoints).
 QUERIES = {
@@ -35,7 +35,14 @@ QUERIES = {
                 FROM (SELECT st.theme_id, COALESCE(t.custom_label, t.label) AS label, ROUND(MAX(st.score), 4) AS score,
                              COUNT(*) AS n, MIN(st.low_confidence) AS low
                       FROM segments g JOIN segment_themes st ON st.segment_id = g.id JOIN themes t ON t.id = st.theme_id
-                      WHERE g.document_id = d.id GROUP BY st.theme_id ORDER BY n DESC, score DESC) x) AS themes
+                      WHERE g.document_id = d.id GROUP BY st.theme_id ORDER BY n DESC, score DESC) x) AS themes,
+               (SELECT x.touchpoint FROM (SELECT tp.touchpoint, COUNT(*) AS n, MAX(tp.confidence) AS c
+                      FROM segments g JOIN segment_touchpoints tp ON tp.segment_id = g.id
+                      WHERE g.document_id = d.id GROUP BY tp.touchpoint ORDER BY n DESC, c DESC, tp.touchpoint LIMIT 1) x) AS touchpoint,
+               (SELECT json_group_array(json_object('key', x.touchpoint, 'stage', x.stage, 'segments', x.n, 'confidence', x.c))
+                FROM (SELECT tp.touchpoint, t.stage, COUNT(*) AS n, ROUND(MAX(tp.confidence), 4) AS c
+                      FROM segments g JOIN segment_touchpoints tp ON tp.segment_id = g.id LEFT JOIN touchpoints t ON t.key = tp.touchpoint
+                      WHERE g.document_id = d.id GROUP BY tp.touchpoint ORDER BY n DESC, c DESC, tp.touchpoint) x) AS touchpoints
         FROM documents d JOIN sources s ON s.id = d.source_id
         LEFT JOIN document_sentiment ds ON ds.document_id = d.id
         ORDER BY d.id
@@ -44,9 +51,13 @@ QUERIES = {
         SELECT g.id, g.document_id, g.seg_index, g.text, g.lang, g.script, g.char_start, g.char_end, g.informative,
                ss.label AS sentiment, ss.score AS sentiment_score, ss.p_neg, ss.p_neu, ss.p_pos,
                st.theme_id, COALESCE(t.custom_label, t.label) AS theme_label, st.score AS theme_score,
-               st.method AS theme_method, st.low_confidence AS theme_low_confidence
+               st.method AS theme_method, st.low_confidence AS theme_low_confidence,
+               tp1.touchpoint AS touchpoint, tp1.confidence AS touchpoint_confidence,
+               tp2.touchpoint AS touchpoint_2, tp2.confidence AS touchpoint_2_confidence
         FROM segments g LEFT JOIN segment_sentiment ss ON ss.segment_id = g.id
         LEFT JOIN segment_themes st ON st.segment_id = g.id LEFT JOIN themes t ON t.id = st.theme_id
+        LEFT JOIN segment_touchpoints tp1 ON tp1.segment_id = g.id AND tp1.rank = 1
+        LEFT JOIN segment_touchpoints tp2 ON tp2.segment_id = g.id AND tp2.rank = 2
         ORDER BY g.document_id, g.seg_index
     """,
 }

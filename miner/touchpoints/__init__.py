@@ -1,0 +1,3 @@
+"""Customer-journey touchpoints: the taxonomy (`taxonomy`), assignment of segments by
+prototype similarity or few-shot (`assign`, pure), the store side (`run`) and aspect
+sentiment queries (`aspects`). See docs/touchpoints.md."""

@@ -1,0 +1,260 @@
+"""Touchpoints against the store (`miner touchpoints assign`, `miner analyze`, `miner demo`).
+
+assign_touchpoints: load and validate the taxonomy -> embed its descriptions and examples
+(and the user's labelled examples) through the store's embedding cache -> prototypes (and
+the few-shot model) -> every informative segment's cached vector -> `decide` -> replace
+`touchpoints`, `segment_touchpoints`, `theme_touchpoints` and the saved model in one
+transaction (a failed run leaves the previous assignment untouched).
+
+assign_new: segments added since (by `miner analyze`) get touchpoints from the saved model.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import sqlite_utils
+
+from ..errors import InputError, UsageError
+from ..nlp.cache import EmbeddingCache, embed_texts
+from ..nlp.encoders import Encoder, get_encoder
+from ..nlp.textprep import encoder_input
+from ..store import transaction, utc_now
+from ..themes.state import pack, unpack
+from .assign import AssignParams, Assignment, FewShot, Prototypes, add_examples, build_prototypes, decide, similarities
+from .taxonomy import Taxonomy, load_taxonomy
+
+MAX_EXAMPLE_ROWS = 20_000
+# The saved model lives in theme_state under these keys (npz bytes / JSON, never pickle).
+KEY_PROTOS, KEY_FEWSHOT, KEY_META = "touchpoints.prototypes", "touchpoints.fewshot", "touchpoints.meta"
+
+
+def taxonomy_rows(tax: Taxonomy) -> tuple[list[str], list[int]]:
+    """The texts that represent the taxonomy (descriptions and examples) and the index of
+    the touchpoint each belongs to."""
+    texts, owner = [], []
+    for k, tp in enumerate(tax.touchpoints):
+        for text in tp.prototype_texts():
+            texts.append(text)
+            owner.append(k)
+    return texts, owner
+
+
+def read_examples(path: str | Path, tax: Taxonomy) -> list[tuple[str, str]]:
+    """A user's labelled examples: a CSV with `text` and `touchpoint` columns (UTF-8)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("E833", f"no examples file at {p}.", "Give a CSV with columns text,touchpoint.")
+    try:
+        content = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("E833", f"{p}: not UTF-8 text.", "Save the examples CSV as UTF-8.") from None
+    reader = csv.DictReader(io.StringIO(content, newline=""))
+    cols = {c.strip().lower(): c for c in (reader.fieldnames or [])}
+    if "text" not in cols or "touchpoint" not in cols:
+        raise InputError("E833", f"{p}:1: the header must name the columns text and touchpoint (found: {', '.join(cols) or 'none'}).",
+                         "Write a header line: text,touchpoint")
+    keys = set(tax.keys)
+    out = []
+    for row in reader:
+        line = reader.line_num
+        text = (row.get(cols["text"]) or "").strip()
+        key = (row.get(cols["touchpoint"]) or "").strip()
+        if not text and not key:
+            continue
+        if not text:
+            raise InputError("E834", f"{p}:{line}: the text is empty.", "Remove the line or add its text.")
+        if key not in keys:
+            raise InputError("E834", f"{p}:{line}: unknown touchpoint {key!r}.", f"Use one of the taxonomy's keys: {', '.join(tax.keys)}.")
+        out.append((text, key))
+        if len(out) > MAX_EXAMPLE_ROWS:
+            raise InputError("E834", f"{p}: more than {MAX_EXAMPLE_ROWS:,} examples.", "A few dozen per touchpoint is plenty.")
+    if not out:
+        raise InputError("E834", f"{p}: no examples.", "Add lines of text,touchpoint.")
+    return out
+
+
+@dataclass
+class TouchpointModel:
+    keys: list[str]
+    protos: Prototypes
+    fewshot: FewShot | None
+    params: AssignParams
+    meta: dict
+
+    @property
+    def method(self) -> str:
+        return "few-shot" if self.fewshot is not None else "prototype"
+
+    def assign(self, X: np.ndarray) -> Assignment:
+        S = similarities(X, self.protos, self.params.alpha)
+        return decide(S, self.params, self.fewshot.scores(X, S) if self.fewshot is not None else None)
+
+    def save(self, db: sqlite_utils.Database) -> None:
+        rows = [(KEY_PROTOS, pack(self.protos.to_arrays())), (KEY_META, json.dumps(self.meta, ensure_ascii=False).encode())]
+        db.execute("DELETE FROM theme_state WHERE key = ?", [KEY_FEWSHOT])
+        if self.fewshot is not None:
+            rows.append((KEY_FEWSHOT, pack(self.fewshot.to_arrays())))
+        db.conn.executemany("INSERT OR REPLACE INTO theme_state (key, value, run_id) VALUES (?, ?, NULL)", rows)
+
+    @classmethod
+    def load(cls, db: sqlite_utils.Database) -> "TouchpointModel | None":
+        rows = dict(db.execute("SELECT key, value FROM theme_state WHERE key LIKE 'touchpoints.%'").fetchall())
+        if KEY_META not in rows:
+            return None
+        try:
+            meta = json.loads(rows[KEY_META])
+            params = AssignParams(**meta["params"])
+            protos = Prototypes.from_arrays(unpack(rows[KEY_PROTOS]))
+            fewshot = FewShot.from_arrays(unpack(rows[KEY_FEWSHOT]), params) if KEY_FEWSHOT in rows else None
+        except (KeyError, ValueError, TypeError, OSError) as exc:
+            raise UsageError("E836", f"the stored touchpoint model is unreadable ({exc}).", "Re-run `miner touchpoints assign`.") from None
+        return cls(protos.keys, protos, fewshot, params, meta)
+
+
+def build_model(
+    db: sqlite_utils.Database,
+    encoder: Encoder,
+    tax: Taxonomy,
+    examples: list[tuple[str, str]] | None = None,
+    params: AssignParams = AssignParams(),
+) -> tuple[TouchpointModel, int]:
+    """Prototypes (and the few-shot model when examples are given); returns (model, texts embedded)."""
+    cache = EmbeddingCache(db)
+    texts, owner = taxonomy_rows(tax)
+    X, stats = embed_texts(encoder, [encoder_input(t) for t in texts], cache)
+    embedded = stats.embedded
+    owner = np.array(owner, np.int64)
+    protos = build_prototypes(tax.keys, X, owner)
+    fewshot = None
+    if examples:
+        idx = {k: i for i, k in enumerate(tax.keys)}
+        E, st = embed_texts(encoder, [encoder_input(t) for t, _ in examples], cache)
+        embedded += st.embedded
+        y = np.array([idx[k] for _, k in examples], np.int64)
+        protos = add_examples(protos, np.ones(len(owner), np.float32), E, y, 1.0)
+        fewshot = FewShot(params).fit(np.vstack([X, E]), np.concatenate([owner, y]), len(tax.keys))
+    meta = {
+        "taxonomy": tax.name, "source": tax.source, "sha256": tax.sha256, "encoder": encoder.id,
+        "params": params.to_dict(), "method": "few-shot" if fewshot else "prototype", "examples": len(examples or []),
+    }
+    return TouchpointModel(tax.keys, protos, fewshot, params, meta), embedded
+
+
+def _rows(seg_ids: np.ndarray, a: Assignment, keys: list[str], method: str) -> list[tuple]:
+    rows = []
+    for i, sid in enumerate(seg_ids):
+        if a.first[i] >= 0:
+            rows.append((int(sid), keys[a.first[i]], round(float(a.first_conf[i]), 4), 1, method))
+            if a.second[i] >= 0:
+                rows.append((int(sid), keys[a.second[i]], round(float(a.second_conf[i]), 4), 2, method))
+    return rows
+
+
+def link_themes(db: sqlite_utils.Database) -> int:
+    """Rebuild theme_touchpoints from segment_themes and segment_touchpoints. A segment at two
+    touchpoints counts half at each, so a theme's weights sum to 1 over its segments that have
+    a touchpoint; `segments` counts the segments at the touchpoint (any rank). Returns rows."""
+    db.execute("DELETE FROM theme_touchpoints")
+    db.execute(
+        "INSERT INTO theme_touchpoints (theme_id, touchpoint, weight, segments) "
+        "WITH per AS (SELECT segment_id, COUNT(*) AS n FROM segment_touchpoints GROUP BY segment_id), "
+        "x AS (SELECT st.theme_id, tp.touchpoint, 1.0 / per.n AS w FROM segment_themes st "
+        "      JOIN segment_touchpoints tp ON tp.segment_id = st.segment_id JOIN per ON per.segment_id = st.segment_id "
+        "      WHERE st.theme_id IS NOT NULL), "
+        "tot AS (SELECT theme_id, SUM(w) AS total FROM x GROUP BY theme_id) "
+        "SELECT x.theme_id, x.touchpoint, ROUND(SUM(x.w) / tot.total, 4), COUNT(*) FROM x JOIN tot USING (theme_id) "
+        "GROUP BY x.theme_id, x.touchpoint"
+    )
+    return db.execute("SELECT COUNT(*) FROM theme_touchpoints").fetchone()[0]
+
+
+def assign_touchpoints(
+    db: sqlite_utils.Database,
+    *,
+    encoder: Encoder | None = None,
+    taxonomy: str | Path | None = None,
+    examples: str | Path | None = None,
+    params: AssignParams = AssignParams(),
+) -> dict:
+    """Store the taxonomy, give every informative segment its touchpoints (or none), link themes."""
+    from ..themes.run import _load_segments
+
+    started = time.perf_counter()
+    tax = load_taxonomy(taxonomy)
+    labelled = read_examples(examples, tax) if examples else None
+    encoder = encoder or get_encoder(None)
+    model, embedded = build_model(db, encoder, tax, labelled, params)
+    seg, stats = _load_segments(db, encoder)
+    embedded += stats.embedded if stats else 0
+    a = model.assign(seg.vectors)
+    rows = _rows(seg.ids, a, model.keys, model.method)
+    model.meta["last_segment_id"] = int(seg.ids.max()) if len(seg.ids) else 0
+    model.meta["assigned_at"] = utc_now()
+    with transaction(db):
+        db.execute("DELETE FROM theme_touchpoints")
+        db.execute("DELETE FROM segment_touchpoints")
+        db.execute("DELETE FROM touchpoints")
+        db.conn.executemany(
+            "INSERT INTO touchpoints (key, stage, label, description, owner, taxonomy, taxonomy_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(t.key, t.stage, t.label, t.description, t.owner, tax.name, tax.sha256) for t in tax.touchpoints],
+        )
+        db.conn.executemany(
+            "INSERT INTO segment_touchpoints (segment_id, touchpoint, confidence, rank, method) VALUES (?, ?, ?, ?, ?)", rows
+        )
+        linked = link_themes(db)
+        model.save(db)
+    counts = {k: 0 for k in tax.keys}
+    for r in rows:
+        if r[3] == 1:
+            counts[r[1]] += 1
+    n = len(seg.ids)
+    none = int((a.first < 0).sum())
+    return {
+        "taxonomy": tax.name,
+        "source": tax.source,
+        "touchpoints": len(tax.keys),
+        "method": model.method,
+        "examples": len(labelled or []),
+        "segments": n,
+        "assigned": n - none,
+        "none": none,
+        "none_share": round(none / n, 4) if n else 0.0,
+        "two_touchpoints": int((a.second >= 0).sum()),
+        "by_touchpoint": dict(sorted(counts.items(), key=lambda kv: -kv[1])),
+        "theme_links": linked,
+        "embedded": embedded,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def assign_new(db: sqlite_utils.Database, encoder: Encoder) -> dict:
+    """Segments added since the last assignment get touchpoints from the saved model (no
+    re-embedding of the taxonomy); theme links are rebuilt. Only cached embeddings are read."""
+    from ..themes.run import _load_segments
+
+    model = TouchpointModel.load(db)
+    if model is None:
+        return {"assigned": 0, "none": 0, "model": False}
+    if model.meta.get("encoder") != encoder.id:
+        return {"assigned": 0, "none": 0, "model": True, "skipped": f"touchpoints were built on {model.meta.get('encoder')}"}
+    last = int(model.meta.get("last_segment_id", 0))
+    seg, _ = _load_segments(db, encoder, f"AND s.id > {last}")
+    if len(seg.ids) == 0:
+        return {"assigned": 0, "none": 0, "model": True}
+    a = model.assign(seg.vectors)
+    model.meta["last_segment_id"] = int(seg.ids.max())
+    with transaction(db):
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO segment_touchpoints (segment_id, touchpoint, confidence, rank, method) VALUES (?, ?, ?, ?, ?)",
+            _rows(seg.ids, a, model.keys, model.method),
+        )
+        link_themes(db)
+        model.save(db)
+    return {"assigned": int((a.first >= 0).sum()), "none": int((a.first < 0).sum()), "model": True}
