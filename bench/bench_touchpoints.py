@@ -28,14 +28,21 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.report import write_section  # noqa: E402
-from miner.nlp.cache import EmbeddingCache, embed_texts  # noqa: E402
-from miner.nlp.encoders import get_encoder  # noqa: E402
-from miner.nlp.textprep import encoder_input  # noqa: E402
-from miner.paths import cache_dir  # noqa: E402
-from miner.touchpoints.assign import AssignParams, FewShot, add_examples, build_prototypes, decide, similarities  # noqa: E402
-from miner.touchpoints.taxonomy import Taxonomy, load_taxonomy  # noqa: E402
-from miner.touchpoints.run import taxonomy_rows  # noqa: E402
+from bench.report import write_section
+from miner.nlp.cache import EmbeddingCache, embed_texts
+from miner.nlp.encoders import get_encoder
+from miner.nlp.textprep import encoder_input
+from miner.paths import cache_dir
+from miner.touchpoints.assign import (
+    AssignParams,
+    FewShot,
+    add_examples,
+    build_prototypes,
+    decide,
+    similarities,
+)
+from miner.touchpoints.run import taxonomy_rows
+from miner.touchpoints.taxonomy import Taxonomy, load_taxonomy
 
 CORPORA = ROOT.parent / "shared" / "corpora"
 SHOTS = 10

@@ -13,9 +13,18 @@ from miner.export import export_table
 from miner.ingest.pipeline import IngestOptions, ingest
 from miner.nlp.encoders import FakeEncoder
 from miner.touchpoints.aspects import aspect_sentiment, touchpoint_overview
-from miner.touchpoints.assign import AssignParams, build_prototypes, decide, similarities
-from miner.touchpoints.run import assign_new, assign_touchpoints, link_themes, read_examples
-from miner.touchpoints.taxonomy import parse_taxonomy
+from miner.touchpoints.assign import (
+    AssignParams,
+    build_prototypes,
+    decide,
+    similarities,
+)
+from miner.touchpoints.run import (
+    assign_new,
+    assign_touchpoints,
+    link_themes,
+    read_examples,
+)
 
 TAXONOMY = """\
 taxonomy: shop

@@ -50,7 +50,7 @@ class Prototypes:
         return {"keys": np.array(self.keys), "means": self.means, "examples": self.examples, "owner": self.owner}
 
     @classmethod
-    def from_arrays(cls, a: dict[str, np.ndarray]) -> "Prototypes":
+    def from_arrays(cls, a: dict[str, np.ndarray]) -> Prototypes:
         return cls([str(k) for k in a["keys"]], a["means"].astype(np.float32), a["examples"].astype(np.float32), a["owner"].astype(np.int64))
 
 
@@ -127,7 +127,7 @@ class FewShot:
         self.coef: np.ndarray | None = None
         self.intercept: np.ndarray | None = None
 
-    def fit(self, X: np.ndarray, y: np.ndarray, k: int) -> "FewShot":
+    def fit(self, X: np.ndarray, y: np.ndarray, k: int) -> FewShot:
         from sklearn.linear_model import LogisticRegression
 
         y = np.asarray(y, np.int64)
@@ -156,7 +156,7 @@ class FewShot:
         return {"coef": self.coef, "intercept": self.intercept}
 
     @classmethod
-    def from_arrays(cls, a: dict[str, np.ndarray], params: AssignParams) -> "FewShot":
+    def from_arrays(cls, a: dict[str, np.ndarray], params: AssignParams) -> FewShot:
         f = cls(params)
         f.coef, f.intercept = a["coef"].astype(np.float32), a["intercept"].astype(np.float32)
         return f

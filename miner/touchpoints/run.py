@@ -27,10 +27,20 @@ from ..nlp.encoders import Encoder, get_encoder
 from ..nlp.textprep import encoder_input
 from ..store import transaction, utc_now
 from ..themes.state import pack, unpack
-from .assign import AssignParams, Assignment, FewShot, Prototypes, add_examples, build_prototypes, decide, similarities
+from .assign import (
+    Assignment,
+    AssignParams,
+    FewShot,
+    Prototypes,
+    add_examples,
+    build_prototypes,
+    decide,
+    similarities,
+)
 from .taxonomy import Taxonomy, load_taxonomy
 
 MAX_EXAMPLE_ROWS = 20_000
+DEFAULT_PARAMS = AssignParams()
 # The saved model lives in theme_state under these keys (npz bytes / JSON, never pickle).
 KEY_PROTOS, KEY_FEWSHOT, KEY_META = "touchpoints.prototypes", "touchpoints.fewshot", "touchpoints.meta"
 
@@ -104,7 +114,7 @@ class TouchpointModel:
         db.conn.executemany("INSERT OR REPLACE INTO theme_state (key, value, run_id) VALUES (?, ?, NULL)", rows)
 
     @classmethod
-    def load(cls, db: sqlite_utils.Database) -> "TouchpointModel | None":
+    def load(cls, db: sqlite_utils.Database) -> TouchpointModel | None:
         rows = dict(db.execute("SELECT key, value FROM theme_state WHERE key LIKE 'touchpoints.%'").fetchall())
         if KEY_META not in rows:
             return None
@@ -123,7 +133,7 @@ def build_model(
     encoder: Encoder,
     tax: Taxonomy,
     examples: list[tuple[str, str]] | None = None,
-    params: AssignParams = AssignParams(),
+    params: AssignParams = DEFAULT_PARAMS,
 ) -> tuple[TouchpointModel, int]:
     """Prototypes (and the few-shot model when examples are given); returns (model, texts embedded)."""
     cache = EmbeddingCache(db)
@@ -181,7 +191,7 @@ def assign_touchpoints(
     encoder: Encoder | None = None,
     taxonomy: str | Path | None = None,
     examples: str | Path | None = None,
-    params: AssignParams = AssignParams(),
+    params: AssignParams = DEFAULT_PARAMS,
 ) -> dict:
     """Store the taxonomy, give every informative segment its touchpoints (or none), link themes."""
     from ..themes.run import _load_segments
