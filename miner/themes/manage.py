@@ -21,6 +21,7 @@ import sqlite_utils
 from ..errors import UsageError
 from ..sparkline import sparkline
 from ..store import transaction, utc_now
+from ..touchpoints.run import link_themes
 from .fit import centroids_of, nearest
 from .state import ThemeState
 
@@ -96,6 +97,7 @@ def merge(db: sqlite_utils.Database, sources: list[int], into: int) -> dict:
         )
         state.theme_ids = np.where(np.isin(state.theme_ids, sources), into, state.theme_ids)
         state.save(db)
+        link_themes(db)
         for t in sources:
             _log(db, "merge", t, {"into": into})
     return {"into": into, "merged": sources, "segments_moved": moved}
@@ -146,6 +148,7 @@ def split(db: sqlite_utils.Database, theme_id: int, parts: int = 2, *, seed: int
         state.centroids = np.vstack([state.centroids[keep], C]).astype(np.float32)
         state.theme_ids = np.concatenate([state.theme_ids[keep], np.array(children, dtype=np.int64)])
         state.save(db)
+        link_themes(db)
         _log(db, "split", theme_id, {"children": children})
     return {"theme": theme_id, "children": children, "sizes": [sizes.get(p, 0) for p in range(parts)]}
 

@@ -24,6 +24,7 @@ from ..nlp.cache import EmbeddingCache, embed_texts, text_hash
 from ..nlp.encoders import Encoder, get_encoder
 from ..nlp.textprep import encoder_input
 from ..store import transaction, utc_now
+from ..touchpoints.run import link_themes
 from .fit import ThemeParams, centroids_of, fit_themes, nearest
 from .identity import match_clusters
 from .keywords import keywords_by_language, theme_label
@@ -262,6 +263,7 @@ def discover(
         for (_, _, event, _, _) in lineage:
             summary.events[event] += 1
 
+        link_themes(db)  # theme <-> touchpoint weights follow the new assignment
         ThemeState(
             debias=res.debias, centroids=C, theme_ids=ids, threshold=res.threshold, core_threshold=res.core_threshold,
             encoder=encoder.id, run_id=run_id, params=params.to_dict(),
