@@ -88,10 +88,11 @@ def table_lines(result: dict, show_all: bool = False, top: int | None = None) ->
     kind = primary_kind(result)
     if not result["items"]:
         return ["No backlog items: run `miner analyze` and `miner themes discover` first, or lower --min-documents."]
-    lines = [f"{'#':>3}  {'ID':<16} {'Prio':>5} {'Docs':>5} {'Neg':>4} {'Growth':>6}  {'Impact [95% CI]':<26}  {'Trend':<12}  {'Status':<14}  Title"]
+    w = max([len(i["id"]) for i in items] + [8])
+    lines = [f"{'#':>3}  {'ID':<{w}} {'Prio':>5} {'Docs':>5} {'Neg':>4} {'Growth':>6}  {'Impact [95% CI]':<26}  {'Trend':<12}  {'Status':<14}  Title"]
     for it in items:
         lines.append(
-            f"{it['rank']:>3}  {it['id']:<16} {it['priority']:>5.1f} {it['documents']:>5} {_neg(it):>4} {_growth(it):>6}  "
+            f"{it['rank']:>3}  {it['id']:<{w}} {it['priority']:>5.1f} {it['documents']:>5} {_neg(it):>4} {_growth(it):>6}  "
             f"{impact_text(it, kind, named=True):<26}  {it['trend'].get('sparkline', ''):<12}  {_status(it, True):<14}  {it['title']}"
         )
     hidden = len([i for i in result["items"] if i["status"] == "wont_fix"]) if not show_all else 0
