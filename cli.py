@@ -980,6 +980,8 @@ def backlog_show(
     weights: WeightsOption = None,
     score_kind: ScoreKindOption = None,
     as_of: AsOfOption = None,
+    min_documents: MinDocsOption = 3,
+    min_negative: Annotated[float, typer.Option("--min-negative", help="As for `miner backlog`: the same options rank the same way.")] = 0.2,
     as_json: Annotated[bool, typer.Option("--json", help="Print the item as JSON.")] = False,
 ) -> None:
     """One item in full: why it ranks there, counts, trend, impact with its interval, evidence quotes."""
@@ -988,7 +990,7 @@ def backlog_show(
     from miner.store import open_db
 
     row = resolve_item(open_db(db, create=False), item)
-    result = _backlog_build(db, weights, score_kind, as_of, 1, 10, write=False)
+    result = _backlog_build(db, weights, score_kind, as_of, min_documents, 10, write=False, min_negative=min_negative)
     found = next((i for i in result["items"] if i["id"] == row["id"]), None)
     if found is None:
         raise UsageError("E978", f"{row['id']} is no longer found in the data (status {row['status']}).", "Its row is kept with its status.")

@@ -144,3 +144,12 @@ def test_demo_ends_with_the_backlog(runner, store, monkeypatch):
     lines = r.output.rstrip().splitlines()
     assert lines[-1].startswith("2 of 2 item(s).") and f"BL-{ids['billing']}-billing" in r.output
     assert lines[-5].startswith("The backlog (miner backlog show ID")
+
+
+def test_show_ranks_like_the_table(runner, store):
+    path, ids = store
+    built = {i["id"]: i for i in json.loads(run(runner, "backlog", "--db", path, "--format", "json").output)["items"]}
+    for item_id, item in built.items():
+        shown = json.loads(run(runner, "backlog", "show", item_id, "--db", path, "--json").output)
+        assert (shown["priority"], shown["rank"]) == (item["priority"], item["rank"])
+        assert shown["explanation"].endswith(f"= {item['priority']:.1f}")

@@ -155,5 +155,5 @@ def score_items(items: list[dict], weights: dict[str, float]) -> list[dict]:
             }
         i["priority"] = round(priority, 2)
         i["breakdown"] = breakdown
-        i["explanation"] = " + ".join(f"{c} {breakdown[c]['points']:.1f}" for c in COMPONENTS if c in used) + f" = {priority:.1f}"
+        i["explanation"] = " + ".join(f"{c} {breakdown[c]['points']:.1f}" for c in COMPONENTS if c in used) + f" = {i['priority']:.1f}"
     return items
