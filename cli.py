@@ -438,7 +438,7 @@ def themes_discover(
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
-    events = ", ".join(f"{k} {v}" for k, v in sorted(result["events"].items()))
+    events = ", ".join(f"{k} {v}" for k, v in sorted(result["events"].items())) or "none"
     typer.echo(
         f"Run {result['run_id']}: {result['themes']} themes over {result['segments']:,} segments "
         f"({result['fitted']:,} fitted) in {result['seconds']:.1f}s; without a theme {result['outliers']:,} "
@@ -708,7 +708,6 @@ def touchpoints_check(taxonomy: Annotated[Path, typer.Argument(help="The taxonom
     n = sum(len(t.examples) for t in tax.touchpoints)
     typer.echo(f"{taxonomy}: taxonomy {tax.name!r} is valid: {len(tax.stages)} stages, {len(tax.touchpoints)} touchpoints, "
                f"{n} examples" + (f" in {', '.join(langs)}" if langs else "") + ".")
-
 
 
 # --- trends and alerts (miner.trends) ----------------------------------------------------

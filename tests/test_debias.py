@@ -112,3 +112,12 @@ def test_deterministic_and_order_independent_statistics():
 def test_unknown_method_is_refused():
     with pytest.raises(ValueError):
         LanguageDebias("magic")
+
+
+def test_round_trip_with_no_language_large_enough():
+    # Every language under min_count: no per-language statistics, still storable and loadable.
+    X = np.random.default_rng(0).standard_normal((5, 8)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    d = LanguageDebias().fit(X, ["en", "de", "fr", "en", "zh"])
+    again = LanguageDebias.from_arrays(d.to_arrays())
+    assert np.array_equal(d.transform(X, ["en"] * 5), again.transform(X, ["en"] * 5))

@@ -240,3 +240,12 @@ def test_cli_themes(runner, db_path, write, monkeypatch):
     exported = runner.invoke(app, ["export", "documents", "--db", str(db_path)])
     record = json.loads(exported.output.splitlines()[0])
     assert record["themes"] and {"id", "label", "score", "segments", "low_confidence"} <= record["themes"][0].keys()
+
+
+def test_tiny_store_with_no_theme_still_assigns_later(db, write):
+    load(db, write, [{"id": str(i), "text": t} for i, t in enumerate(
+        ["the app crashes on login", "late delivery again", "price went up", "router broken", "billing error twice"])])
+    summary = discover(db, encoder=FakeEncoder(), params=PARAMS)
+    assert summary.themes == 0 and summary.outliers == 5
+    load(db, write, [{"id": "new", "text": "the router is broken again"}], "new.jsonl")
+    assert assign_new(db, FakeEncoder()) == {"assigned": 0, "outliers": 1, "state": True}

@@ -238,7 +238,7 @@ class LanguageDebias:
         obj = cls(method, **config)
         obj.langs = [str(x) for x in np.asarray(arrays["langs"]).tolist()]
         obj.global_mean = np.asarray(arrays["global_mean"], dtype=np.float64)
-        obj.means = np.asarray(arrays["means"], dtype=np.float64).reshape(len(obj.langs), -1)
+        obj.means = np.asarray(arrays["means"], dtype=np.float64).reshape(len(obj.langs), obj.global_mean.shape[0])
         obj.basis = np.asarray(arrays["basis"], dtype=np.float64).reshape(-1, obj.global_mean.shape[0])
         obj.scales = np.asarray(arrays["scales"], dtype=np.float64) if "scales" in arrays else None
         obj.maps = np.asarray(arrays["maps"], dtype=np.float64) if "maps" in arrays else None

@@ -294,7 +294,8 @@ def assign_new(db: sqlite_utils.Database, encoder: Encoder) -> dict:
         return {"assigned": 0, "outliers": 0, "state": True}
     Z = state.debias.transform(seg.vectors, seg.langs)
     idx, score = nearest(Z, state.centroids)
-    theme_of = np.where(score >= state.threshold, state.theme_ids[idx], -1)
+    ids = state.theme_ids[idx] if len(state.theme_ids) else np.full(len(idx), -1)
+    theme_of = np.where(score >= state.threshold, ids, -1)
     with transaction(db):
         db.conn.executemany(
             "INSERT OR REPLACE INTO segment_themes (segment_id, theme_id, score, method, low_confidence, run_id) VALUES (?, ?, ?, 'assigned', ?, ?)",
