@@ -212,3 +212,20 @@ def _account_themes(db: sqlite_utils.Database, docs_of: dict[str, list[int]], to
         ranked = sorted(by_theme.items(), key=lambda kv: (-len(kv[1][1]), -len(kv[1][0]), kv[0]))[:top]
         out[acc] = [{"theme_id": t, "label": info[t].label, "documents": len(c[0]), "negative_documents": len(c[1])} for t, c in ranked]
     return out
+
+
+def document_groups(db: sqlite_utils.Database, account_field: str, **options) -> tuple[dict[int, str], dict]:
+    """Each document whose account is in a group -> that group, and the accounts report.
+
+    `options` as for `accounts_report` (revenue_field, accounts_csv, thresholds, score_kind).
+    Used by alert rules filtered by account group.
+    """
+    report = accounts_report(db, account_field, top_themes=0, **options)
+    group = {a["account"]: a["group"] for a in report["accounts"] if a["group"]}
+    path = _meta_path(account_field)
+    rows = db.execute(
+        "SELECT d.id, CAST(json_extract(d.meta, ?) AS TEXT) FROM documents d "
+        "WHERE d.meta IS NOT NULL AND json_valid(d.meta) AND json_extract(d.meta, ?) IS NOT NULL",
+        [path, path],
+    )
+    return {doc: g for doc, acc in rows if (g := group.get(str(acc).strip()))}, report

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from ..errors import UsageError
+from ..errors import InputError, MinerError, UsageError
 from ..store import transaction, utc_now
 from . import evidence
 from .detect import detect
@@ -81,12 +81,42 @@ def _round(v):
     return float(f"{v:.6g}") if isinstance(v, float) else v
 
 
-def evaluate_rule(db: sqlite_utils.Database, rule: Rule, rules: RuleSet, as_of: date) -> tuple[list[dict], dict]:
-    """Alerts of one rule (not yet recorded) and a summary line for the run's report."""
+def document_groups(db: sqlite_utils.Database, rules: RuleSet, cache: dict | None = None) -> dict[int, str]:
+    """Document id -> account group, from the rules file's `accounts:` block (computed once per run)."""
+    if cache is not None and "document_groups" in cache:
+        return cache["document_groups"]
+    from ..backlog.accounts import document_groups as groups_of
+
+    a = rules.accounts
+    if a is None:  # parse_rules refuses such a rule; a RuleSet built by hand may not
+        raise InputError("E928", f"{rules.source}: a rule filters by account group but there is no `accounts:` block.")
+    try:
+        groups, _ = groups_of(db, a.account_field, revenue_field=a.revenue_field, accounts_csv=a.accounts_csv,
+                              revenue_threshold=a.revenue_threshold, satisfaction_threshold=a.satisfaction_threshold,
+                              score_kind=a.score_kind)
+    except MinerError as exc:
+        raise InputError("E929", f"{rules.source}: accounts: {exc.message.rstrip('.')} ({exc.code}).", exc.hint) from None
+    if cache is not None:
+        cache["document_groups"] = groups
+    return groups
+
+
+def evaluate_rule(
+    db: sqlite_utils.Database, rule: Rule, rules: RuleSet, as_of: date, cache: dict | None = None
+) -> tuple[list[dict], dict]:
+    """Alerts of one rule (not yet recorded) and a summary line for the run's report.
+
+    A rule filtered by account group counts only the documents of accounts in those groups,
+    in the mentions and in the period totals alike (shares are within those accounts).
+    """
     s = rule.settings
     since = period_of(as_of, rule.period).shift(-(s.baseline + 2)).start  # enough history for the baseline
+    documents = None
+    if rule.account_groups:
+        wanted = set(rule.account_groups)
+        documents = sorted(d for d, g in document_groups(db, rules, cache).items() if g in wanted)
     try:
-        table = trends(db, rule.by, rule.period, filters=rule.filters, since=since, until=as_of)
+        table = trends(db, rule.by, rule.period, filters=rule.filters, since=since, until=as_of, documents=documents)
     except UsageError as exc:
         if exc.code != "E905":
             raise
@@ -97,10 +127,14 @@ def evaluate_rule(db: sqlite_utils.Database, rule: Rule, rules: RuleSet, as_of: 
     info = {"rule": rule.name, "period": result["period"], "keys": len(result["findings"]),
             "tested": sum(f["tested"] for f in result["findings"]), "flagged": len(result["flagged"]),
             "note": result["note"], "skipped_undated": table.skipped_undated}
+    if rule.account_groups:
+        info["account_groups"] = rule.account_groups
+        info["account_documents"] = len(documents)
     if result["period"] is None:
         return [], info
     period = table.periods[[p.label for p in table.periods].index(result["period"])]
-    scope = document_scope(table.filters, None, None, False, False)
+    scope = document_scope(table.filters, None, None, False, False, restricted=documents is not None)
+    filters = {**table.filters, "account_group": rule.account_groups} if rule.account_groups else table.filters
     alerts = []
     for f in result["findings"]:
         if rule.by == "theme" and f["status"] == "archived" and not rule.include_archived:
@@ -137,7 +171,7 @@ def evaluate_rule(db: sqlite_utils.Database, rule: Rule, rules: RuleSet, as_of: 
                 "conditions": _describe(rule.when),
                 "figures": {k: _round(f.get(k)) for k in FIGURES if k in f},
                 "baseline_periods": result["baseline_periods"],
-                "filters": table.filters,
+                "filters": filters,
                 "quotes": evidence.quotes(db, rule.by, f["key"], table.filters, scope, period),
             }
         )
@@ -209,9 +243,9 @@ def run_alerts(
     webhook = rules.webhook
     if webhook_url:
         webhook = webhook_for_url(webhook_url, rules.webhook)
-    firing, report = [], []
+    firing, report, cache = [], [], {}
     for rule in rules.rules:
-        alerts, info = evaluate_rule(db, rule, rules, as_of)
+        alerts, info = evaluate_rule(db, rule, rules, as_of, cache)
         firing += alerts
         report.append(info)
     if dry_run:
@@ -260,7 +294,9 @@ def render_markdown(result: dict) -> str:
             "",
             f"- Rule `{a['rule']}`: {'; '.join(a['conditions'])}" + (f". {a['description']}" if a["description"] else ""),
             f"- Owner: {a['owner'] or 'unassigned'}" + (f" · touchpoint: {a['touchpoint']}" if a["touchpoint"] else ""),
-            f"- {f['volume']} of {f['total']} documents ({_pct(f['share'])}); baseline {_pct(f['baseline_share'])} over "
+            f"- {f['volume']} of {f['total']} documents"
+            + (f" of {', '.join(a['filters']['account_group'])} accounts" if a["filters"].get("account_group") else "")
+            + f" ({_pct(f['share'])}); baseline {_pct(f['baseline_share'])} over "
             f"{len(a['baseline_periods'])} periods; share growth {_num(f['growth'], '{:+.0%}')}; "
             f"q = {_num(f['q_value'], '{:.2g}')}",
             f"- Net sentiment {_num(f['net_sentiment'])} (baseline {_num(f['baseline_net_sentiment'])})"

@@ -13,6 +13,8 @@ from urllib.parse import urlparse
 
 import yaml
 
+from ..backlog.accounts import GROUPS
+from ..backlog.impact import SCORE_KINDS
 from ..errors import InputError
 from .detect import MAX_BASELINE, DetectSettings
 from .periods import GRANULARITIES
@@ -24,7 +26,9 @@ NUMERIC = (
 )
 BOOLEAN = ("significant", "new", "flagged")
 SEVERITIES = ("low", "medium", "high")
-TOP_KEYS = ("webhook", "owners", "defaults", "rules")
+TOP_KEYS = ("webhook", "owners", "defaults", "accounts", "rules")
+ACCOUNT_KEYS = ("account_field", "revenue_field", "accounts_csv", "revenue_threshold", "satisfaction_threshold", "score_kind")
+ACCOUNT_FILTER = "account_group"  # not a trends dimension: it narrows the documents counted
 SETTINGS = ("period", "baseline", "alpha", "min_count", "min_growth")
 RULE_KEYS = ("name", "by", "filters", "when", "owner", "severity", "include_archived", "description", *SETTINGS)
 WEBHOOK_KEYS = ("url", "retries", "backoff", "timeout")
@@ -40,12 +44,25 @@ class Webhook:
 
 
 @dataclass
+class Accounts:
+    """How to find each document's account and revenue (as `miner backlog accounts`)."""
+
+    account_field: str
+    revenue_field: str | None = None
+    accounts_csv: str | None = None  # resolved against the rules file's folder
+    revenue_threshold: float | None = None
+    satisfaction_threshold: float | None = None
+    score_kind: str | None = None
+
+
+@dataclass
 class Rule:
     name: str
     by: str = "theme"
     period: str = "week"
     settings: DetectSettings = field(default_factory=DetectSettings)
     filters: dict = field(default_factory=dict)
+    account_groups: list[str] = field(default_factory=list)  # empty: documents of every account and none
     when: dict = field(default_factory=dict)  # metric -> (min, max) or bool
     owner: str | None = None
     severity: str = "medium"
@@ -60,6 +77,7 @@ class RuleSet:
     default_owner: str | None = None
     touchpoint_owners: dict[str, str] = field(default_factory=dict)
     source: str = ""
+    accounts: Accounts | None = None
 
 
 class _Where:
@@ -166,20 +184,86 @@ def _conditions(when, where: str, w: _Where) -> dict:
     return out
 
 
-def _filters(value, where: str, w: _Where) -> dict:
+def _account_groups(values, where: str, w: _Where, accounts: Accounts | None) -> list[str]:
+    at = f"{where} filters.{ACCOUNT_FILTER}"
+    values = [values] if isinstance(values, str) else values
+    if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+        raise w.fail("E928", at, f"expected a group or a list of groups, got {values!r}.", f"Groups: {', '.join(GROUPS)}.")
+    for v in values:
+        if v not in GROUPS:
+            raise w.fail("E928", at, f"unknown account group {v!r}.", f"Groups: {', '.join(GROUPS)}.")
+    if accounts is None:
+        raise w.fail("E928", at, "needs a top-level `accounts:` block saying how to find each document's account.",
+                     "e.g. accounts: {account_field: account_id, revenue_field: arr}; see docs/alerts.md.")
+    return list(dict.fromkeys(values))
+
+
+def _filters(value, where: str, w: _Where, accounts: Accounts | None = None) -> tuple[dict, list[str]]:
+    """The trends filters, and the account groups (kept apart: they are not a dimension)."""
     if value is None:
-        return {}
+        return {}, []
     if not isinstance(value, dict):
         raise w.fail("E924", f"{where} filters", f"expected a mapping like {{channel: [chat]}}, got {value!r}.")
-    out = {}
+    out, groups = {}, []
     for dim, values in value.items():
+        if dim == ACCOUNT_FILTER:
+            groups = _account_groups(values, where, w, accounts)
+            continue
         if dim not in DIMENSIONS:
-            raise w.fail("E924", f"{where} filters.{dim}", "unknown filter.", f"Filter by: {', '.join(DIMENSIONS)}.")
+            raise w.fail("E924", f"{where} filters.{dim}", "unknown filter.", f"Filter by: {', '.join(DIMENSIONS + (ACCOUNT_FILTER,))}.")
         values = [values] if isinstance(values, (str, int)) and not isinstance(values, bool) else values
         if not isinstance(values, list) or not values or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values):
             raise w.fail("E924", f"{where} filters.{dim}", f"expected a value or a list of values, got {values!r}.")
         out[dim] = values
-    return out
+    return out, groups
+
+
+def _text(value, where: str, w: _Where) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise w.fail("E926", where, f"expected a field name (text), got {value!r}.")
+    return value.strip()
+
+
+def parse_accounts(value, w: _Where, base_dir: Path | None = None) -> Accounts | None:
+    """The top-level `accounts:` block; `accounts_csv` is read relative to `base_dir` (the rules file's folder)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise w.fail("E926", "accounts", f"expected a mapping with {', '.join(ACCOUNT_KEYS)}, got {value!r}.")
+    for k in value:
+        if k not in ACCOUNT_KEYS:
+            raise w.fail("E926", f"accounts.{k}", "unknown key.", f"Expected: {', '.join(ACCOUNT_KEYS)}.")
+    if "account_field" not in value:
+        raise w.fail("E926", "accounts.account_field", "missing: the document field (documents.meta) that holds the account id.")
+    acc = Accounts(_text(value["account_field"], "accounts.account_field", w))
+    if value.get("revenue_field") is not None:
+        acc.revenue_field = _text(value["revenue_field"], "accounts.revenue_field", w)
+    if value.get("accounts_csv") is not None:
+        name = _text(value["accounts_csv"], "accounts.accounts_csv", w)
+        path = Path(name) if Path(name).is_absolute() or base_dir is None else Path(base_dir) / name
+        if not path.is_file():
+            raise w.fail("E926", "accounts.accounts_csv", f"no file at {path}.",
+                         "The path is relative to the rules file; the CSV has columns account_id and revenue.")
+        acc.accounts_csv = str(path)
+    if not acc.revenue_field and not acc.accounts_csv:
+        raise w.fail("E926", "accounts", "accounts need a revenue: give revenue_field or accounts_csv (or both; the CSV wins).")
+    for k in ("revenue_threshold", "satisfaction_threshold"):
+        if value.get(k) is None:
+            continue
+        try:
+            setattr(acc, k, _number(value[k], f"accounts.{k}", w))
+        except InputError as exc:
+            raise InputError("E927", exc.message, exc.hint) from None
+    if acc.revenue_threshold is not None and acc.revenue_threshold < 0:
+        raise w.fail("E927", "accounts.revenue_threshold", f"expected 0 or more, got {acc.revenue_threshold:g}.")
+    if acc.satisfaction_threshold is not None and not 0 <= acc.satisfaction_threshold <= 1:
+        raise w.fail("E927", "accounts.satisfaction_threshold", f"expected 0 to 1 (or a percentage), got {acc.satisfaction_threshold:g}.",
+                     "Satisfaction is on a 0..1 scale; the default is the median.")
+    if value.get("score_kind") is not None:
+        if value["score_kind"] not in SCORE_KINDS:
+            raise w.fail("E927", "accounts.score_kind", f"expected one of {', '.join(SCORE_KINDS)}, got {value['score_kind']!r}.")
+        acc.score_kind = value["score_kind"]
+    return acc
 
 
 def _owners(value, w: _Where) -> tuple[str | None, dict]:
@@ -196,8 +280,11 @@ def _owners(value, w: _Where) -> tuple[str | None, dict]:
     return default, {str(k): v for k, v in tps.items()}
 
 
-def parse_rules(data, source: str = "rules") -> RuleSet:
-    """Validate a parsed YAML document into a RuleSet; the first problem raises InputError."""
+def parse_rules(data, source: str = "rules", base_dir: str | Path | None = None) -> RuleSet:
+    """Validate a parsed YAML document into a RuleSet; the first problem raises InputError.
+
+    `base_dir`: the folder relative paths in the file (accounts_csv) are read from.
+    """
     w = _Where(source)
     if not isinstance(data, dict):
         raise w.fail("E922", "top level", "expected a mapping with a `rules:` list.", "See docs/alerts.md.")
@@ -213,6 +300,7 @@ def parse_rules(data, source: str = "rules") -> RuleSet:
     if not isinstance(rules_data, list) or not rules_data:
         raise w.fail("E922", "rules", "expected a non-empty list of rules.", "See corpora/demo/alerts.yaml for an example.")
     default_owner, tp_owners = _owners(data.get("owners"), w)
+    accounts = parse_accounts(data.get("accounts"), w, None if base_dir is None else Path(base_dir))
     rules, names = [], set()
     for i, r in enumerate(rules_data):
         if not isinstance(r, dict):
@@ -240,13 +328,15 @@ def parse_rules(data, source: str = "rules") -> RuleSet:
         archived = r.get("include_archived", False)
         if not isinstance(archived, bool):
             raise w.fail("E924", f"{where} include_archived", f"expected true or false, got {archived!r}.")
+        filters, groups = _filters(r.get("filters"), where, w, accounts)
         rules.append(
             Rule(
                 name=name,
                 by=by,
                 period=st.pop("period"),
                 settings=DetectSettings(**st),
-                filters=_filters(r.get("filters"), where, w),
+                filters=filters,
+                account_groups=groups,
                 when=_conditions(r.get("when"), where, w),
                 owner=owner,
                 severity=severity,
@@ -254,7 +344,7 @@ def parse_rules(data, source: str = "rules") -> RuleSet:
                 description=r.get("description"),
             )
         )
-    return RuleSet(rules, parse_webhook(data.get("webhook"), w), default_owner, tp_owners, source)
+    return RuleSet(rules, parse_webhook(data.get("webhook"), w), default_owner, tp_owners, source, accounts)
 
 
 def load_rules(path: str | Path) -> RuleSet:
@@ -272,4 +362,4 @@ def load_rules(path: str | Path) -> RuleSet:
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise InputError("E921", f"{path.name}: YAML syntax error{at}: {problem}.", "Check indentation and quoting.") from None
-    return parse_rules(data, path.name)
+    return parse_rules(data, path.name, path.parent)

@@ -13,6 +13,7 @@ is positive), for channels and languages the document's.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -154,10 +155,21 @@ def _in(column: str, values: list) -> tuple[str, list]:
     return f"{column} IN ({', '.join('?' for _ in values)})", list(values)
 
 
+def restrict_documents(db: sqlite_utils.Database, doc_ids: Iterable[int]) -> None:
+    """The only documents a restricted scope counts (alert rules by account group); temp: never written to the file."""
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS trend_doc_scope (id INTEGER PRIMARY KEY)")
+    db.execute("DELETE FROM temp.trend_doc_scope")
+    db.conn.executemany("INSERT OR IGNORE INTO temp.trend_doc_scope VALUES (?)", [(int(i),) for i in doc_ids])
+
+
 def document_scope(
-    filters: dict, since: date | None, until: date | None, include_duplicates: bool, include_noninformative: bool
+    filters: dict, since: date | None, until: date | None, include_duplicates: bool, include_noninformative: bool,
+    restricted: bool = False,
 ) -> Scope:
+    """`restricted`: only the documents last given to `restrict_documents`."""
     where, params = [], []
+    if restricted:
+        where.append("d.id IN (SELECT id FROM temp.trend_doc_scope)")
     if not include_duplicates:
         where.append("d.duplicate_of IS NULL")
     if not include_noninformative:
@@ -257,11 +269,14 @@ def trends(
     last: int | None = None,
     include_duplicates: bool = False,
     include_noninformative: bool = False,
+    documents: Iterable[int] | None = None,
 ) -> TrendTable:
     """Count documents per key and period, from the first to the last period with data.
 
     `filters`: {"theme": [ids or labels], "touchpoint": [...], "channel": [...], "lang": [...]}.
     `last`: keep only the last N periods.
+    `documents`: count only these documents (mentions and period totals alike), e.g. those of
+    some accounts; None counts all.
     """
     if by not in DIMENSIONS:
         raise UsageError("E901", f"cannot chart by {by!r}.", f"Choose one of: {', '.join(DIMENSIONS)}.")
@@ -271,14 +286,17 @@ def trends(
     if by == "touchpoint":
         _need_touchpoints(db)
     filters = normalise_filters(db, filters)
-    scope = document_scope(filters, since, until, include_duplicates, include_noninformative)
+    restricted = documents is not None
+    if restricted:
+        restrict_documents(db, documents)
+    scope = document_scope(filters, since, until, include_duplicates, include_noninformative, restricted)
 
     day_totals = db.execute(
         f"SELECT substr(d.created_at, 1, 10), COUNT(*) FROM documents d WHERE d.created_at IS NOT NULL AND {scope.sql()} "
         "GROUP BY 1",
         scope.params,
     ).fetchall()
-    undated = document_scope(filters, None, None, include_duplicates, include_noninformative)
+    undated = document_scope(filters, None, None, include_duplicates, include_noninformative, restricted)
     skipped = db.execute(f"SELECT COUNT(*) FROM documents d WHERE d.created_at IS NULL AND {undated.sql()}", undated.params).fetchone()[0]
     totals_by_period: dict[Period, int] = defaultdict(int)
     for day_text, n in day_totals:
