@@ -311,7 +311,7 @@ def analyze(
     encoder: EncoderOption = None,
     head: Annotated[Optional[str], typer.Option(help="Sentiment head: a .npz path or a name in models/.")] = None,
     threads: Annotated[Optional[int], typer.Option(help="Encoder threads (default: all cores).")] = None,
-    batch_size: Annotated[int, typer.Option(help="Texts per encoder call.")] = 32,
+    batch_size: Annotated[int, typer.Option(help="Texts per encoder call (torch re-batches them by token count).")] = 256,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:

@@ -34,6 +34,7 @@ class AnalyzeSummary:
     labels: Counter = field(default_factory=Counter)
     embed: EmbedStats = field(default_factory=EmbedStats)
     encoder: str = ""
+    backend: str = ""  # what computed the vectors: torch-fp32, c, torch-int8...
     head: str = ""
     themes: dict = field(default_factory=dict)  # new segments assigned to existing themes
     touchpoints: dict = field(default_factory=dict)  # new segments given touchpoints by the saved model
@@ -64,7 +65,7 @@ def analyze(
     encoder: Encoder | None = None,
     head_path: str | None = None,
     batch_documents: int = 512,
-    encoder_batch: int = 32,
+    encoder_batch: int = 256,  # texts per encoder call; the torch backend re-batches them by token count
     threads: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> AnalyzeSummary:
@@ -81,7 +82,7 @@ def analyze(
         )
     hid = head_id(path)
     cache = EmbeddingCache(db)
-    summary = AnalyzeSummary(encoder=encoder.id, head=hid)
+    summary = AnalyzeSummary(encoder=encoder.id, backend=getattr(encoder, "backend", "") or "", head=hid)
     started = time.perf_counter()
     where = _PENDING
     total = db.execute(f"SELECT COUNT(*) {where}", [hid]).fetchone()[0]
