@@ -249,3 +249,31 @@ def test_tiny_store_with_no_theme_still_assigns_later(db, write):
     assert summary.themes == 0 and summary.outliers == 5
     load(db, write, [{"id": "new", "text": "the router is broken again"}], "new.jsonl")
     assert assign_new(db, FakeEncoder()) == {"assigned": 0, "outliers": 1, "state": True}
+
+
+def test_fit_is_the_same_for_any_row_order_with_repeats_and_mixed_languages():
+    # Repeated answers and one text seen in documents of two languages: the two things that
+    # made the fit depend on row order before (measured on real data).
+    from miner.themes.fit import fit_themes
+
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((4, 16))
+    X, keys, langs = [], [], []
+    for c in range(4):
+        for i in range(30):
+            v = centres[c] + 0.3 * rng.standard_normal(16)
+            for _ in range(1 + (i % 3 == 0) * 4):  # every third answer written five times
+                X.append(v)
+                keys.append(f"{c}-{i}")
+                langs.append("en" if i % 2 else "de")
+    X.append(X[0])
+    keys.append(keys[0])
+    langs.append("fr")  # the same text, detected as another language
+    X = np.array(X, dtype=np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    params = ThemeParams(min_cluster_size=8)
+    first = fit_themes(X, langs, keys, params)
+    perm = np.random.default_rng(1).permutation(len(keys))
+    second = fit_themes(X[perm], [langs[i] for i in perm], [keys[i] for i in perm], params)
+    assert np.array_equal(first.labels[perm], second.labels)
+    assert first.labels.max() >= 3
