@@ -321,7 +321,7 @@ def analyze(
     from miner.store import open_db
 
     store = open_db(db, create=False)
-    enc = get_encoder(encoder, threads=threads)
+    enc = get_encoder(encoder, threads=threads, lazy=True)  # a re-run on cached vectors loads no model
     bar, task = None, None
     if not quiet and sys.stderr.isatty():
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -432,7 +432,7 @@ def themes_discover(
         raise UsageError("E800", "--max-outliers must be 0..0.9, --max-fit at least 10, --min-cluster-size at least 0.", "Fix the option.")
     params = ThemeParams(seed=seed, max_fit=max_fit, min_cluster_size=min_cluster_size, max_outliers=max_outliers, debias=debias)
     terms = _stop_terms(stop_terms)
-    summary = discover(open_db(db, create=False), encoder=get_encoder(encoder), params=params, stop_terms=terms,
+    summary = discover(open_db(db, create=False), encoder=get_encoder(encoder, lazy=True), params=params, stop_terms=terms,
                        progress=None if as_json else (lambda stage: err(f"themes: {stage}...")))
     result = summary.to_dict()
     if as_json:
@@ -570,7 +570,7 @@ def themes_split(
     from miner.store import open_db
     from miner.themes.manage import split
 
-    r = split(open_db(db, create=False), theme, parts, encoder=get_encoder(encoder))
+    r = split(open_db(db, create=False), theme, parts, encoder=get_encoder(encoder, lazy=True))
     typer.echo(f"Split {r['theme']} into " + ", ".join(f"{c} ({n} segments)" for c, n in zip(r["children"], r["sizes"])) + ".")
 
 
@@ -624,7 +624,7 @@ def touchpoints_assign(
     from miner.touchpoints.run import assign_touchpoints
 
     params = AssignParams() if threshold is None else AssignParams(threshold=threshold)
-    r = assign_touchpoints(open_db(db, create=False), encoder=get_encoder(encoder), taxonomy=taxonomy, examples=examples, params=params)
+    r = assign_touchpoints(open_db(db, create=False), encoder=get_encoder(encoder, lazy=True), taxonomy=taxonomy, examples=examples, params=params)
     if as_json:
         typer.echo(json.dumps(r, ensure_ascii=False, indent=2))
         return

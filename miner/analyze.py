@@ -82,7 +82,7 @@ def analyze(
         )
     hid = head_id(path)
     cache = EmbeddingCache(db)
-    summary = AnalyzeSummary(encoder=encoder.id, backend=getattr(encoder, "backend", "") or "", head=hid)
+    summary = AnalyzeSummary(encoder=encoder.id, head=hid)
     started = time.perf_counter()
     where = _PENDING
     total = db.execute(f"SELECT COUNT(*) {where}", [hid]).fetchone()[0]
@@ -135,6 +135,7 @@ def analyze(
     from .themes.run import assign_new
 
     summary.themes = assign_new(db, encoder)
+    summary.backend = getattr(encoder, "backend", "") or ""  # after the work: a lazy encoder may never load
     from .touchpoints.run import assign_new as assign_new_touchpoints
 
     summary.touchpoints = assign_new_touchpoints(db, encoder)

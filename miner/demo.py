@@ -45,7 +45,7 @@ def run_demo(db_path: str | Path, *, analyze: bool = True, encoder=None, head_pa
         from .themes.run import discover
         from .themes.terms import read_stop_terms
 
-        encoder = encoder or get_encoder(None)
+        encoder = encoder or get_encoder(None, lazy=True)
         analyzed = run_analyze(db, encoder=encoder, head_path=head_path).to_dict()
         stop_terms = read_stop_terms(demo_corpus_dir() / "stop_terms.txt")
         themes = {

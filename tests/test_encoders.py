@@ -122,3 +122,22 @@ def test_encoders_module_does_not_import_torch():
     code = "import sys, miner.nlp.encoders, miner.nlp.e5_torch, miner.nlp.cache; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_lazy_e5_loads_only_when_a_text_is_embedded(monkeypatch):
+    from miner.nlp import encoders
+
+    made = []
+
+    def fake_default(role, threads):
+        made.append(role)
+        enc = encoders.FakeEncoder(384)
+        enc.backend = "fake"
+        return enc
+
+    monkeypatch.setattr(encoders, "default_e5", fake_default)
+    lazy = encoders.get_encoder("e5-small", lazy=True)
+    assert lazy.id == f"{encoders.E5_ID}:query" and lazy.dim == 384 and lazy.backend == "not loaded"
+    assert made == []
+    assert lazy.embed_batch(["hello"]).shape == (1, 384)
+    assert made == ["query"] and lazy.backend == "fake"

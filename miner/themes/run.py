@@ -133,7 +133,7 @@ def discover(
         last = db.execute("SELECT params FROM theme_runs WHERE status = 'done' ORDER BY id DESC LIMIT 1").fetchone()
         stop_terms = set(json.loads(last[0]).get("stop_terms", [])) if last else set()
     t0 = time.perf_counter()
-    encoder = encoder or get_encoder(None)
+    encoder = encoder or get_encoder(None, lazy=True)
     stage("embeddings")
     seg, stats = _load_segments(db, encoder)
     summary.embedded = stats.embedded if stats else 0

@@ -199,7 +199,7 @@ def assign_touchpoints(
     started = time.perf_counter()
     tax = load_taxonomy(taxonomy)
     labelled = read_examples(examples, tax) if examples else None
-    encoder = encoder or get_encoder(None)
+    encoder = encoder or get_encoder(None, lazy=True)
     model, embedded = build_model(db, encoder, tax, labelled, params)
     seg, stats = _load_segments(db, encoder)
     embedded += stats.embedded if stats else 0
