@@ -13,6 +13,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -139,21 +140,29 @@ def export_table(db: sqlite_utils.Database, table: str, fmt: str, out: str | Pat
             raise UsageError("E403", "Parquet is binary and needs a file.", "Add --out FILE.parquet.")
         n = (write_jsonl if fmt == "jsonl" else write_csv)(columns, rows, out)
         return {"rows": n, "path": None}
-    target = Path(out)
-    if target.is_dir():
-        raise UsageError("E404", f"{out} is a folder.", "Give a file name with --out.")
-    if not target.parent.exists():
-        raise UsageError("E405", f"the folder of {out} does not exist.", "Create it first.")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
+    with replacing(out) as tmp:
         if fmt == "parquet":
-            os.close(fd)
             n = write_parquet(columns, rows, tmp)
         else:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
                 n = (write_jsonl if fmt == "jsonl" else write_csv)(columns, rows, fh)
+    return {"rows": n, "path": str(Path(out))}
+
+
+@contextmanager
+def replacing(path: str | Path, codes: tuple[str, str] = ("E404", "E405")) -> Iterator[str]:
+    """A temporary file beside `path` to write into: it replaces `path` when the block ends
+    well and is removed when it fails, so a failed export never leaves half a file."""
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(codes[0], f"{path} is a folder.", "Give a file name with --out.")
+    if not target.parent.exists():
+        raise UsageError(codes[1], f"the folder of {path} does not exist.", "Create it first.")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield tmp
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return {"rows": n, "path": str(target)}

@@ -16,14 +16,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import IO
 
 from ..errors import UsageError
-from ..export import neutralise_formula
+from ..export import neutralise_formula, replacing
 from .impact import UNITS
 
 FORMATS = ("table", "md", "csv", "json", "jira")
@@ -283,19 +281,8 @@ def check_format(fmt: str) -> str:
 def write_file(result: dict, fmt: str, path: str | Path, **kw) -> int:
     """Write to `path` through a temporary file, so a failure never leaves half a file."""
     check_format(fmt)
-    target = Path(path)
-    if target.is_dir():
-        raise UsageError("E988", f"{path} is a folder.", "Give a file name with --out.")
-    if not target.parent.exists():
-        raise UsageError("E988", f"the folder of {path} does not exist.", "Create it first.")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            n = render(result, fmt, fh, **kw)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(path, ("E988", "E988")) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
+        n = render(result, fmt, fh, **kw)
     return n
 
 
