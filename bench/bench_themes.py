@@ -712,8 +712,9 @@ def section(results: dict, backend: str) -> str:
     return "## Themes (`bench/bench_themes.py`)\n\n" + (
         "Theme discovery with the product defaults on cached e5-small vectors (id "
         f"`{ENCODER}`). In the code the section was written from: `ThemeParams({params})`, default language "
-        f"debias `{LanguageDebias().method}`; each part names the commit it ran on. `miner themes discover` loads the "
-        f"default encoder even when every vector is cached; here it runs as `{backend}` (its memory is in the peak RSS). "
+        f"debias `{LanguageDebias().method}`; each part names the commit it ran on. Runs made before "
+        f"e85b26d loaded the default encoder (`{backend}`) even when every vector was cached, so their peak RSS includes it; "
+        "since then the model loads only for missing vectors. "
         "Parts can be re-run separately (`--parts`); the machine's 2 cores were shared with other jobs, so wall times "
         "are upper bounds.\n\n"
     ) + "\n".join(parts)
