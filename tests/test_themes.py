@@ -277,3 +277,22 @@ def test_fit_is_the_same_for_any_row_order_with_repeats_and_mixed_languages():
     second = fit_themes(X[perm], [langs[i] for i in perm], [keys[i] for i in perm], params)
     assert np.array_equal(first.labels[perm], second.labels)
     assert first.labels.max() >= 3
+
+
+def test_exact_cosine_knn_is_the_brute_force_graph_with_each_row_first():
+    from miner.themes.fit import exact_cosine_knn
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 16)).astype(np.float32)
+    X[7] = X[8]  # a duplicate pair: each still lists itself first
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    idx, dist = exact_cosine_knn(X, 6, chunk=64)  # chunks smaller than n
+    assert idx.shape == dist.shape == (300, 6)
+    assert (idx[:, 0] == np.arange(300)).all() and (dist[:, 0] == 0).all()
+    assert idx[7, 1] == 8 and idx[8, 1] == 7 and dist[7, 1] < 1e-6
+    S = X @ X.T
+    np.fill_diagonal(S, np.inf)
+    want = np.argsort(-S, axis=1, kind="stable")[:, :6]
+    assert (np.sort(idx, axis=1) == np.sort(want, axis=1)).mean() > 0.99  # ties aside
+    np.testing.assert_allclose(dist[:, 1:], 1 - np.take_along_axis(X @ X.T, idx[:, 1:], axis=1), atol=1e-5)
+    assert (np.diff(dist, axis=1) >= -1e-6).all()  # nearest first
