@@ -232,3 +232,41 @@ def test_non_answers_give_no_keywords_and_the_fallback_label():
     kw = keywords_by_language(texts + ["不知道", "暂无", "无", "没有"], ["en"] * 8 + ["zh"] * 4, [0] * 12, min_df=1)
     assert kw == {0: {}}
     assert theme_label(kw[0], {"en": 8, "zh": 4}) == "theme"
+
+
+def _spacy_languages_built(monkeypatch) -> list[str]:
+    """Record which spaCy tokenizers keywords_by_language asks for."""
+    from miner.nlp import tokens
+
+    asked: list[str] = []
+    real = tokens._spacy
+
+    def recording(lang):
+        asked.append(lang)
+        return real(lang)
+
+    monkeypatch.setattr(tokens, "_spacy", recording)
+    return asked
+
+
+def test_a_language_too_rare_to_name_a_theme_is_not_tokenised(monkeypatch):
+    texts = ["the login page crashes again", "login crashes after the update", "the update broke login"] * 4
+    base = keywords_by_language(texts, ["en"] * 12, [0] * 12, min_df=1)
+    asked = _spacy_languages_built(monkeypatch)
+    # Two Swedish texts (fewer than MIN_DOCS in all) can name no theme: no tokenizer is built.
+    kw = keywords_by_language(texts + ["appen kraschar", "inloggning fungerar inte"], ["en"] * 12 + ["sv"] * 2,
+                              [0] * 14, min_df=1)
+    assert kw == base
+    assert "sv" not in asked
+
+
+def test_a_stray_language_in_a_large_corpus_gets_the_generic_tokenizer(monkeypatch):
+    english = [f"the login page crashes on step {i}" for i in range(1_000)]
+    swedish = ["appen kraschar vid inloggning", "inloggning fungerar inte i appen"] * 3
+    asked = _spacy_languages_built(monkeypatch)
+    kw = keywords_by_language(english + swedish, ["en"] * 1_000 + ["sv"] * 6, [0] * 1_006, min_df=1)
+    # 6 of 1,006 texts: below both OWN_TOKENIZER_DOCS and OWN_TOKENIZER_SHARE, so spaCy's
+    # multi-language rules split it; its words still count, with Swedish stop words dropped.
+    assert "sv" not in asked and "xx" in asked and "en" in asked
+    assert "inloggning" in dict(kw[0]["sv"])
+    assert "inte" not in dict(kw[0]["sv"]) and "vid" not in dict(kw[0]["sv"])

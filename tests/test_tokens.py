@@ -126,3 +126,12 @@ def test_never_raises_and_never_yields_junk(text, lang):
         assert not is_stopword(t, lang)
         assert any(c.isalpha() for c in t)
         assert t not in {"http", "@user", "0"}
+
+
+def test_generic_rules_split_less_but_keep_the_languages_stop_words():
+    own = stream("I don't like the app's login", "en")
+    generic = stream("I don't like the app's login", "en", generic=True)
+    assert ("n't", False) in own and ("don't", True) in generic  # no English exceptions
+    assert ("the", False) in generic and ("login", True) in generic
+    # segmenters that are not spaCy's are kept
+    assert stream("外卖送餐太慢了", "zh", generic=True) == stream("外卖送餐太慢了", "zh")

@@ -216,7 +216,7 @@ def _ja(text: str) -> list[Token]:
     return out
 
 
-def _by_segmenter(text: str, lang: str) -> list[Token]:
+def _by_segmenter(text: str, lang: str, generic: bool = False) -> list[Token]:
     if lang == "zh":
         return [(w, True) for w in _jieba().cut(text) if not w.isspace()]
     if lang == "ja":
@@ -225,10 +225,10 @@ def _by_segmenter(text: str, lang: str) -> list[Token]:
         from pyvi import ViTokenizer
 
         return [(w.replace("_", " "), True) for w in ViTokenizer.tokenize(text).split()]
-    return [(t.text, True) for t in _spacy(lang)(text) if not t.is_space]
+    return [(t.text, True) for t in _spacy("xx" if generic else lang)(text) if not t.is_space]
 
 
-def _segment(text: str, lang: str) -> list[tuple[str, bool, str]]:
+def _segment(text: str, lang: str, generic: bool = False) -> list[tuple[str, bool, str]]:
     """(token, may be content, language whose rules apply) for every token.
 
     Text is cut into CJK and other runs: jieba breaks accented Latin words ("giảng" ->
@@ -252,12 +252,16 @@ def _segment(text: str, lang: str) -> list[tuple[str, bool, str]]:
             seg = "xx" if lang in ("zh", "ja") else lang
         if out:
             out.append(("", False, seg))
-        out.extend((w, ok, seg) for w, ok in _by_segmenter(piece, seg))
+        out.extend((w, ok, seg) for w, ok in _by_segmenter(piece, seg, generic))
     return out
 
 
-def stream(text: str, lang: str) -> list[Token]:
+def stream(text: str, lang: str, generic: bool = False) -> list[Token]:
     """Every token of `text` in order, case folded, each with True where it is a content word.
+
+    `generic`: split with spaCy's multi-language rules instead of the language's own tokenizer
+    (building one costs 0.2-6 s: worth it for a language with many texts, not for a stray few);
+    the language's stop words still apply. Chinese, Japanese and Vietnamese keep their segmenters.
 
     Keeps the non-content tokens (as False) so that bigrams are taken only between words
     that were adjacent in the text.
@@ -266,7 +270,7 @@ def stream(text: str, lang: str) -> list[Token]:
         return []
     lang = norm_lang(lang)
     try:
-        raw = _segment(_prepare(text, lang), lang)
+        raw = _segment(_prepare(text, lang), lang, generic)
     except Exception:  # noqa: BLE001 - a segmenter failing on odd input falls back to rules
         raw = [(t, True, "xx") for t, _ in _by_segmenter(_prepare(text, "xx"), "xx")]
     out: list[Token] = []
