@@ -114,20 +114,33 @@ def _cluster(X: np.ndarray, params: ThemeParams) -> np.ndarray:
     return labels
 
 
-def exact_cosine_knn(X: np.ndarray, k: int, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+def exact_cosine_knn(X: np.ndarray, k: int, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
     """Each row's k nearest rows (itself first) and their cosine distances, for L2-normalised X.
-    O(n^2) but one BLAS product per chunk: 20k rows take seconds; chunks bound memory."""
+    O(n^2) but one matrix product and one top-k per chunk (torch's top-k: numpy's argpartition
+    took 5 of the 7.5 s on 20k rows, torch does it all in 2.4 s); chunks bound memory."""
     Xf = np.ascontiguousarray(X, dtype=np.float32)
     idx = np.empty((len(Xf), k), dtype=np.int32)
     dist = np.empty((len(Xf), k), dtype=np.float32)
+    try:
+        import torch
+    except ImportError:  # the torch-less install (C engine): same result, slower
+        torch = None
     for s in range(0, len(Xf), chunk):
-        S = Xf[s : s + chunk] @ Xf.T
-        S[np.arange(S.shape[0]), np.arange(s, s + S.shape[0])] = np.inf  # self first, even among duplicates
-        part = np.argpartition(-S, k - 1, axis=1)[:, :k]
-        sims = np.take_along_axis(S, part, axis=1)
-        order = np.argsort(-sims, axis=1, kind="stable")
-        idx[s : s + chunk] = np.take_along_axis(part, order, axis=1)
-        sims = np.take_along_axis(sims, order, axis=1)
+        rows = np.arange(min(chunk, len(Xf) - s))
+        if torch is not None:
+            with torch.inference_mode():
+                S = torch.from_numpy(Xf[s : s + chunk]) @ torch.from_numpy(Xf).T
+                S[rows, rows + s] = float("inf")  # self first, even among duplicates
+                sims_t, part_t = torch.topk(S, k, dim=1, sorted=True)
+                sims, part = sims_t.numpy(), part_t.numpy()
+        else:
+            S = Xf[s : s + chunk] @ Xf.T
+            S[rows, rows + s] = np.inf
+            part = np.argpartition(-S, k - 1, axis=1)[:, :k]
+            sims = np.take_along_axis(S, part, axis=1)
+            order = np.argsort(-sims, axis=1, kind="stable")
+            part, sims = np.take_along_axis(part, order, axis=1), np.take_along_axis(sims, order, axis=1)
+        idx[s : s + chunk] = part
         sims[:, 0] = 1.0
         dist[s : s + chunk] = np.clip(1.0 - sims, 0.0, 2.0)
     return idx, dist
