@@ -296,3 +296,47 @@ def test_exact_cosine_knn_is_the_brute_force_graph_with_each_row_first():
     assert (np.sort(idx, axis=1) == np.sort(want, axis=1)).mean() > 0.99  # ties aside
     np.testing.assert_allclose(dist[:, 1:], 1 - np.take_along_axis(X @ X.T, idx[:, 1:], axis=1), atol=1e-5)
     assert (np.diff(dist, axis=1) >= -1e-6).all()  # nearest first
+
+
+def test_exact_cosine_knn_without_torch_gives_the_same_graph(monkeypatch):
+    import builtins
+
+    from miner.themes.fit import exact_cosine_knn
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(200, 8)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    with_torch = exact_cosine_knn(X, 5, chunk=64)
+    real_import = builtins.__import__
+
+    def no_torch(name, *args, **kwargs):
+        if name == "torch":
+            raise ImportError("no torch here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_torch)
+    without = exact_cosine_knn(X, 5, chunk=64)
+    assert (with_torch[0] == without[0]).all()
+    np.testing.assert_allclose(with_torch[1], without[1], atol=1e-6)
+
+
+def test_keywords_tokenised_in_a_second_process_give_the_same_themes(db, write, monkeypatch):
+    from miner.themes import background
+
+    load(db, write, rows_for(40))
+    monkeypatch.setattr(background, "available_cores", lambda: 1)
+    discover(db, encoder=FakeEncoder(), params=PARAMS)
+    in_line = db.execute("SELECT id, label, keywords FROM themes ORDER BY id").fetchall()
+    started = []
+    real = background.TermsInBackground.__init__
+
+    def spy(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        started.append(self._proc is not None)
+
+    monkeypatch.setattr(background, "available_cores", lambda: 2)
+    monkeypatch.setattr(background, "MIN_TEXTS", 0)
+    monkeypatch.setattr(background.TermsInBackground, "__init__", spy)
+    discover(db, encoder=FakeEncoder(), params=PARAMS)
+    assert started == [True]
+    assert db.execute("SELECT id, label, keywords FROM themes ORDER BY id").fetchall() == in_line

@@ -16,6 +16,7 @@ that occurs in a theme only inside a selected bigram gives way to the bigram.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
@@ -23,7 +24,7 @@ from scipy import sparse
 
 from miner.nlp.tokens import is_stopword, norm_lang, spaced, stream
 
-__all__ = ["MIN_DOCS", "keywords_by_language", "theme_label"]
+__all__ = ["MIN_DOCS", "TermTable", "keywords_by_language", "term_table", "theme_label"]
 
 MIN_DOCS = 3  # a language with fewer texts in a theme says too little to name it
 # A language with fewer texts than both of these is split by spaCy's multi-language rules,
@@ -83,6 +84,34 @@ def _terms(toks: list[tuple[str, bool]], bigrams: bool, parts: dict[str, tuple[s
     return out
 
 
+@dataclass
+class TermTable:
+    """The slow half of keywords: the terms of each distinct (language, text). It needs no
+    themes, so `miner.themes.run` builds it in a second process while the clustering runs."""
+
+    terms: dict[tuple[str, str], Counter]
+    parts: dict[str, tuple[str, str]]  # bigram -> its two words
+
+
+def term_table(texts: list[str], langs: list[str], stop_terms: set[str] | frozenset[str] = frozenset()) -> TermTable:
+    """Tokenise each distinct (language, text) once, however many times it occurs."""
+    docs = Counter((norm_lang(lang), text if isinstance(text, str) else "") for text, lang in zip(texts, langs))
+    lang_docs: Counter = Counter()
+    for (lang, _text), n in docs.items():
+        lang_docs[lang] += n
+    total_docs = sum(lang_docs.values())
+    stops = _StopTerms(stop_terms)
+    table = TermTable({}, {})
+    for lang, text in sorted(docs):
+        # A language with fewer than MIN_DOCS texts in all can name no theme: not tokenised at
+        # all (langid finds dozens of such stray languages in 20k texts, each a tokenizer to load).
+        if lang_docs[lang] < MIN_DOCS:
+            continue
+        generic = lang_docs[lang] < min(OWN_TOKENIZER_DOCS, OWN_TOKENIZER_SHARE * total_docs)
+        table.terms[lang, text] = _terms(stops.mask(stream(text, lang, generic), lang), spaced(lang), table.parts)
+    return table
+
+
 def keywords_by_language(
     texts: list[str],
     langs: list[str],
@@ -91,18 +120,19 @@ def keywords_by_language(
     top_n: int = 10,
     stop_terms: set[str] | frozenset[str] = frozenset(),
     min_df: int = 2,
+    table: TermTable | None = None,
 ) -> dict[int, Keywords]:
     """{theme: {lang: [(term, score), ...]}} for every theme but -1, best term first.
 
     Languages are listed by their number of texts in the theme; a language with fewer than
     MIN_DOCS texts in a theme gets no entry there. Terms found in fewer than `min_df` texts
     of their language are left out. Ties are broken by the term, so the result does not
-    depend on the order of the input.
+    depend on the order of the input. `table`: `term_table(texts, langs, stop_terms)` made
+    beforehand (the same texts, languages and stop terms), else it is made here.
     """
     if not len(texts) == len(langs) == len(themes):
         raise ValueError("texts, langs and themes must have the same length")
-    stops = _StopTerms(stop_terms)
-    # Each distinct text is tokenised once, however many times it occurs.
+    table = table if table is not None else term_table(texts, langs, stop_terms)
     groups = Counter(
         (norm_lang(lang), text if isinstance(text, str) else "", int(theme))
         for text, lang, theme in zip(texts, langs, themes)
@@ -110,22 +140,10 @@ def keywords_by_language(
     counts: dict[str, dict[int, Counter]] = defaultdict(lambda: defaultdict(Counter))
     df: dict[str, Counter] = defaultdict(Counter)
     n_docs: dict[tuple[str, int], int] = Counter()
-    parts: dict[str, tuple[str, str]] = {}
-    last: tuple[str, str] | None = None
-    terms: Counter = Counter()
-    # A language with fewer than MIN_DOCS texts in all can name no theme: not tokenised at all
-    # (langid finds dozens of such stray languages in 20k texts, each a tokenizer to load).
-    lang_docs: Counter = Counter()
-    for (lang, _text, _theme), n in groups.items():
-        lang_docs[lang] += n
-    total_docs = sum(lang_docs.values())
     for (lang, text, theme), n in sorted(groups.items()):
-        if lang_docs[lang] < MIN_DOCS:
+        terms = table.terms.get((lang, text))
+        if terms is None:  # a language too rare to name a theme
             continue
-        if (lang, text) != last:
-            last = (lang, text)
-            generic = lang_docs[lang] < min(OWN_TOKENIZER_DOCS, OWN_TOKENIZER_SHARE * total_docs)
-            terms = _terms(stops.mask(stream(text, lang, generic), lang), spaced(lang), parts)
         n_docs[lang, theme] += n
         cls = counts[lang][theme]
         for term, k in terms.items():
@@ -138,7 +156,7 @@ def keywords_by_language(
         for theme, ranked in scored.items():
             if theme == -1 or n_docs[lang, theme] < MIN_DOCS or not ranked:
                 continue
-            picked = _prefer_bigrams(ranked, counts[lang][theme], parts, top_n)
+            picked = _prefer_bigrams(ranked, counts[lang][theme], table.parts, top_n)
             if picked:
                 out[theme][lang] = picked
     for theme, by_lang in out.items():

@@ -25,6 +25,7 @@ from ..nlp.encoders import Encoder, get_encoder
 from ..nlp.textprep import encoder_input
 from ..store import transaction, utc_now
 from ..touchpoints.run import link_themes
+from .background import TermsInBackground
 from .fit import ThemeParams, centroids_of, fit_themes, nearest
 from .identity import match_clusters
 from .keywords import keywords_by_language, theme_label
@@ -140,6 +141,15 @@ def discover(
     summary.stage_seconds["embeddings"] = round(time.perf_counter() - t0, 2)
     if len(seg.ids) == 0:
         raise UsageError("E801", "there are no informative segments to find themes in.", "Ingest documents first (`miner ingest FILE`).")
+    # Keyword tokenising needs no themes: a second process does it while this one clusters.
+    with TermsInBackground(seg.texts, seg.langs, stop_terms) as background:
+        return _fit_and_store(db, seg, encoder, params, stop_terms, summary, stage, started, background)
+
+
+def _fit_and_store(
+    db: sqlite_utils.Database, seg: Segments, encoder: Encoder, params: ThemeParams, stop_terms: set[str],
+    summary: DiscoverSummary, stage: Callable[[str], None], started: float, background: TermsInBackground,
+) -> DiscoverSummary:
     fit_mask = seg.original
     fit_idx = np.flatnonzero(fit_mask)
     t0 = time.perf_counter()
@@ -216,7 +226,8 @@ def discover(
         # Keywords, labels, quotes per theme.
         t0 = time.perf_counter()
         stage("keywords")
-        kw = keywords_by_language(seg.texts, seg.langs, [int(t) for t in theme_of], stop_terms=set(stop_terms))
+        kw = keywords_by_language(seg.texts, seg.langs, [int(t) for t in theme_of], stop_terms=set(stop_terms),
+                                  table=background.result())
         live_ids = sorted(set(int(t) for t in ids))
         for t in live_ids:
             rows = np.flatnonzero(theme_of == t)
