@@ -141,3 +141,20 @@ def test_lazy_e5_loads_only_when_a_text_is_embedded(monkeypatch):
     assert made == []
     assert lazy.embed_batch(["hello"]).shape == (1, 384)
     assert made == ["query"] and lazy.backend == "fake"
+
+
+def test_a_lazy_encoders_load_is_counted_apart_from_encoder_time(monkeypatch):
+    import time
+
+    from miner.nlp import encoders
+    from miner.nlp.cache import embed_texts
+
+    def slow_load(role, threads):
+        time.sleep(0.3)
+        return encoders.FakeEncoder(384)
+
+    monkeypatch.setattr(encoders, "default_e5", slow_load)
+    lazy = encoders.get_encoder("e5-small", lazy=True)
+    _, stats = embed_texts(lazy, ["one text", "another text", "a third"], batch_size=2)
+    assert stats.encoder_calls == 2
+    assert stats.load_seconds >= 0.3 > stats.encoder_seconds  # the fake model itself takes ~0 s

@@ -42,9 +42,10 @@ class EmbedStats:
     embedded: int = 0
     encoder_calls: int = 0
     encoder_seconds: float = 0.0  # time inside the model itself
+    load_seconds: float = 0.0  # loading a lazy encoder's model on first use (not in encoder_seconds)
 
     def add(self, other: "EmbedStats") -> None:
-        for name in ("texts", "unique", "cached", "embedded", "encoder_calls", "encoder_seconds"):
+        for name in ("texts", "unique", "cached", "embedded", "encoder_calls", "encoder_seconds", "load_seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -112,9 +113,11 @@ def embed_texts(
     missing = sorted((h for h in first if h not in vectors), key=lambda h: (len(texts[first[h]]), h))
     for start in range(0, len(missing), batch_size):
         chunk = missing[start : start + batch_size]
-        started = time.perf_counter()
+        started, loaded = time.perf_counter(), getattr(encoder, "load_seconds", 0.0)
         out = encoder.embed_batch([texts[first[h]] for h in chunk])
-        stats.encoder_seconds += time.perf_counter() - started
+        load = getattr(encoder, "load_seconds", 0.0) - loaded
+        stats.load_seconds += load
+        stats.encoder_seconds += time.perf_counter() - started - load
         stats.encoder_calls += 1
         stats.embedded += len(chunk)
         new = list(zip(chunk, out))

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from typing import Protocol
 
 import numpy as np
@@ -150,6 +151,7 @@ class LazyEncoder:
     def __init__(self, role: str = "query", threads: int | None = None):
         self.id = f"{E5_ID}:{role}"
         self.role, self.threads, self._encoder = role, threads, None
+        self.load_seconds = 0.0  # measured apart, so that encoder time is the model's own
 
     @property
     def backend(self) -> str:
@@ -157,7 +159,9 @@ class LazyEncoder:
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:
         if self._encoder is None:
+            started = time.perf_counter()
             self._encoder = default_e5(self.role, self.threads)
+            self.load_seconds = time.perf_counter() - started
         return self._encoder.embed_batch(texts)
 
 
