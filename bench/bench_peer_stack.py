@@ -3,7 +3,8 @@
     nice -n 10 .venv/bin/python bench/bench_peer_stack.py --save-raw /tmp/peer.json   # 20k texts, writes docs/benchmarks.md
     .venv/bin/python bench/bench_peer_stack.py --quick                                 # 300 texts, prints only
     options: --n N, --second-n N (peer second run on the first N texts), --backends a,b,c, --write,
-             --from-raw FILE (render a saved run again, measuring nothing)
+             --from-raw FILE (render a saved run again, measuring nothing),
+             --peer-only --save-raw P (measure the peer, an hour on 20k texts) then --peer-from P (miner only)
 
 The peer stack (issue 4): BERTopic over a sentence-transformers
 paraphrase-multilingual-MiniLM-L12-v2, plus a transformers XLM-R-base sentiment pipeline,
