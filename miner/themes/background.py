@@ -3,7 +3,7 @@
 Tokenising every distinct segment text for keywords (jieba, SudachiPy, pyvi, spaCy) needs no
 themes, and the clustering runs mostly on one core (UMAP's layout is single-threaded under a
 fixed seed), so where a second core exists a second process does it meanwhile (measured on
-34k segments: the keyword stage went from 12 s to under 1 s of waiting). Where it cannot run
+34k segments: the keyword stage went from 12 s to 4 s). Where it cannot run
 (one core, no process start, the child dies) `result()` is None and the caller tokenises in
 line: the same table either way.
 """

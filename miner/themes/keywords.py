@@ -29,7 +29,7 @@ __all__ = ["MIN_DOCS", "TermTable", "keywords_by_language", "term_table", "theme
 MIN_DOCS = 3  # a language with fewer texts in a theme says too little to name it
 # A language with fewer texts than both of these is split by spaCy's multi-language rules,
 # not its own tokenizer: langid finds dozens of stray languages in a large corpus (measured:
-# 59 in 20k texts, 20 s of tokenizer building in a 70 s discovery); a small corpus keeps
+# 59 in 20k texts, 20 s of tokenizer building in a profiled discovery); a small corpus keeps
 # its languages' own rules.
 OWN_TOKENIZER_DOCS = 100
 OWN_TOKENIZER_SHARE = 0.01
