@@ -24,9 +24,9 @@ import xxhash
 
 from .encoders import Encoder
 
-_TABLE_SQL = (
+_TABLE_SQL = (  # the layout of migration 006 (a sidecar made earlier keeps its WITHOUT ROWID one: same queries)
     "CREATE TABLE IF NOT EXISTS embeddings (encoder TEXT NOT NULL, text_hash TEXT NOT NULL, "
-    "vector BLOB NOT NULL, PRIMARY KEY (encoder, text_hash)) WITHOUT ROWID"
+    "vector BLOB NOT NULL, UNIQUE (encoder, text_hash))"
 )
 
 
