@@ -21,25 +21,14 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.bench_themes import cache_vectors, label_scores, log, md_table, mixing, pct, purity, read_corpus  # noqa: E402
+from bench.bench_themes import (  # noqa: E402
+    banking_test, cache_vectors, food_pairs, label_scores, log, md_table, mixing, pct, purity,
+)
 from bench.report import write_section  # noqa: E402
 from miner.nlp.cache import text_hash  # noqa: E402
 from miner.themes.fit import ThemeParams, fit_themes  # noqa: E402
 
 BACKENDS = ("e5-small", "e5-small-int8")
-
-
-def banking() -> tuple[list[str], list[str], list[str]]:
-    rows = [r for r in read_corpus("banking77") if r["split"] == "test"]
-    return [r["text"] for r in rows], ["en"] * len(rows), [r["category"] for r in rows]
-
-
-def food() -> tuple[list[str], list[str], list[str]]:
-    rows = []
-    for name in ("waimai_zh", "snappfood_fa"):
-        uniq = {r["text"]: r for r in read_corpus(name)}
-        rows += sorted(uniq.values(), key=lambda r: text_hash(r["text"]))[:1000]
-    return [r["text"] for r in rows], [r["lang"] for r in rows], [r["sentiment"] for r in rows]
 
 
 def vectors(backend: str, texts: list[str]) -> tuple[np.ndarray, float]:
@@ -58,8 +47,9 @@ def main() -> None:
     ap.add_argument("--backends", default=",".join(BACKENDS))
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
-    bt, bl, bc = banking()
-    ft, fl, fs = food()
+    bt, bc = banking_test()
+    bl = ["en"] * len(bt)
+    ft, fl, fs = food_pairs()
     rows = []
     for backend in args.backends.split(","):
         log(f"{backend}: banking77")

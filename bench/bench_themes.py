@@ -148,9 +148,23 @@ def timed_fit(X, langs, keys, params: ThemeParams):
 
 
 # -- part 1: banking77 ---------------------------------------------------------------------------
-def part_banking(args) -> tuple[str, dict]:
+def banking_test() -> tuple[list[str], list[str]]:
+    """banking77's test split: texts and intents."""
     rows = [r for r in read_corpus("banking77") if r["split"] == "test"]
-    texts, cats = [r["text"] for r in rows], [r["category"] for r in rows]
+    return [r["text"] for r in rows], [r["category"] for r in rows]
+
+
+def food_pairs() -> tuple[list[str], list[str], list[str]]:
+    """waimai (zh) + SnappFood (fa), per corpus the 1,000 distinct texts of smallest hash: texts, languages, sentiment."""
+    rows = []
+    for name in ("waimai_zh", "snappfood_fa"):
+        uniq = {r["text"]: r for r in read_corpus(name)}
+        rows += sorted(uniq.values(), key=lambda r: text_hash(r["text"]))[:1000]
+    return [r["text"] for r in rows], [r["lang"] for r in rows], [r["sentiment"] for r in rows]
+
+
+def part_banking(args) -> tuple[str, dict]:
+    texts, cats = banking_test()
     X, embedded = cache_vectors(texts)
     keys = [text_hash(t) for t in texts]
     data, table = {}, []
@@ -302,11 +316,7 @@ Weakest topics with the default: {", ".join(f"{k} {pct(v, 0)}" for k, v in worst
 
 # -- part 4: waimai + SnappFood ------------------------------------------------------------------------
 def part_food(args) -> tuple[str, dict]:
-    rows = []
-    for name in ("waimai_zh", "snappfood_fa"):
-        uniq = {r["text"]: r for r in read_corpus(name)}
-        rows += sorted(uniq.values(), key=lambda r: text_hash(r["text"]))[:1000]
-    texts, langs, senti = [r["text"] for r in rows], [r["lang"] for r in rows], [r["sentiment"] for r in rows]
+    texts, langs, senti = food_pairs()
     X, embedded = cache_vectors(texts)
     keys = [text_hash(t) for t in texts]
     data, table = {}, []
