@@ -317,7 +317,7 @@ def analyze(
 ) -> None:
     """Embed every new segment once (cached) and add sentiment per segment and per document."""
     from miner.analyze import analyze as run_analyze
-    from miner.nlp.encoders import get_encoder
+    from miner.nlp.encoders.registry import get_encoder
     from miner.store import open_db
 
     store = open_db(db, create=False)
@@ -367,7 +367,7 @@ def train_sentiment_cmd(
 ) -> None:
     """Train the sentiment head (select on valid, report test once) and save it with its metrics."""
     from miner.nlp.cache import EmbeddingCache
-    from miner.nlp.encoders import get_encoder
+    from miner.nlp.encoders.registry import get_encoder
     from miner.nlp.sentiment_data import load_csv, load_shared
     from miner.nlp.train_sentiment import model_card, train_sentiment
 
@@ -423,7 +423,7 @@ def themes_discover(
     as_json: JsonOption = False,
 ) -> None:
     """Find themes in all informative segments; keep ids, labels and edits of earlier runs."""
-    from miner.nlp.encoders import get_encoder
+    from miner.nlp.encoders.registry import get_encoder
     from miner.store import open_db
     from miner.themes.fit import ThemeParams
     from miner.themes.run import discover
@@ -566,7 +566,7 @@ def themes_split(
     encoder: EncoderOption = None,
 ) -> None:
     """Split a theme into sub-themes by its segments' embeddings; later runs keep them apart."""
-    from miner.nlp.encoders import get_encoder
+    from miner.nlp.encoders.registry import get_encoder
     from miner.store import open_db
     from miner.themes.manage import split
 
@@ -618,7 +618,7 @@ def touchpoints_assign(
     as_json: JsonOption = False,
 ) -> None:
     """Store the taxonomy and give every informative segment its touchpoint(s), or none; link themes to touchpoints."""
-    from miner.nlp.encoders import get_encoder
+    from miner.nlp.encoders.registry import get_encoder
     from miner.store import open_db
     from miner.touchpoints.assign import AssignParams
     from miner.touchpoints.run import assign_touchpoints

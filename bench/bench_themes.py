@@ -80,7 +80,7 @@ def cache_vectors(texts: list[str]) -> tuple[np.ndarray, int]:
     found = cache.get(ENCODER, hashes, DIM)
     if len(found) == len(hashes):
         return np.stack([found[text_hash(t)] for t in texts]).astype(np.float32), 0
-    from miner.nlp.encoders import get_encoder
+    from miner.nlp.encoders.registry import get_encoder
 
     X, stats = embed_texts(get_encoder(None), texts, cache)
     return X, stats.embedded
@@ -708,7 +708,7 @@ def encoder_backend() -> str:
     """What runs the default encoder in this working tree (`miner themes discover` loads it)."""
     import subprocess
 
-    code = "from miner.nlp.encoders import get_encoder; e = get_encoder(None); print(getattr(e, 'backend', 'c'), e.id)"
+    code = "from miner.nlp.encoders.registry import get_encoder; e = get_encoder(None); print(getattr(e, 'backend', 'c'), e.id)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
     return out.stdout.strip() or "unknown"
 

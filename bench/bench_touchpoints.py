@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.report import write_section
 from miner.nlp.cache import EmbeddingCache, embed_texts
-from miner.nlp.encoders import get_encoder
+from miner.nlp.encoders.registry import get_encoder
 from miner.nlp.textprep import encoder_input
 from miner.paths import cache_dir
 from miner.touchpoints.assign import (

@@ -34,7 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.report import write_section  # noqa: E402
-from miner.nlp.e5_torch import E5Torch  # noqa: E402
+from miner.nlp.encoders.e5_torch import E5Torch  # noqa: E402
 from miner.nlp.sentiment import LABELS  # noqa: E402
 from miner.nlp.sentiment_data import load_shared  # noqa: E402
 from miner.nlp.train_sentiment import GRID, _weights, evaluate, fit_head  # noqa: E402

@@ -64,7 +64,7 @@ def read_corpus(name: str) -> list[dict]:
 
 
 def vectors(texts: list[str]) -> np.ndarray:
-    from miner.nlp.encoders import get_encoder
+    from miner.nlp.encoders.registry import get_encoder
 
     cache = EmbeddingCache.open_file(CACHE)
     hashes = [text_hash(t) for t in texts]

@@ -20,7 +20,8 @@ import sqlite_utils
 
 from .errors import UsageError
 from .nlp.cache import EmbeddingCache, EmbedStats, embed_texts
-from .nlp.encoders import Encoder, get_encoder
+from .nlp.encoders.base import Encoder
+from .nlp.encoders.registry import get_encoder
 from .nlp.textprep import encoder_input
 from .nlp.sentiment import SentimentHead, aggregate, label_and_score, resolve_head
 from .store import transaction, utc_now

@@ -40,7 +40,7 @@ def run_demo(db_path: str | Path, *, analyze: bool = True, encoder=None, head_pa
     analyzed = themes = touchpoints = None
     if analyze:
         from .analyze import analyze as run_analyze
-        from .nlp.encoders import get_encoder
+        from .nlp.encoders.registry import get_encoder
         from .themes.manage import list_themes
         from .themes.run import discover
         from .themes.terms import read_stop_terms

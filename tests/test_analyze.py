@@ -9,7 +9,7 @@ from miner.analyze import analyze
 from miner.errors import UsageError
 from miner.ingest.pipeline import IngestOptions, ingest
 from miner.nlp.cache import EmbeddingCache, embed_texts
-from miner.nlp.encoders import FakeEncoder
+from miner.nlp.encoders.fake import FakeEncoder
 from miner.nlp.sentiment import SentimentHead, aggregate
 from miner.nlp.sentiment_data import Example
 from miner.nlp.train_sentiment import train_sentiment

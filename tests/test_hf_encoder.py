@@ -19,8 +19,8 @@ transformers = pytest.importorskip("transformers")
 
 from miner.errors import UsageError
 from miner.nlp.cache import EmbeddingCache, embed_texts
-from miner.nlp.encoders import get_encoder
-from miner.nlp.hf import TransformersEncoder
+from miner.nlp.encoders.registry import get_encoder
+from miner.nlp.encoders.hf import TransformersEncoder
 
 WORDS = (
     "the cat dog sat on mat refund delivery late broken app crash bad good service "
@@ -289,7 +289,7 @@ def test_through_embedding_cache(enc):
 
 
 def test_import_is_cheap():
-    code = "import sys, miner.nlp.hf, miner.nlp.encoders; print('torch' in sys.modules, 'transformers' in sys.modules)"
+    code = "import sys, miner.nlp.encoders.hf, miner.nlp.encoders.registry; print('torch' in sys.modules, 'transformers' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from miner.nlp.encoders import get_encoder
+from miner.nlp.encoders.registry import get_encoder
 from miner.nlp.sentiment import SentimentHead, label_and_score, resolve_head
 
 CLEAR = [

@@ -11,7 +11,7 @@ import pytest
 from cli import app
 from miner.errors import UsageError
 from miner.ingest.pipeline import IngestOptions, ingest
-from miner.nlp.encoders import FakeEncoder
+from miner.nlp.encoders.fake import FakeEncoder
 from miner.store import open_db
 from miner.themes import manage
 from miner.themes.fit import ThemeParams

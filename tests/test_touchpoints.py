@@ -11,7 +11,7 @@ from cli import app
 from miner.errors import InputError
 from miner.export import export_table
 from miner.ingest.pipeline import IngestOptions, ingest
-from miner.nlp.encoders import FakeEncoder
+from miner.nlp.encoders.fake import FakeEncoder
 from miner.touchpoints.aspects import aspect_sentiment, touchpoint_overview
 from miner.touchpoints.assign import (
     AssignParams,
@@ -257,7 +257,7 @@ def test_list_before_assign_is_a_clean_error(runner, db_path):
 @pytest.mark.models
 def test_real_encoder_lands_multilingual_sentences_at_the_right_touchpoint():
     from miner.nlp.cache import EmbeddingCache, embed_texts
-    from miner.nlp.encoders import get_encoder
+    from miner.nlp.encoders.registry import get_encoder
     from miner.store import open_db
     from miner.touchpoints.run import build_model
     from miner.touchpoints.taxonomy import load_taxonomy

@@ -22,7 +22,7 @@ import numpy as np
 import sqlite_utils
 import xxhash
 
-from .encoders import Encoder
+from .encoders.base import Encoder
 
 _TABLE_SQL = (  # the layout of migration 006 (a sidecar made earlier keeps its WITHOUT ROWID one: same queries)
     "CREATE TABLE IF NOT EXISTS embeddings (encoder TEXT NOT NULL, text_hash TEXT NOT NULL, "

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .cache import EmbeddingCache, embed_texts
-from .encoders import Encoder
+from .encoders.base import Encoder
 from .sentiment import LABELS, SentimentHead
 from .sentiment_data import Example
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import multiprocessing
 from contextlib import suppress
 
-from ..nlp.e5_torch import available_cores
+from ..machine import available_cores
 from .keywords import TermTable, term_table
 
 

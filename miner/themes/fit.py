@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..nlp.encoders import normalise_rows as normalise
+from ..nlp.encoders.base import normalise_rows as normalise
 from .debias import LanguageDebias
 
 

@@ -155,7 +155,7 @@ def split(db: sqlite_utils.Database, theme_id: int, parts: int = 2, *, seed: int
 
 def _encoder_for(state: ThemeState, encoder=None):
     """The encoder the state was fitted with, or a clear error."""
-    from ..nlp.encoders import get_encoder
+    from ..nlp.encoders.registry import get_encoder
 
     encoder = encoder or get_encoder(None, lazy=True)
     if encoder.id != state.encoder:

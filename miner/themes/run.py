@@ -21,7 +21,8 @@ import sqlite_utils
 
 from ..errors import UsageError
 from ..nlp.cache import EmbeddingCache, embed_texts, text_hash
-from ..nlp.encoders import Encoder, get_encoder
+from ..nlp.encoders.base import Encoder
+from ..nlp.encoders.registry import get_encoder
 from ..nlp.textprep import encoder_input
 from ..store import transaction, utc_now
 from ..touchpoints.run import link_themes

@@ -23,7 +23,8 @@ import sqlite_utils
 
 from ..errors import InputError, UsageError
 from ..nlp.cache import EmbeddingCache, embed_texts
-from ..nlp.encoders import Encoder, get_encoder
+from ..nlp.encoders.base import Encoder
+from ..nlp.encoders.registry import get_encoder
 from ..nlp.textprep import encoder_input
 from ..store import transaction, utc_now
 from ..themes.state import pack, unpack

