@@ -154,7 +154,7 @@ def index_fts(db: sqlite_utils.Database, first_id: int, last_id: int) -> None:
 
 
 def _m002_sentiment(db: sqlite_utils.Database) -> None:
-    # The embedding cache (layout shared with sidecar cache files: miner.nlp.cache).
+    # The embedding cache, as first laid out (migration 006 gives it its present layout).
     db.execute(
         "CREATE TABLE embeddings (encoder TEXT NOT NULL, text_hash TEXT NOT NULL, "
         "vector BLOB NOT NULL, PRIMARY KEY (encoder, text_hash)) WITHOUT ROWID"
@@ -247,17 +247,29 @@ def _m005_touchpoints_backlog(db: sqlite_utils.Database) -> None:
     )
 
 
+# The embedding cache's table as it is now (migration 006), and the one definition of it: the
+# store gets it by migration, a sidecar cache file (miner.nlp.cache) by `create_embeddings_table`.
+EMBEDDINGS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS embeddings (encoder TEXT NOT NULL, text_hash TEXT NOT NULL, vector BLOB NOT NULL, "
+    "UNIQUE (encoder, text_hash))"
+)
+
+
+def create_embeddings_table(db: sqlite_utils.Database) -> None:
+    """The `embeddings` table (encoder, text_hash, vector), unless the database has it already."""
+    db.execute(EMBEDDINGS_TABLE)
+
+
 def _m006_embeddings_rowid(db: sqlite_utils.Database) -> None:
     # WITHOUT ROWID suits small rows; with 1.5 KB vectors every insert at a random hash split
     # B-tree pages (measured: 34k vectors written in 2.6 s, 0.6 s as a rowid table with a
     # unique index). Same columns and key, so every query stays as it was.
+    db.execute("ALTER TABLE embeddings RENAME TO embeddings_without_rowid")
+    create_embeddings_table(db)
     db.execute(
-        "CREATE TABLE embeddings_new (encoder TEXT NOT NULL, text_hash TEXT NOT NULL, vector BLOB NOT NULL, "
-        "UNIQUE (encoder, text_hash))"
+        "INSERT INTO embeddings (encoder, text_hash, vector) SELECT encoder, text_hash, vector FROM embeddings_without_rowid"
     )
-    db.execute("INSERT INTO embeddings_new (encoder, text_hash, vector) SELECT encoder, text_hash, vector FROM embeddings")
-    db.execute("DROP TABLE embeddings")
-    db.execute("ALTER TABLE embeddings_new RENAME TO embeddings")
+    db.execute("DROP TABLE embeddings_without_rowid")
 
 
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [

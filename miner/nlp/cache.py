@@ -2,7 +2,7 @@
 
 Vectors are keyed by (encoder id, xxh3-128 of the exact text embedded) in an `embeddings`
 table: in the store (so `miner analyze` never embeds a duplicate or a re-run twice) or in a
-sidecar SQLite file (training data). Layout (docs/schema.md):
+sidecar SQLite file (training data). Layout (docs/schema.md; defined once, in `miner.store`):
 
     embeddings(encoder TEXT, text_hash TEXT, vector BLOB float32 little-endian, L2-normalised)
 
@@ -22,12 +22,8 @@ import numpy as np
 import sqlite_utils
 import xxhash
 
+from ..store import create_embeddings_table
 from .encoders.base import Encoder
-
-_TABLE_SQL = (  # the layout of migration 006 (a sidecar made earlier keeps its WITHOUT ROWID one: same queries)
-    "CREATE TABLE IF NOT EXISTS embeddings (encoder TEXT NOT NULL, text_hash TEXT NOT NULL, "
-    "vector BLOB NOT NULL, UNIQUE (encoder, text_hash))"
-)
 
 
 def text_hash(text: str) -> str:
@@ -54,7 +50,9 @@ class EmbeddingCache:
 
     def __init__(self, db: sqlite_utils.Database):
         self.db = db
-        db.execute(_TABLE_SQL)
+        # a store has it from its migrations; a sidecar file gets the same table here (one made
+        # before migration 006 keeps its WITHOUT ROWID layout: same columns, same queries)
+        create_embeddings_table(db)
 
     @classmethod
     def open_file(cls, path: str | Path) -> "EmbeddingCache":
