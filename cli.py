@@ -426,7 +426,7 @@ def themes_discover(
     from miner.nlp.encoders.registry import get_encoder
     from miner.store import open_db
     from miner.themes.fit import ThemeParams
-    from miner.themes.run import discover
+    from miner.themes.discover import discover
 
     if not 0 <= max_outliers <= 0.9 or max_fit < 10 or min_cluster_size < 0:
         raise UsageError("E800", "--max-outliers must be 0..0.9, --max-fit at least 10, --min-cluster-size at least 0.", "Fix the option.")
@@ -621,7 +621,7 @@ def touchpoints_assign(
     from miner.nlp.encoders.registry import get_encoder
     from miner.store import open_db
     from miner.touchpoints.assign import AssignParams
-    from miner.touchpoints.run import assign_touchpoints
+    from miner.touchpoints.model import assign_touchpoints
 
     params = AssignParams() if threshold is None else AssignParams(threshold=threshold)
     r = assign_touchpoints(open_db(db, create=False), encoder=get_encoder(encoder, lazy=True), taxonomy=taxonomy, examples=examples, params=params)

@@ -41,7 +41,7 @@ from miner.touchpoints.assign import (
     decide,
     similarities,
 )
-from miner.touchpoints.run import taxonomy_rows
+from miner.touchpoints.model import taxonomy_rows
 from miner.touchpoints.taxonomy import Taxonomy, load_taxonomy
 
 CORPORA = ROOT.parent / "shared" / "corpora"

@@ -25,6 +25,8 @@ from .nlp.encoders.registry import get_encoder
 from .nlp.textprep import encoder_input
 from .nlp.sentiment import SentimentHead, aggregate, label_and_score, resolve_head
 from .store import transaction, utc_now
+from .themes.assign import assign_themes_to_new_segments
+from .touchpoints.model import assign_touchpoints_to_new_segments
 
 
 @dataclass
@@ -133,12 +135,8 @@ def analyze(
         if progress:
             progress(summary.documents, total)
     # Segments new since the last theme discovery join the existing themes (no refit).
-    from .themes.run import assign_new
-
-    summary.themes = assign_new(db, encoder)
+    summary.themes = assign_themes_to_new_segments(db, encoder)
     summary.backend = getattr(encoder, "backend", "") or ""  # after the work: a lazy encoder may never load
-    from .touchpoints.run import assign_new as assign_new_touchpoints
-
-    summary.touchpoints = assign_new_touchpoints(db, encoder)
+    summary.touchpoints = assign_touchpoints_to_new_segments(db, encoder)
     summary.seconds = time.perf_counter() - started
     return summary

@@ -42,7 +42,7 @@ def run_demo(db_path: str | Path, *, analyze: bool = True, encoder=None, head_pa
         from .analyze import analyze as run_analyze
         from .nlp.encoders.registry import get_encoder
         from .themes.manage import list_themes
-        from .themes.run import discover
+        from .themes.discover import discover
         from .themes.terms import read_stop_terms
 
         encoder = encoder or get_encoder(None, lazy=True)
@@ -53,7 +53,7 @@ def run_demo(db_path: str | Path, *, analyze: bool = True, encoder=None, head_pa
             "top": list_themes(db, limit=10)["themes"],
         }
         from .touchpoints.aspects import touchpoint_overview
-        from .touchpoints.run import assign_touchpoints
+        from .touchpoints.model import assign_touchpoints
 
         touchpoints = {"assign": assign_touchpoints(db, encoder=encoder), "overview": touchpoint_overview(db, top_themes=2)}
     backlog = None

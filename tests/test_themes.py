@@ -15,7 +15,8 @@ from miner.nlp.encoders.fake import FakeEncoder
 from miner.store import open_db
 from miner.themes import manage
 from miner.themes.fit import ThemeParams
-from miner.themes.run import assign_new, discover
+from miner.themes.assign import assign_themes_to_new_segments
+from miner.themes.discover import discover
 from miner.themes.state import ThemeState
 
 TOPICS = {
@@ -165,7 +166,7 @@ def test_new_data_is_assigned_without_refit(themed, write):
     runs = db.execute("SELECT COUNT(*) FROM theme_runs").fetchone()[0]
     before = theme_by_doc(db)
     load(db, write, rows_for(3, seed=2, start=200), "new.jsonl")
-    result = assign_new(db, FakeEncoder())
+    result = assign_themes_to_new_segments(db, FakeEncoder())
     assert result["assigned"] + result["outliers"] == 12 and result["assigned"] >= 10
     after = theme_by_doc(db)
     assert db.execute("SELECT COUNT(*) FROM theme_runs").fetchone()[0] == runs
@@ -179,7 +180,7 @@ def test_reassigning_fitted_segments_agrees_with_the_fit(themed):
     db, rows, _ = themed
     fitted = dict(db.execute("SELECT segment_id, theme_id FROM segment_themes"))
     db.execute("DELETE FROM segment_themes")
-    assign_new(db, FakeEncoder())
+    assign_themes_to_new_segments(db, FakeEncoder())
     again = dict(db.execute("SELECT segment_id, theme_id FROM segment_themes"))
     assert sum(again[s] == t for s, t in fitted.items()) / len(fitted) >= 0.99
 
@@ -248,7 +249,7 @@ def test_tiny_store_with_no_theme_still_assigns_later(db, write):
     summary = discover(db, encoder=FakeEncoder(), params=PARAMS)
     assert summary.themes == 0 and summary.outliers == 5
     load(db, write, [{"id": "new", "text": "the router is broken again"}], "new.jsonl")
-    assert assign_new(db, FakeEncoder()) == {"assigned": 0, "outliers": 1, "state": True}
+    assert assign_themes_to_new_segments(db, FakeEncoder()) == {"assigned": 0, "outliers": 1, "state": True}
 
 
 def test_fit_is_the_same_for_any_row_order_with_repeats_and_mixed_languages():

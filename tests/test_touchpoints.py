@@ -19,10 +19,10 @@ from miner.touchpoints.assign import (
     decide,
     similarities,
 )
-from miner.touchpoints.run import (
-    assign_new,
+from miner.segments.links import link_themes_to_touchpoints
+from miner.touchpoints.model import (
     assign_touchpoints,
-    link_themes,
+    assign_touchpoints_to_new_segments,
     read_examples,
 )
 
@@ -160,12 +160,12 @@ def test_new_segments_get_touchpoints_in_analyze_style(db, write, tax_file):
 
     texts = [r[0] for r in db.execute("SELECT text FROM segments")]
     embed_texts(ENC, [encoder_input(t) for t in texts], EmbeddingCache(db))  # what analyze caches
-    r = assign_new(db, ENC)
+    r = assign_touchpoints_to_new_segments(db, ENC)
     assert r["assigned"] == 4 and r["none"] == 0
     got = by_doc(db)
     assert all(got[e] == w for e, _, w in DOCS[:8])
     assert db.execute("SELECT * FROM segment_touchpoints ORDER BY segment_id").fetchall()[: len(before)] == before
-    assert assign_new(db, ENC)["assigned"] == 0  # nothing new: nothing done
+    assert assign_touchpoints_to_new_segments(db, ENC)["assigned"] == 0  # nothing new: nothing done
 
 
 def _themes(db, assignments):
@@ -183,7 +183,7 @@ def test_theme_touchpoint_weights_by_hand(db, write):
     ids = _themes(db, {"en-0": 1, "en-1": 1, "en-2": 1, "en-3": 1, "en-4": 2, "en-5": None})
     rows = [("en-0", "delivery", 1), ("en-1", "delivery", 1), ("en-1", "billing", 2), ("en-2", "billing", 1), ("en-4", "app", 1), ("en-5", "app", 1)]
     db.conn.executemany("INSERT INTO segment_touchpoints VALUES (?, ?, 0.5, ?, 'prototype')", [(ids[e], t, r) for e, t, r in rows])
-    link_themes(db)
+    link_themes_to_touchpoints(db)
     got = {(t, k): (w, n) for t, k, w, n in db.execute("SELECT theme_id, touchpoint, weight, segments FROM theme_touchpoints")}
     # theme 1: en-0 delivery, en-1 half delivery half billing, en-2 billing, en-3 none -> 1.5/3 each
     assert got == {(1, "delivery"): (0.5, 2), (1, "billing"): (0.5, 2), (2, "app"): (1.0, 1)}
@@ -259,7 +259,7 @@ def test_real_encoder_lands_multilingual_sentences_at_the_right_touchpoint():
     from miner.nlp.cache import EmbeddingCache, embed_texts
     from miner.nlp.encoders.registry import get_encoder
     from miner.store import open_db
-    from miner.touchpoints.run import build_model
+    from miner.touchpoints.model import build_model
     from miner.touchpoints.taxonomy import load_taxonomy
 
     db = open_db(":memory:")

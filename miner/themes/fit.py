@@ -6,7 +6,7 @@
 The last step is what makes `transform` agree with `fit` (BERTopic users' complaint 4): the
 fitted assignment *is* nearest-centroid assignment, the same function later applied to new
 segments, so re-assigning fitted segments gives back their fitted theme.
-No database access here (the store side is `miner.themes.run`).
+No database access here (the store side is `miner.themes.discover`).
 """
 
 from __future__ import annotations

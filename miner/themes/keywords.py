@@ -87,7 +87,7 @@ def _terms(toks: list[tuple[str, bool]], bigrams: bool, parts: dict[str, tuple[s
 @dataclass
 class TermTable:
     """The slow half of keywords: the terms of each distinct (language, text). It needs no
-    themes, so `miner.themes.run` builds it in a second process while the clustering runs."""
+    themes, so `miner.themes.discover` builds it in a second process while the clustering runs."""
 
     terms: dict[tuple[str, str], Counter]
     parts: dict[str, tuple[str, str]]  # bigram -> its two words

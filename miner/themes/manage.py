@@ -19,9 +19,11 @@ import numpy as np
 import sqlite_utils
 
 from ..errors import UsageError
+from ..nlp.encoders.registry import get_encoder
+from ..segments.links import link_themes_to_touchpoints
+from ..segments.vectors import load_segments
 from ..sparkline import sparkline
 from ..store import transaction, utc_now
-from ..touchpoints.run import link_themes
 from .fit import centroids_of, nearest
 from .state import ThemeState
 
@@ -97,7 +99,7 @@ def merge(db: sqlite_utils.Database, sources: list[int], into: int) -> dict:
         )
         state.theme_ids = np.where(np.isin(state.theme_ids, sources), into, state.theme_ids)
         state.save(db)
-        link_themes(db)
+        link_themes_to_touchpoints(db)
         for t in sources:
             _log(db, "merge", t, {"into": into})
     return {"into": into, "merged": sources, "segments_moved": moved}
@@ -105,16 +107,14 @@ def merge(db: sqlite_utils.Database, sources: list[int], into: int) -> dict:
 
 def split(db: sqlite_utils.Database, theme_id: int, parts: int = 2, *, seed: int = 42, encoder=None) -> dict:
     """Split a theme by k-means over its segments' (debiased) embeddings."""
-    from sklearn.cluster import KMeans
-
-    from .run import _load_segments
+    from sklearn.cluster import KMeans  # only a split needs it
 
     if not 2 <= parts <= 10:
         raise UsageError("E814", "a theme splits into 2 to 10 parts.", "Use --parts 2..10.")
     state = _require_state(db)
     _theme(db, theme_id)
     encoder = _encoder_for(state, encoder)
-    seg, _ = _load_segments(db, encoder, f"AND s.id IN (SELECT segment_id FROM segment_themes WHERE theme_id = {int(theme_id)})")
+    seg, _ = load_segments(db, encoder, theme_id=theme_id)
     if len(seg.ids) < parts * 2:
         raise UsageError("E815", f"theme {theme_id} has {len(seg.ids)} segments: too few to split in {parts}.", "Merge or archive it instead.")
     Z = state.debias.transform(seg.vectors, seg.langs)
@@ -148,15 +148,13 @@ def split(db: sqlite_utils.Database, theme_id: int, parts: int = 2, *, seed: int
         state.centroids = np.vstack([state.centroids[keep], C]).astype(np.float32)
         state.theme_ids = np.concatenate([state.theme_ids[keep], np.array(children, dtype=np.int64)])
         state.save(db)
-        link_themes(db)
+        link_themes_to_touchpoints(db)
         _log(db, "split", theme_id, {"children": children})
     return {"theme": theme_id, "children": children, "sizes": [sizes.get(p, 0) for p in range(parts)]}
 
 
 def _encoder_for(state: ThemeState, encoder=None):
     """The encoder the state was fitted with, or a clear error."""
-    from ..nlp.encoders.registry import get_encoder
-
     encoder = encoder or get_encoder(None, lazy=True)
     if encoder.id != state.encoder:
         raise UsageError(

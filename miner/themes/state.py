@@ -7,26 +7,15 @@ params, edit constraints).
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 
 import numpy as np
 import sqlite_utils
 
+from ..arrays import pack_arrays, unpack_arrays
 from ..errors import UsageError
 from .debias import LanguageDebias
-
-
-def pack(arrays: dict[str, np.ndarray]) -> bytes:
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return buf.getvalue()
-
-
-def unpack(blob: bytes) -> dict[str, np.ndarray]:
-    with np.load(io.BytesIO(blob), allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}
 
 
 @dataclass
@@ -48,8 +37,8 @@ class ThemeState:
             "params": self.params,
         }
         rows = [
-            ("debias", pack(self.debias.to_arrays())),
-            ("centroids", pack({"C": self.centroids.astype(np.float32), "theme_ids": self.theme_ids.astype(np.int64)})),
+            ("debias", pack_arrays(self.debias.to_arrays())),
+            ("centroids", pack_arrays({"C": self.centroids.astype(np.float32), "theme_ids": self.theme_ids.astype(np.int64)})),
             ("meta", json.dumps(meta).encode()),
         ]
         db.conn.executemany(
@@ -64,8 +53,8 @@ class ThemeState:
             return None
         try:
             meta = json.loads(rows["meta"][0])
-            cents = unpack(rows["centroids"][0])
-            debias = LanguageDebias.from_arrays(unpack(rows["debias"][0]))
+            cents = unpack_arrays(rows["centroids"][0])
+            debias = LanguageDebias.from_arrays(unpack_arrays(rows["debias"][0]))
         except (KeyError, ValueError, OSError) as exc:
             raise UsageError(
                 "E803", f"the stored theme state is unreadable ({exc}).", "Re-run `miner themes discover`."

@@ -6,7 +6,8 @@ the few-shot model) -> every informative segment's cached vector -> `decide` -> 
 `touchpoints`, `segment_touchpoints`, `theme_touchpoints` and the saved model in one
 transaction (a failed run leaves the previous assignment untouched).
 
-assign_new: segments added since (by `miner analyze`) get touchpoints from the saved model.
+assign_touchpoints_to_new_segments: segments added since (by `miner analyze`) get touchpoints
+from the saved model.
 """
 
 from __future__ import annotations
@@ -21,13 +22,15 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
+from ..arrays import pack_arrays, unpack_arrays
 from ..errors import InputError, UsageError
 from ..nlp.cache import EmbeddingCache, embed_texts
 from ..nlp.encoders.base import Encoder
 from ..nlp.encoders.registry import get_encoder
 from ..nlp.textprep import encoder_input
+from ..segments.links import link_themes_to_touchpoints
+from ..segments.vectors import load_segments
 from ..store import transaction, utc_now
-from ..themes.state import pack, unpack
 from .assign import (
     Assignment,
     AssignParams,
@@ -108,10 +111,10 @@ class TouchpointModel:
         return decide(S, self.params, self.fewshot.scores(X, S) if self.fewshot is not None else None)
 
     def save(self, db: sqlite_utils.Database) -> None:
-        rows = [(KEY_PROTOS, pack(self.protos.to_arrays())), (KEY_META, json.dumps(self.meta, ensure_ascii=False).encode())]
+        rows = [(KEY_PROTOS, pack_arrays(self.protos.to_arrays())), (KEY_META, json.dumps(self.meta, ensure_ascii=False).encode())]
         db.execute("DELETE FROM theme_state WHERE key = ?", [KEY_FEWSHOT])
         if self.fewshot is not None:
-            rows.append((KEY_FEWSHOT, pack(self.fewshot.to_arrays())))
+            rows.append((KEY_FEWSHOT, pack_arrays(self.fewshot.to_arrays())))
         db.conn.executemany("INSERT OR REPLACE INTO theme_state (key, value, run_id) VALUES (?, ?, NULL)", rows)
 
     @classmethod
@@ -122,8 +125,8 @@ class TouchpointModel:
         try:
             meta = json.loads(rows[KEY_META])
             params = AssignParams(**meta["params"])
-            protos = Prototypes.from_arrays(unpack(rows[KEY_PROTOS]))
-            fewshot = FewShot.from_arrays(unpack(rows[KEY_FEWSHOT]), params) if KEY_FEWSHOT in rows else None
+            protos = Prototypes.from_arrays(unpack_arrays(rows[KEY_PROTOS]))
+            fewshot = FewShot.from_arrays(unpack_arrays(rows[KEY_FEWSHOT]), params) if KEY_FEWSHOT in rows else None
         except (KeyError, ValueError, TypeError, OSError) as exc:
             raise UsageError("E836", f"the stored touchpoint model is unreadable ({exc}).", "Re-run `miner touchpoints assign`.") from None
         return cls(protos.keys, protos, fewshot, params, meta)
@@ -168,24 +171,6 @@ def _rows(seg_ids: np.ndarray, a: Assignment, keys: list[str], method: str) -> l
     return rows
 
 
-def link_themes(db: sqlite_utils.Database) -> int:
-    """Rebuild theme_touchpoints from segment_themes and segment_touchpoints. A segment at two
-    touchpoints counts half at each, so a theme's weights sum to 1 over its segments that have
-    a touchpoint; `segments` counts the segments at the touchpoint (any rank). Returns rows."""
-    db.execute("DELETE FROM theme_touchpoints")
-    db.execute(
-        "INSERT INTO theme_touchpoints (theme_id, touchpoint, weight, segments) "
-        "WITH per AS (SELECT segment_id, COUNT(*) AS n FROM segment_touchpoints GROUP BY segment_id), "
-        "x AS (SELECT st.theme_id, tp.touchpoint, 1.0 / per.n AS w FROM segment_themes st "
-        "      JOIN segment_touchpoints tp ON tp.segment_id = st.segment_id JOIN per ON per.segment_id = st.segment_id "
-        "      WHERE st.theme_id IS NOT NULL), "
-        "tot AS (SELECT theme_id, SUM(w) AS total FROM x GROUP BY theme_id) "
-        "SELECT x.theme_id, x.touchpoint, ROUND(SUM(x.w) / tot.total, 4), COUNT(*) FROM x JOIN tot USING (theme_id) "
-        "GROUP BY x.theme_id, x.touchpoint"
-    )
-    return db.execute("SELECT COUNT(*) FROM theme_touchpoints").fetchone()[0]
-
-
 def assign_touchpoints(
     db: sqlite_utils.Database,
     *,
@@ -195,14 +180,12 @@ def assign_touchpoints(
     params: AssignParams = DEFAULT_PARAMS,
 ) -> dict:
     """Store the taxonomy, give every informative segment its touchpoints (or none), link themes."""
-    from ..themes.run import _load_segments
-
     started = time.perf_counter()
     tax = load_taxonomy(taxonomy)
     labelled = read_examples(examples, tax) if examples else None
     encoder = encoder or get_encoder(None, lazy=True)
     model, embedded = build_model(db, encoder, tax, labelled, params)
-    seg, stats = _load_segments(db, encoder)
+    seg, stats = load_segments(db, encoder)
     embedded += stats.embedded if stats else 0
     a = model.assign(seg.vectors)
     rows = _rows(seg.ids, a, model.keys, model.method)
@@ -219,7 +202,7 @@ def assign_touchpoints(
         db.conn.executemany(
             "INSERT INTO segment_touchpoints (segment_id, touchpoint, confidence, rank, method) VALUES (?, ?, ?, ?, ?)", rows
         )
-        linked = link_themes(db)
+        linked = link_themes_to_touchpoints(db)
         model.save(db)
     counts = {k: 0 for k in tax.keys}
     for r in rows:
@@ -245,10 +228,9 @@ def assign_touchpoints(
     }
 
 
-def assign_new(db: sqlite_utils.Database, encoder: Encoder) -> dict:
+def assign_touchpoints_to_new_segments(db: sqlite_utils.Database, encoder: Encoder) -> dict:
     """Segments added since the last assignment get touchpoints from the saved model (no
     re-embedding of the taxonomy); theme links are rebuilt. Only cached embeddings are read."""
-    from ..themes.run import _load_segments
 
     model = TouchpointModel.load(db)
     if model is None:
@@ -256,7 +238,7 @@ def assign_new(db: sqlite_utils.Database, encoder: Encoder) -> dict:
     if model.meta.get("encoder") != encoder.id:
         return {"assigned": 0, "none": 0, "model": True, "skipped": f"touchpoints were built on {model.meta.get('encoder')}"}
     last = int(model.meta.get("last_segment_id", 0))
-    seg, _ = _load_segments(db, encoder, f"AND s.id > {last}")
+    seg, _ = load_segments(db, encoder, after_id=last)
     if len(seg.ids) == 0:
         return {"assigned": 0, "none": 0, "model": True}
     a = model.assign(seg.vectors)
@@ -266,6 +248,6 @@ def assign_new(db: sqlite_utils.Database, encoder: Encoder) -> dict:
             "INSERT OR REPLACE INTO segment_touchpoints (segment_id, touchpoint, confidence, rank, method) VALUES (?, ?, ?, ?, ?)",
             _rows(seg.ids, a, model.keys, model.method),
         )
-        link_themes(db)
+        link_themes_to_touchpoints(db)
         model.save(db)
     return {"assigned": int((a.first >= 0).sum()), "none": int((a.first < 0).sum()), "model": True}

@@ -1,11 +1,11 @@
-"""Theme discovery and assignment against the store (`miner themes discover`, `miner analyze`).
+"""Theme discovery against the store (`miner themes discover`).
 
 discover: read informative segments and their cached embeddings (embedding only what the
 cache lacks) -> `fit_themes` -> match clusters to existing themes (`identity`) -> keep ids,
 labels and human edits -> write themes, assignments, lineage and state in one transaction
 (a failed or interrupted run leaves the previous themes untouched).
 
-assign_new: segments without a theme get the nearest stored centroid, no refit.
+Segments added later get a theme without a refit: `miner.themes.assign`.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ import numpy as np
 import sqlite_utils
 
 from ..errors import UsageError
-from ..nlp.cache import EmbeddingCache, embed_texts, text_hash
 from ..nlp.encoders.base import Encoder
 from ..nlp.encoders.registry import get_encoder
-from ..nlp.textprep import encoder_input
+from ..segments.links import link_themes_to_touchpoints
+from ..segments.vectors import Segments, load_segments
 from ..store import transaction, utc_now
-from ..touchpoints.run import link_themes
 from .background import TermsInBackground
 from .fit import ThemeParams, centroids_of, fit_themes, nearest
 from .identity import match_clusters
@@ -34,39 +33,6 @@ from .state import ThemeState
 
 QUOTES_PER_LANGUAGE = 3
 LIVE = ("active", "archived")  # statuses that take part in matching and assignment
-
-
-@dataclass
-class Segments:
-    ids: np.ndarray
-    doc_ids: np.ndarray
-    texts: list[str]
-    langs: list[str]
-    original: np.ndarray  # bool: the document is not a duplicate (only originals are fitted)
-    vectors: np.ndarray
-    keys: list[str] = field(default_factory=list)
-
-
-def _load_segments(db: sqlite_utils.Database, encoder: Encoder, where: str = ""):
-    rows = db.execute(
-        "SELECT s.id, s.document_id, s.text, COALESCE(d.lang, 'und'), d.duplicate_of IS NULL "
-        "FROM segments s JOIN documents d ON d.id = s.document_id "
-        f"WHERE s.informative = 1 AND d.informative = 1 {where} ORDER BY s.id"
-    ).fetchall()
-    inputs = [encoder_input(r[2]) for r in rows]
-    vectors, stats = embed_texts(encoder, inputs, EmbeddingCache(db)) if rows else (np.zeros((0, encoder.dim), np.float32), None)
-    return (
-        Segments(
-            ids=np.array([r[0] for r in rows], dtype=np.int64),
-            doc_ids=np.array([r[1] for r in rows], dtype=np.int64),
-            texts=[r[2] for r in rows],
-            langs=[r[3] for r in rows],
-            original=np.array([bool(r[4]) for r in rows], dtype=bool),
-            vectors=vectors,
-            keys=[text_hash(t) for t in inputs],
-        ),
-        stats,
-    )
 
 
 def _edit_constraints(db: sqlite_utils.Database) -> tuple[set[int], set[int]]:
@@ -137,7 +103,7 @@ def discover(
     t0 = time.perf_counter()
     encoder = encoder or get_encoder(None, lazy=True)
     stage("embeddings")
-    seg, stats = _load_segments(db, encoder)
+    seg, stats = load_segments(db, encoder)
     summary.embedded = stats.embedded if stats else 0
     summary.stage_seconds["embeddings"] = round(time.perf_counter() - t0, 2)
     if len(seg.ids) == 0:
@@ -163,7 +129,7 @@ def _fit_and_store(
     # Identity: new clusters against the themes of the previous run.
     t0 = time.perf_counter()
     old = {int(s): int(t) for s, t in db.execute("SELECT segment_id, theme_id FROM segment_themes WHERE theme_id IS NOT NULL")}
-    old_live = {r[0]: r[1] for r in db.execute(f"SELECT id, status FROM themes WHERE status IN {LIVE}")}
+    old_live = {r[0]: r[1] for r in db.execute("SELECT id, status FROM themes WHERE status IN (?, ?)", list(LIVE))}
     old = {s: t for s, t in old.items() if t in old_live}
     k = res.centroids.shape[0]
     new_map = {int(seg.ids[fit_idx[i]]): int(c) for i, c in enumerate(res.labels) if c >= 0}
@@ -275,7 +241,7 @@ def _fit_and_store(
         for (_, _, event, _, _) in lineage:
             summary.events[event] += 1
 
-        link_themes(db)  # theme <-> touchpoint weights follow the new assignment
+        link_themes_to_touchpoints(db)  # theme <-> touchpoint weights follow the new assignment
         ThemeState(
             debias=res.debias, centroids=C, theme_ids=ids, threshold=res.threshold, core_threshold=res.core_threshold,
             encoder=encoder.id, run_id=run_id, params=params.to_dict(),
@@ -291,33 +257,3 @@ def _fit_and_store(
             [utc_now(), summary.themes, summary.outlier_share, summary.seconds, run_id],
         )
     return summary
-
-
-def assign_new(db: sqlite_utils.Database, encoder: Encoder) -> dict:
-    """Give segments that have none a theme from the stored state, without refitting.
-    Only embeddings already in the cache are used (`miner analyze` computes them)."""
-    state = ThemeState.load(db)
-    if state is None:
-        return {"assigned": 0, "outliers": 0, "state": False}
-    if state.encoder != encoder.id:
-        return {"assigned": 0, "outliers": 0, "state": True, "skipped": f"themes were fitted on {state.encoder}"}
-    seg, _ = _load_segments(db, encoder, "AND s.id NOT IN (SELECT segment_id FROM segment_themes)")
-    if len(seg.ids) == 0:
-        return {"assigned": 0, "outliers": 0, "state": True}
-    Z = state.debias.transform(seg.vectors, seg.langs)
-    idx, score = nearest(Z, state.centroids)
-    ids = state.theme_ids[idx] if len(state.theme_ids) else np.full(len(idx), -1)
-    theme_of = np.where(score >= state.threshold, ids, -1)
-    with transaction(db):
-        db.conn.executemany(
-            "INSERT OR REPLACE INTO segment_themes (segment_id, theme_id, score, method, low_confidence, run_id) VALUES (?, ?, ?, 'assigned', ?, ?)",
-            [
-                (int(s), int(t) if t >= 0 else None, round(float(sc), 4), int(t >= 0 and sc < state.core_threshold), state.run_id)
-                for s, t, sc in zip(seg.ids, theme_of, score)
-            ],
-        )
-        db.execute(
-            "UPDATE themes SET size = (SELECT COUNT(*) FROM segment_themes st WHERE st.theme_id = themes.id) "
-            "WHERE status IN ('active', 'archived')"
-        )
-    return {"assigned": int((theme_of >= 0).sum()), "outliers": int((theme_of < 0).sum()), "state": True}
