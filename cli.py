@@ -1049,7 +1049,7 @@ def backlog_accounts(
     as_json: Annotated[bool, typer.Option("--json", help="Print every account as JSON.")] = False,
 ) -> None:
     """Accounts by revenue and satisfaction (model, at risk, growth, dangling) and the at-risk accounts with their themes."""
-    from miner.backlog.accounts import GROUP_LABELS, accounts_report
+    from miner.measures.accounts import GROUP_LABELS, accounts_report
     from miner.store import open_db
 
     r = accounts_report(open_db(db, create=False), account_field, revenue_field=revenue_field, accounts_csv=accounts,

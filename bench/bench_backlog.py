@@ -24,9 +24,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from miner.backlog import build_backlog, impact, impact_report  # noqa: E402
+from miner.backlog import build_backlog, impact_report  # noqa: E402
 from miner.backlog.exports import render  # noqa: E402
-from miner.backlog.impact import response_values  # noqa: E402
+from miner.measures.impact import impact, response_values  # noqa: E402
 from miner.store import open_db, transaction  # noqa: E402
 from miner.trends.synthetic import StoreBuilder  # noqa: E402
 

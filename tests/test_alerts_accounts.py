@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from miner.backlog.accounts import document_groups
+from miner.measures.accounts import document_groups
 from miner.errors import InputError
 from miner.store import transaction
 from miner.trends.alerts import render_markdown, run_alerts
@@ -181,7 +181,7 @@ def test_accounts_problems_at_run_time_name_the_rules_file(store):
 
 def test_groups_are_computed_once_per_run(store, monkeypatch):
     db, _ = store
-    import miner.backlog.accounts as accounts_mod
+    import miner.measures.accounts as accounts_mod
 
     calls = []
     real = accounts_mod.document_groups

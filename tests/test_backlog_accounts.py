@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from miner.backlog.accounts import account_groups, accounts_report, group_of, parse_revenue
+from miner.measures.accounts import account_groups, accounts_report, group_of, parse_revenue
 from miner.errors import InputError, UsageError
 from miner.trends.synthetic import StoreBuilder
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from miner.backlog.impact import bootstrap_ci, detect_kind, figure, impact, response_values
-from miner.backlog.scores import load_scores
+from miner.measures.impact import bootstrap_ci, detect_kind, figure, impact, response_values
+from miner.measures.scores import load_scores
 from miner.errors import UsageError
 from miner.trends.synthetic import StoreBuilder
 

@@ -20,13 +20,13 @@ from datetime import date, datetime, timezone
 import sqlite_utils
 
 from ..errors import UsageError
+from ..measures.impact import UNITS, figure, impact
+from ..measures.scores import load_scores
 from ..store import transaction, utc_now
 from ..trends.fixcheck import fix_check
 from ..trends.periods import parse_date_option
 from . import collect as C
-from .impact import UNITS, figure, impact
 from .priority import DEFAULT_WEIGHTS, score_items
-from .scores import load_scores
 
 STATUSES = ("open", "planned", "shipped", "wont_fix")
 TIER = {"open": 0, "planned": 0, "shipped": 1, "wont_fix": 2}

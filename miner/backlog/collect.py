@@ -18,10 +18,10 @@ from datetime import date
 
 import sqlite_utils
 
+from ..measures.theme_targets import theme_targets
 from ..sparkline import sparkline
 from ..trends.detect import spike_pvalue
 from ..trends.periods import Period, parse_day, period_of, period_range
-from ..trends.series import theme_targets
 
 TREND_WEEKS = 12  # the sparkline
 RECENT_WEEKS = 4  # growth: these weeks (ending with the as-of week) ...

@@ -22,7 +22,7 @@ from typing import IO
 
 from ..errors import UsageError
 from ..export import neutralise_formula, replacing
-from .impact import UNITS
+from ..measures.impact import UNITS
 
 FORMATS = ("table", "md", "csv", "json", "jira")
 JIRA_PRIORITIES = ((0.10, "Highest"), (0.30, "High"), (0.70, "Medium"), (0.90, "Low"), (1.01, "Lowest"))

@@ -22,6 +22,7 @@ from pathlib import Path
 import sqlite_utils
 
 from ..errors import InputError, MinerError, UsageError
+from ..measures import accounts
 from ..store import transaction, utc_now
 from . import evidence
 from .detect import detect
@@ -81,19 +82,17 @@ def _round(v):
     return float(f"{v:.6g}") if isinstance(v, float) else v
 
 
-def document_groups(db: sqlite_utils.Database, rules: RuleSet, cache: dict | None = None) -> dict[int, str]:
+def rules_document_groups(db: sqlite_utils.Database, rules: RuleSet, cache: dict | None = None) -> dict[int, str]:
     """Document id -> account group, from the rules file's `accounts:` block (computed once per run)."""
     if cache is not None and "document_groups" in cache:
         return cache["document_groups"]
-    from ..backlog.accounts import document_groups as groups_of
-
     a = rules.accounts
     if a is None:  # parse_rules refuses such a rule; a RuleSet built by hand may not
         raise InputError("E928", f"{rules.source}: a rule filters by account group but there is no `accounts:` block.")
     try:
-        groups, _ = groups_of(db, a.account_field, revenue_field=a.revenue_field, accounts_csv=a.accounts_csv,
-                              revenue_threshold=a.revenue_threshold, satisfaction_threshold=a.satisfaction_threshold,
-                              score_kind=a.score_kind)
+        groups, _ = accounts.document_groups(
+            db, a.account_field, revenue_field=a.revenue_field, accounts_csv=a.accounts_csv,
+            revenue_threshold=a.revenue_threshold, satisfaction_threshold=a.satisfaction_threshold, score_kind=a.score_kind)
     except MinerError as exc:
         raise InputError("E929", f"{rules.source}: accounts: {exc.message.rstrip('.')} ({exc.code}).", exc.hint) from None
     if cache is not None:
@@ -114,7 +113,7 @@ def evaluate_rule(
     documents = None
     if rule.account_groups:
         wanted = set(rule.account_groups)
-        documents = sorted(d for d, g in document_groups(db, rules, cache).items() if g in wanted)
+        documents = sorted(d for d, g in rules_document_groups(db, rules, cache).items() if g in wanted)
     try:
         table = trends(db, rule.by, rule.period, filters=rule.filters, since=since, until=as_of, documents=documents)
     except UsageError as exc:

@@ -15,8 +15,9 @@ import sqlite_utils
 from scipy.stats import fisher_exact, norm
 
 from ..errors import UsageError
+from ..measures.theme_targets import theme_targets
 from .periods import check_granularity, parse_day
-from .series import resolve_themes, theme_targets, trends
+from .series import resolve_themes, trends
 
 MIN_MENTIONS = 10  # before + after; fewer and no verdict is given
 

@@ -13,9 +13,9 @@ from urllib.parse import urlparse
 
 import yaml
 
-from ..backlog.accounts import GROUPS
-from ..backlog.impact import SCORE_KINDS
 from ..errors import InputError
+from ..measures.accounts import GROUPS
+from ..measures.impact import SCORE_KINDS
 from .detect import MAX_BASELINE, DetectSettings
 from .periods import GRANULARITIES
 from .series import DIMENSIONS

@@ -21,6 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from ..errors import UsageError
+from ..measures.theme_targets import theme_targets
 from .periods import Period, check_granularity, parse_day, period_of, period_range
 
 DIMENSIONS = ("theme", "touchpoint", "channel", "lang")
@@ -84,29 +85,7 @@ class TrendTable:
         }
 
 
-# --- themes: labels and merge chains -------------------------------------------------
-
-
-@dataclass
-class ThemeInfo:
-    id: int
-    label: str
-    status: str
-
-
-def theme_targets(db: sqlite_utils.Database) -> tuple[dict[int, int], dict[int, ThemeInfo]]:
-    """Map every theme id to the theme it ended in (following merged_into), and the themes' info."""
-    rows = db.execute("SELECT id, label, custom_label, status, merged_into FROM themes").fetchall()
-    parent = {r[0]: r[4] for r in rows}
-    info = {r[0]: ThemeInfo(r[0], r[2] or r[1], r[3]) for r in rows}
-    targets = {}
-    for tid in parent:
-        seen, cur = {tid}, tid
-        while parent.get(cur) is not None and parent[cur] not in seen:  # a cycle stops where it closes
-            cur = parent[cur]
-            seen.add(cur)
-        targets[tid] = cur
-    return targets, info
+# --- themes: ids or labels, merge chains followed -------------------------------------
 
 
 def resolve_themes(db: sqlite_utils.Database, values: list) -> list[int]:

@@ -24,6 +24,7 @@ import sqlite_utils
 
 from ..errors import InputError, UsageError
 from .scores import load_scores, normalised_score
+from .theme_targets import theme_targets
 
 GROUPS = ("model", "at_risk", "growth", "dangling")
 GROUP_LABELS = {"model": "model (high revenue, satisfied)", "at_risk": "at risk (high revenue, dissatisfied)",
@@ -187,8 +188,6 @@ def accounts_report(
 
 def _account_themes(db: sqlite_utils.Database, docs_of: dict[str, list[int]], top: int) -> dict[str, list[dict]]:
     """Per account: its themes by documents mentioning them negatively, then by documents."""
-    from ..trends.series import theme_targets
-
     if not docs_of:
         return {}
     targets, info = theme_targets(db)
