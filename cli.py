@@ -758,7 +758,7 @@ def trends_cmd(
     if ctx.invoked_subcommand:
         return
     from miner.store import open_db
-    from miner.trends import trends
+    from miner.trends.series import trends
     from miner.trends.render import trends_text, write_trends_csv
 
     table = trends(
@@ -825,7 +825,7 @@ def trends_fix(
 ) -> None:
     """Did the fix work? The theme's share and negative share before vs after the shipped day, tested."""
     from miner.store import open_db
-    from miner.trends import fix_check
+    from miner.trends.fixcheck import fix_check
     from miner.trends.render import fix_text
 
     result = fix_check(

@@ -41,7 +41,7 @@ from miner.trends.detect import DetectSettings, detect  # noqa: E402
 from miner.trends.periods import Period  # noqa: E402
 from miner.trends.rules import parse_rules  # noqa: E402
 from miner.trends.series import KeySeries, TrendTable, trends  # noqa: E402
-from miner.trends.synthetic import StoreBuilder  # noqa: E402
+from tests.store_builder import StoreBuilder  # noqa: E402
 
 CORPORA = ROOT.parent / "shared" / "corpora"
 K, BASELINE, VOLUME = 30, 8, 2000

@@ -28,7 +28,7 @@ from miner.backlog import build_backlog, impact_report  # noqa: E402
 from miner.backlog.exports import render  # noqa: E402
 from miner.measures.impact import impact, response_values  # noqa: E402
 from miner.store import open_db, transaction  # noqa: E402
-from miner.trends.synthetic import StoreBuilder  # noqa: E402
+from tests.store_builder import StoreBuilder  # noqa: E402
 
 LANGS = ["en", "de", "zh", "fa", "vi", "ja"]
 TOUCHPOINTS = ["billing", "delivery", "installation", "app", "call_center", "website", "pricing", "repair",

@@ -14,7 +14,7 @@ from miner.errors import InputError
 from miner.store import open_db, transaction
 from miner.trends.alerts import run_alerts, write_outputs
 from miner.trends.rules import load_rules, parse_rules
-from miner.trends.synthetic import StoreBuilder
+from tests.store_builder import StoreBuilder
 from miner.trends.webhook import post_json
 
 AS_OF = date(2026, 8, 3)  # Monday: the week of 2026-07-27 (the last of the data) is the latest complete one

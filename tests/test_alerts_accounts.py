@@ -10,7 +10,7 @@ from miner.errors import InputError
 from miner.store import transaction
 from miner.trends.alerts import render_markdown, run_alerts
 from miner.trends.rules import load_rules, parse_rules
-from miner.trends.synthetic import StoreBuilder
+from tests.store_builder import StoreBuilder
 
 AS_OF = date(2026, 8, 3)  # Monday after the last week of data (week of 2026-07-27)
 ACCOUNTS = {  # account: (revenue, score of each of its documents, documents per week)

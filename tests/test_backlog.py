@@ -14,7 +14,7 @@ from miner.backlog.exports import jira_priority, markdown, render_text
 from miner.backlog.priority import DEFAULT_WEIGHTS, parse_weights, score_items
 from miner.errors import UsageError
 from miner.store import transaction
-from miner.trends.synthetic import StoreBuilder
+from tests.store_builder import StoreBuilder
 
 START = date(2026, 6, 1)
 LANGS = ["en", "de", "zh", "fa"]

@@ -6,7 +6,7 @@ import pytest
 
 from miner.measures.accounts import account_groups, accounts_report, group_of, parse_revenue
 from miner.errors import InputError, UsageError
-from miner.trends.synthetic import StoreBuilder
+from tests.store_builder import StoreBuilder
 
 TOY = [
     {"account": "A", "revenue": 900, "satisfaction": 0.9},  # model

@@ -6,7 +6,7 @@ import pytest
 from miner.measures.impact import bootstrap_ci, detect_kind, figure, impact, response_values
 from miner.measures.scores import load_scores
 from miner.errors import UsageError
-from miner.trends.synthetic import StoreBuilder
+from tests.store_builder import StoreBuilder
 
 # 12 NPS answers; the theme is in 4 of them (6, 3, 0, 5: all detractors).
 NPS = [10, 9, 9, 8, 7, 6, 3, 0, 10, 9, 5, 8]

@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 
 from miner.errors import UsageError
-from miner.trends import detect, trends
-from miner.trends.detect import DetectSettings, benjamini_hochberg, dispersion, spike_pvalue
+from miner.trends.detect import DetectSettings, benjamini_hochberg, detect, dispersion, spike_pvalue
 from miner.trends.detect import tested_index as period_to_test
 from miner.trends.periods import Period
-from miner.trends.series import KeySeries, TrendTable
-from miner.trends.synthetic import StoreBuilder
+from miner.trends.series import KeySeries, TrendTable, trends
+from tests.store_builder import StoreBuilder
 
 AS_OF = date(2030, 1, 1)
 

@@ -7,9 +7,9 @@ import pytest
 from cli import app
 from miner.errors import UsageError
 from miner.store import open_db, transaction
-from miner.trends import fix_check
+from miner.trends.fixcheck import fix_check
 from miner.trends.fixcheck import add_periods, compare_proportions
-from miner.trends.synthetic import StoreBuilder
+from tests.store_builder import StoreBuilder
 
 SHIPPED = date(2026, 9, 14)
 

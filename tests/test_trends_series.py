@@ -5,9 +5,9 @@ from datetime import date
 import pytest
 
 from miner.errors import UsageError
-from miner.trends import trends
+from miner.trends.series import trends
 from miner.trends.periods import Period, period_of
-from miner.trends.synthetic import StoreBuilder
+from tests.store_builder import StoreBuilder
 
 
 @pytest.fixture

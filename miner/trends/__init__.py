@@ -8,10 +8,7 @@
 
 Counting unit: documents (originals and informative by default); a document counts once
 per theme per period. Documents without a usable `created_at` are counted as skipped.
+
+Import from the modules: this package imports none of them, so that `trends.periods` (used
+by the backlog and the CLI's date options) does not load scipy with `detect` and `fixcheck`.
 """
-
-from .detect import detect
-from .fixcheck import fix_check
-from .series import trends
-
-__all__ = ["detect", "fix_check", "trends"]

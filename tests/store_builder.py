@@ -1,4 +1,4 @@
-"""Build small stores row by row (tests, benchmarks, docs examples): themes, documents, segments, sentiment.
+"""Build small stores row by row (tests, benchmarks): themes, documents, segments, sentiment.
 
 Writes straight to the tables in the layout the themes and touchpoints stages use, so
 trends and alerts can be exercised without running any model.
@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import sqlite_utils
 
-from ..store import utc_now
+from miner.store import utc_now
 
 RUN_ID = 1
 
