@@ -66,17 +66,20 @@ def rename(db: sqlite_utils.Database, theme_id: int, label: str) -> dict:
     return {"theme": theme_id, "label": label}
 
 
+_FLAG_UPDATES = {
+    "archive": "UPDATE themes SET status = 'archived', updated_at = ? WHERE id = ?",
+    "unarchive": "UPDATE themes SET status = 'active', updated_at = ? WHERE id = ?",
+    "pin": "UPDATE themes SET pinned = 1, updated_at = ? WHERE id = ?",
+    "unpin": "UPDATE themes SET pinned = 0, updated_at = ? WHERE id = ?",
+}
+
+
 def set_flag(db: sqlite_utils.Database, theme_id: int, action: str) -> dict:
     """archive | unarchive | pin | unpin."""
     _theme(db, theme_id)
-    sql = {
-        "archive": "status = 'archived'",
-        "unarchive": "status = 'active'",
-        "pin": "pinned = 1",
-        "unpin": "pinned = 0",
-    }[action]
+    sql = _FLAG_UPDATES[action]
     with transaction(db):
-        db.execute(f"UPDATE themes SET {sql}, updated_at = ? WHERE id = ?", [utc_now(), theme_id])
+        db.execute(sql, [utc_now(), theme_id])
         _log(db, action, theme_id)
     return {"theme": theme_id, "action": action}
 
@@ -235,10 +238,10 @@ def show_theme(db: sqlite_utils.Database, theme_id: int, *, period: str = "month
     fmt = {"day": "%Y-%m-%d", "week": "%Y-W%W", "month": "%Y-%m"}[period]
     series = list(
         db.execute(
-            f"SELECT strftime('{fmt}', d.created_at) AS p, COUNT(DISTINCT d.id) FROM segment_themes st "
+            "SELECT strftime(?, d.created_at) AS p, COUNT(DISTINCT d.id) FROM segment_themes st "
             "JOIN segments s ON s.id = st.segment_id JOIN documents d ON d.id = s.document_id "
             "WHERE st.theme_id = ? AND d.created_at IS NOT NULL GROUP BY p ORDER BY p",
-            [theme_id],
+            [fmt, theme_id],
         )
     )
     seen = db.execute(

@@ -30,11 +30,12 @@ def _need(db: sqlite_utils.Database) -> None:
         raise UsageError("E837", "this store has no touchpoints yet.", "Run `miner touchpoints assign` (after `miner analyze`).")
 
 
-def _base(include_duplicates: bool) -> str:
+def _base(include_duplicates: bool, joins: str = "") -> str:
+    """FROM ... WHERE of segments at a touchpoint; `joins`: one of this module's fixed joins."""
     dup = "" if include_duplicates else "AND d.duplicate_of IS NULL"
     return (
         "FROM segment_touchpoints tp JOIN segments g ON g.id = tp.segment_id JOIN documents d ON d.id = g.document_id "
-        f"LEFT JOIN segment_sentiment ss ON ss.segment_id = g.id WHERE 1 {dup}"
+        f"LEFT JOIN segment_sentiment ss ON ss.segment_id = g.id {joins} WHERE 1 {dup}"
     )
 
 
@@ -128,7 +129,7 @@ def aspect_sentiment(
         day = "substr(d.created_at, 1, 10)"
         group = label = {"day": day, "month": "substr(d.created_at, 1, 7)",
                          "week": f"date({day}, '-' || ((CAST(strftime('%w', {day}) AS INTEGER) + 6) % 7) || ' days')"}[period]
-    base = _base(include_duplicates).replace("WHERE 1", f"{joins} WHERE 1")
+    base = _base(include_duplicates, joins)
     where, params = "", []
     if by == "period":
         where += " AND d.created_at IS NOT NULL"

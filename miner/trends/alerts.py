@@ -28,7 +28,8 @@ from . import evidence
 from .detect import detect
 from .periods import period_of
 from .rules import Rule, RuleSet, Webhook, webhook_for_url
-from .series import document_scope, trends
+from .queries import Scope
+from .series import trends
 from .webhook import PostResult, post_json
 
 FIGURES = (
@@ -132,14 +133,14 @@ def evaluate_rule(
     if result["period"] is None:
         return [], info
     period = table.periods[[p.label for p in table.periods].index(result["period"])]
-    scope = document_scope(table.filters, None, None, False, False, restricted=documents is not None)
+    scope = Scope(table.filters, restricted=documents is not None)
     filters = {**table.filters, "account_group": rule.account_groups} if rule.account_groups else table.filters
     alerts = []
     for f in result["findings"]:
         if rule.by == "theme" and f["status"] == "archived" and not rule.include_archived:
             continue
         if "impact" in rule.when:
-            f["impact"] = evidence.impact(db, rule.by, f["key"], table.filters, scope, period)
+            f["impact"] = evidence.impact(db, rule.by, f["key"], scope, period)
         if not _matches(f, rule.when):
             continue
         touchpoint = None
@@ -148,7 +149,7 @@ def evaluate_rule(
         elif len(table.filters.get("touchpoint", [])) == 1:
             touchpoint = table.filters["touchpoint"][0]
         elif rule.by == "theme":
-            touchpoint = evidence.top_touchpoint(db, f["key"], table.filters, scope, period)
+            touchpoint = evidence.top_touchpoint(db, f["key"], scope, period)
         alerts.append(
             {
                 "id": alert_id(rule.name, rule.by, f["key"], rule.period, f["period"]),
@@ -171,7 +172,7 @@ def evaluate_rule(
                 "figures": {k: _round(f.get(k)) for k in FIGURES if k in f},
                 "baseline_periods": result["baseline_periods"],
                 "filters": filters,
-                "quotes": evidence.quotes(db, rule.by, f["key"], table.filters, scope, period),
+                "quotes": evidence.quotes(db, rule.by, f["key"], scope, period),
             }
         )
     info["alerts"] = len(alerts)

@@ -22,7 +22,8 @@ from scipy.stats import binomtest
 from scipy.stats import t as student_t
 
 from ..errors import UsageError
-from .series import TrendTable
+from .periods import period_of
+from .series import TrendTable, trends
 
 DEFAULTS = {"baseline": 8, "alpha": 0.05, "min_count": 5, "min_growth": 0.5}
 MAX_BASELINE = 104
@@ -200,9 +201,6 @@ def detect_in_store(
     as_of: date | None = None,
 ) -> dict:
     """`detect` over the store's series, reading only the history the baseline needs."""
-    from .periods import period_of
-    from .series import trends
-
     s = (settings or DetectSettings()).check()
     as_of = as_of or datetime.now(timezone.utc).date()
     since = None if period_label else period_of(as_of, period).shift(-(s.baseline + 2)).start

@@ -18,7 +18,7 @@ from ..measures.accounts import GROUPS
 from ..measures.impact import SCORE_KINDS
 from .detect import MAX_BASELINE, DetectSettings
 from .periods import GRANULARITIES
-from .series import DIMENSIONS
+from .queries import DIMENSIONS
 
 NUMERIC = (
     "volume", "share", "growth", "volume_growth", "net_sentiment", "net_sentiment_change",
