@@ -206,7 +206,7 @@ def ingest(
 
 
 def _export(table: str, db: Path, fmt: str, out: Optional[Path]) -> None:
-    from miner.export import export_table
+    from miner.table_export import export_table
     from miner.store import open_db
 
     result = export_table(open_db(db, create=False), table, fmt, out if out else sys.stdout)
@@ -293,7 +293,7 @@ def demo(
     typer.echo(f"Store: {result['db']} ({result['documents']:,} documents, {result['segments']:,} segments).")
     typer.echo(f"Try: miner themes list --db {db}   miner themes show ID --db {db}   miner touchpoints list --db {db}   miner export documents --db {db}")
     if result.get("backlog"):  # last: the demo ends with what to fix first
-        from miner.backlog.exports import table_lines
+        from miner.backlog.formats import table_lines
 
         typer.echo(f"The backlog (miner backlog show ID --db {db}; --format md|csv|json|jira --out FILE), top 10:")
         typer.echo("\n".join(table_lines(result["backlog"], top=10)))
@@ -673,7 +673,7 @@ def touchpoints_sentiment(
     """Aspect sentiment: negative share and net sentiment of the segments at each touchpoint, per theme, channel, language or period."""
     import csv as csv_mod
 
-    from miner.export import neutralise_formula
+    from miner.files import neutralise_formula
     from miner.store import open_db
     from miner.touchpoints.aspects import aspect_sentiment
 
@@ -858,7 +858,7 @@ def alerts(
     (retried on the next run), 1 or 2 error.
     """
     from miner.store import open_db
-    from miner.trends.alerts import render, run_alerts, write_outputs
+    from miner.trends.alerts import render_alerts as render, run_alerts, write_outputs
     from miner.trends.rules import load_rules
 
     ruleset = load_rules(rules)
@@ -933,7 +933,7 @@ def backlog_cmd(
     """
     if ctx.invoked_subcommand:
         return
-    from miner.backlog.exports import check_format, render, write_file
+    from miner.backlog.formats import check_format, render_backlog as render, write_backlog_file as write_file
 
     check_format(format)
     if top is not None and top < 1:
@@ -985,7 +985,7 @@ def backlog_show(
 ) -> None:
     """One item in full: why it ranks there, counts, trend, impact with its interval, evidence quotes."""
     from miner.backlog.build import resolve_item
-    from miner.backlog.exports import item_lines
+    from miner.backlog.formats import item_lines
     from miner.store import open_db
 
     row = resolve_item(open_db(db, create=False), item)
@@ -1012,7 +1012,7 @@ def backlog_impact(
 ) -> None:
     """Impact of each theme (or touchpoint) on NPS / CSAT / stars: the figure of all responses minus the figure without it."""
     from miner.backlog import impact_report
-    from miner.backlog.exports import KIND_NAMES
+    from miner.backlog.formats import KIND_NAMES
     from miner.store import open_db
 
     r = impact_report(open_db(db, create=False), by, score_kind=score_kind, min_responses=min_responses,

@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from miner.backlog import build_backlog, impact_report  # noqa: E402
-from miner.backlog.exports import render  # noqa: E402
+from miner.backlog.formats import render_backlog  # noqa: E402
 from miner.measures.impact import impact, response_values  # noqa: E402
 from miner.store import open_db, transaction  # noqa: E402
 from tests.store_builder import StoreBuilder  # noqa: E402
@@ -81,7 +81,7 @@ def speed(n_docs: int) -> tuple[str, dict]:
         exports = {}
         for fmt in ("table", "md", "csv", "json", "jira"):
             t0 = time.perf_counter()
-            render(result, fmt, io.StringIO())
+            render_backlog(result, fmt, io.StringIO())
             exports[fmt] = time.perf_counter() - t0
         t0 = time.perf_counter()
         impact_report(db, "theme")

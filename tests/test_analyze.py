@@ -149,7 +149,7 @@ def test_cache_embeds_each_distinct_text_once(db):
 
 
 def test_export_gains_sentiment(store, head_path, tmp_path):
-    from miner.export import export_table
+    from miner.table_export import export_table
 
     analyze(store, encoder=FakeEncoder(), head_path=str(head_path))
     out = tmp_path / "d.jsonl"

@@ -10,7 +10,7 @@ import pytest
 from miner.backlog import build_backlog, set_status
 from miner.backlog.build import resolve_item
 from miner.backlog.collect import item_id
-from miner.backlog.exports import jira_priority, markdown, render_text
+from miner.backlog.formats import jira_priority, markdown, render_text
 from miner.backlog.priority import DEFAULT_WEIGHTS, parse_weights, score_items
 from miner.errors import UsageError
 from miner.store import transaction

@@ -9,7 +9,7 @@ import pytest
 
 from cli import app
 from miner.errors import InputError
-from miner.export import export_table
+from miner.table_export import export_table
 from miner.ingest.pipeline import IngestOptions, ingest
 from miner.nlp.encoders.fake import FakeEncoder
 from miner.touchpoints.aspects import aspect_sentiment, touchpoint_overview
@@ -20,11 +20,8 @@ from miner.touchpoints.assign import (
     similarities,
 )
 from miner.segments.links import link_themes_to_touchpoints
-from miner.touchpoints.model import (
-    assign_touchpoints,
-    assign_touchpoints_to_new_segments,
-    read_examples,
-)
+from miner.touchpoints.examples import read_examples
+from miner.touchpoints.model import assign_touchpoints, assign_touchpoints_to_new_segments
 
 TAXONOMY = """\
 taxonomy: shop

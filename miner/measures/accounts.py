@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import csv
 import re
 import statistics
 from collections import Counter, defaultdict
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from ..csvfile import CsvErrors, read_csv_file
 from ..errors import InputError, UsageError
 from .scores import load_scores, normalised_score
 from .theme_targets import theme_targets
@@ -79,23 +79,21 @@ def account_groups(accounts: list[dict], revenue_threshold: float | None = None,
     }
 
 
+_ACCOUNTS_CSV_ERRORS = CsvErrors(
+    no_file=lambda path: InputError("E983", f"no accounts file {path}.", "Give a CSV with columns account_id and revenue."),
+    not_utf8=lambda path: InputError("E983", f"{path} is not UTF-8 text.", "Save the accounts CSV as UTF-8."),
+    no_columns=lambda path, missing, found: InputError(
+        "E983", f"{path} needs columns account_id and revenue (found: {', '.join(found) or 'none'}).", "Rename the header row."),
+)
+
+
 def read_accounts_csv(path: str | Path) -> dict[str, float]:
-    p = Path(path)
-    if not p.is_file():
-        raise InputError("E983", f"no accounts file {path}.", "Give a CSV with columns account_id and revenue.")
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("E983", f"{path} is not UTF-8 text.", "Save the accounts CSV as UTF-8.") from None
-    reader = csv.DictReader(text.splitlines())
-    fields = {f.strip().casefold(): f for f in (reader.fieldnames or []) if f}
-    if "account_id" not in fields or "revenue" not in fields:
-        raise InputError("E983", f"{path} needs columns account_id and revenue (found: {', '.join(fields) or 'none'}).",
-                         "Rename the header row.")
+    """account id -> revenue, from a CSV with columns account_id and revenue (unreadable revenues skipped)."""
+    _, rows = read_csv_file(path, ("account_id", "revenue"), _ACCOUNTS_CSV_ERRORS)
     out = {}
-    for row in reader:
-        acc = (row.get(fields["account_id"]) or "").strip()
-        rev = parse_revenue(row.get(fields["revenue"]))
+    for _, row in rows:
+        acc = (row.get("account_id") or "").strip()
+        rev = parse_revenue(row.get("revenue"))
         if acc and rev is not None:
             out[acc] = rev
     return out

@@ -11,7 +11,6 @@ Select models on `train`/`valid`; `test` is for reporting, once.
 
 from __future__ import annotations
 
-import csv
 import gzip
 import json
 import random
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import xxhash
 
+from ..csvfile import CsvErrors, column_key, read_csv_file
 from ..errors import InputError, UsageError
 from ..ingest.clean import clean_text
 
@@ -89,33 +89,34 @@ def load_shared(corpora_dir: Path | None = None, names: list[str] | None = None)
     return out
 
 
+_LABELLED_CSV_ERRORS = CsvErrors(
+    no_file=lambda path: InputError("E711", f"no labelled file at {path}.", "Give a CSV with text and label columns."),
+    no_columns=lambda path, missing, found: InputError(
+        "E712", f"{path} has no column {missing[0]!r}.", f"Available columns: {', '.join(found)}."),
+)
+
+
 def load_csv(path: Path, text_column: str = "text", label_column: str = "label") -> list[Example]:
     """A user's labelled CSV (columns text, label with neg/neu/pos, optional split, lang).
 
     Rows without a split are split 60/20/20 by text hash.
     """
-    if not path.is_file():
-        raise InputError("E711", f"no labelled file at {path}.", "Give a CSV with text and label columns.")
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        columns = reader.fieldnames or []
-        for needed in (text_column, label_column):
-            if needed not in columns:
-                raise InputError("E712", f"{path} has no column {needed!r}.", f"Available columns: {', '.join(columns)}.")
-        out = []
-        for row in reader:
-            label = (row[label_column] or "").strip().lower()
-            label = {"negative": "neg", "neutral": "neu", "positive": "pos", "-1": "neg", "0": "neu", "1": "pos"}.get(label, label)
-            if label not in LABELS:
-                continue
-            text, _ = clean_text(row[text_column] or "")
-            if not text.strip():
-                continue
-            split = (row.get("split") or "").strip().lower() or _hash_split(text)
-            split = {"dev": "valid", "validation": "valid"}.get(split, split)
-            if split not in ("train", "valid", "test"):
-                raise UsageError("E713", f"unknown split {split!r} in {path}.", "Use train, valid or test (or leave it empty).")
-            out.append(Example(text, label, path.stem, (row.get("lang") or "und").strip(), split))
+    _, rows = read_csv_file(path, (text_column, label_column), _LABELLED_CSV_ERRORS)
+    text_key, label_key = column_key(text_column), column_key(label_column)
+    out = []
+    for _, row in rows:
+        label = (row.get(label_key) or "").strip().lower()
+        label = {"negative": "neg", "neutral": "neu", "positive": "pos", "-1": "neg", "0": "neu", "1": "pos"}.get(label, label)
+        if label not in LABELS:
+            continue
+        text, _ = clean_text(row.get(text_key) or "")
+        if not text.strip():
+            continue
+        split = (row.get("split") or "").strip().lower() or _hash_split(text)
+        split = {"dev": "valid", "validation": "valid"}.get(split, split)
+        if split not in ("train", "valid", "test"):
+            raise UsageError("E713", f"unknown split {split!r} in {path}.", "Use train, valid or test (or leave it empty).")
+        out.append(Example(text, label, path.stem, (row.get("lang") or "und").strip(), split))
     if not out:
         raise InputError("E714", f"no usable labelled rows in {path}.", "Labels must be neg, neu or pos (or negative/neutral/positive).")
     return out

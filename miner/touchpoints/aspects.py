@@ -21,12 +21,13 @@ BY = ("touchpoint", "theme", "channel", "lang", "period")
 GRANULARITIES = ("day", "week", "month")
 
 
-def has_touchpoints(db: sqlite_utils.Database) -> bool:
+def taxonomy_stored(db: sqlite_utils.Database) -> bool:
+    """True once an assignment run has stored its taxonomy's touchpoints."""
     return db.execute("SELECT COUNT(*) FROM touchpoints").fetchone()[0] > 0
 
 
 def _need(db: sqlite_utils.Database) -> None:
-    if not has_touchpoints(db):
+    if not taxonomy_stored(db):
         raise UsageError("E837", "this store has no touchpoints yet.", "Run `miner touchpoints assign` (after `miner analyze`).")
 
 

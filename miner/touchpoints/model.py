@@ -12,8 +12,6 @@ from the saved model.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from dataclasses import dataclass
@@ -23,7 +21,7 @@ import numpy as np
 import sqlite_utils
 
 from ..arrays import pack_arrays, unpack_arrays
-from ..errors import InputError, UsageError
+from ..errors import UsageError
 from ..nlp.cache import EmbeddingCache, embed_texts
 from ..nlp.encoders.base import Encoder
 from ..nlp.encoders.registry import get_encoder
@@ -41,9 +39,9 @@ from .assign import (
     decide,
     similarities,
 )
+from .examples import read_examples
 from .taxonomy import Taxonomy, load_taxonomy
 
-MAX_EXAMPLE_ROWS = 20_000
 DEFAULT_PARAMS = AssignParams()
 # The saved model lives in theme_state under these keys (npz bytes / JSON, never pickle).
 KEY_PROTOS, KEY_FEWSHOT, KEY_META = "touchpoints.prototypes", "touchpoints.fewshot", "touchpoints.meta"
@@ -58,40 +56,6 @@ def taxonomy_rows(tax: Taxonomy) -> tuple[list[str], list[int]]:
             texts.append(text)
             owner.append(k)
     return texts, owner
-
-
-def read_examples(path: str | Path, tax: Taxonomy) -> list[tuple[str, str]]:
-    """A user's labelled examples: a CSV with `text` and `touchpoint` columns (UTF-8)."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError("E833", f"no examples file at {p}.", "Give a CSV with columns text,touchpoint.")
-    try:
-        content = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("E833", f"{p}: not UTF-8 text.", "Save the examples CSV as UTF-8.") from None
-    reader = csv.DictReader(io.StringIO(content, newline=""))
-    cols = {c.strip().lower(): c for c in (reader.fieldnames or [])}
-    if "text" not in cols or "touchpoint" not in cols:
-        raise InputError("E833", f"{p}:1: the header must name the columns text and touchpoint (found: {', '.join(cols) or 'none'}).",
-                         "Write a header line: text,touchpoint")
-    keys = set(tax.keys)
-    out = []
-    for row in reader:
-        line = reader.line_num
-        text = (row.get(cols["text"]) or "").strip()
-        key = (row.get(cols["touchpoint"]) or "").strip()
-        if not text and not key:
-            continue
-        if not text:
-            raise InputError("E834", f"{p}:{line}: the text is empty.", "Remove the line or add its text.")
-        if key not in keys:
-            raise InputError("E834", f"{p}:{line}: unknown touchpoint {key!r}.", f"Use one of the taxonomy's keys: {', '.join(tax.keys)}.")
-        out.append((text, key))
-        if len(out) > MAX_EXAMPLE_ROWS:
-            raise InputError("E834", f"{p}: more than {MAX_EXAMPLE_ROWS:,} examples.", "A few dozen per touchpoint is plenty.")
-    if not out:
-        raise InputError("E834", f"{p}: no examples.", "Add lines of text,touchpoint.")
-    return out
 
 
 @dataclass

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timezone
@@ -21,7 +19,9 @@ from pathlib import Path
 
 import sqlite_utils
 
+from ..display import percent, shown
 from ..errors import InputError, MinerError, UsageError
+from ..files import replacing
 from ..measures import accounts
 from ..store import transaction, utc_now
 from . import evidence
@@ -273,14 +273,6 @@ def run_alerts(
 # --- output ---------------------------------------------------------------------------
 
 
-def _pct(v) -> str:
-    return "–" if v is None else f"{v * 100:.1f}%"
-
-
-def _num(v, fmt="{:+.2f}") -> str:
-    return "–" if v is None else fmt.format(v)
-
-
 def render_markdown(result: dict) -> str:
     alerts = result["alerts"]
     lines = [f"# miner alerts ({result['as_of']})", ""]
@@ -296,11 +288,11 @@ def render_markdown(result: dict) -> str:
             f"- Owner: {a['owner'] or 'unassigned'}" + (f" · touchpoint: {a['touchpoint']}" if a["touchpoint"] else ""),
             f"- {f['volume']} of {f['total']} documents"
             + (f" of {', '.join(a['filters']['account_group'])} accounts" if a["filters"].get("account_group") else "")
-            + f" ({_pct(f['share'])}); baseline {_pct(f['baseline_share'])} over "
-            f"{len(a['baseline_periods'])} periods; share growth {_num(f['growth'], '{:+.0%}')}; "
-            f"q = {_num(f['q_value'], '{:.2g}')}",
-            f"- Net sentiment {_num(f['net_sentiment'])} (baseline {_num(f['baseline_net_sentiment'])})"
-            + (f"; impact on score {_num(f.get('impact'))}" if f.get("impact") is not None else ""),
+            + f" ({percent(f['share'])}); baseline {percent(f['baseline_share'])} over "
+            f"{len(a['baseline_periods'])} periods; share growth {shown(f['growth'], '+.0%')}; "
+            f"q = {shown(f['q_value'], '.2g')}",
+            f"- Net sentiment {shown(f['net_sentiment'], '+.2f')} (baseline {shown(f['baseline_net_sentiment'], '+.2f')})"
+            + (f"; impact on score {shown(f.get('impact'), '+.2f')}" if f.get("impact") is not None else ""),
         ]
         for q in a["quotes"]:
             lines.append(f"  > {q['text']} (document {q['document_id']}{', ' + q['sentiment'] if q['sentiment'] else ''})")
@@ -320,24 +312,13 @@ def render_jsonl(result: dict) -> str:
     return "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in result["alerts"])
 
 
-def render(result: dict | None, fmt: str = "md") -> str:
+def render_alerts(result: dict | None, fmt: str = "md") -> str:
     """The run's new alerts as Markdown (`md`) or JSON Lines (`jsonl`); None only checks `fmt`."""
     if fmt not in ("md", "jsonl"):
         raise UsageError("E914", f"unknown alerts format {fmt!r}.", "Choose md or jsonl.")
     if result is None:
         return ""
     return render_markdown(result) if fmt == "md" else render_jsonl(result)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_outputs(result: dict, out_dir: str | Path) -> list[str]:
@@ -349,6 +330,7 @@ def write_outputs(result: dict, out_dir: str | Path) -> list[str]:
         raise UsageError("E910", f"the folder above {out} does not exist.", "Create it first.")
     out.mkdir(exist_ok=True)
     paths = [out / "alerts.jsonl", out / "alerts.md"]
-    _write_atomic(paths[0], render_jsonl(result))
-    _write_atomic(paths[1], render_markdown(result))
+    for path, text in zip(paths, (render_jsonl(result), render_markdown(result))):
+        with replacing(path) as tmp:
+            Path(tmp).write_text(text, encoding="utf-8")
     return [str(p) for p in paths]

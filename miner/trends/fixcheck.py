@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import sqlite_utils
 from scipy.stats import fisher_exact, norm
 
+from ..display import percent
 from ..errors import UsageError
 from ..measures.theme_targets import theme_targets
 from .periods import check_granularity, parse_day
@@ -62,10 +63,6 @@ def _verdict(cmp: dict, alpha: float, enough: bool) -> str:
     if cmp["p_value"] >= alpha:
         return "no significant change"
     return "significant drop" if cmp["difference"] < 0 else "significant rise"
-
-
-def _pct(v: float | None) -> str:
-    return "n/a" if v is None else f"{v * 100:.1f}%"
 
 
 def fix_check(
@@ -125,10 +122,10 @@ def fix_check(
         notes.append("no dated documents after the shipped date yet")
     label = info[target].label if target in info else str(target)
     summary = (
-        f"{verdict[0].upper()}{verdict[1:]}: theme '{label}' was {_pct(b['share'])} of documents in the {window} "
-        f"{period}(s) before {shipped.isoformat()} and {_pct(a['share'])} after"
+        f"{verdict[0].upper()}{verdict[1:]}: theme '{label}' was {percent(b['share'])} of documents in the {window} "
+        f"{period}(s) before {shipped.isoformat()} and {percent(a['share'])} after"
         + (f" (p = {share['p_value']:.2g}, {share['test']})" if share["p_value"] is not None else "")
-        + f". Negative share of its mentions: {_pct(b['negative_share'])} → {_pct(a['negative_share'])} ({neg_verdict})."
+        + f". Negative share of its mentions: {percent(b['negative_share'])} → {percent(a['negative_share'])} ({neg_verdict})."
     )
     return {
         "theme": target,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import IO
 
+from ..display import percent, shown
 from ..errors import UsageError
-from ..export import write_csv
+from ..files import write_csv_rows
 from ..sparkline import sparkline
 from .series import TrendTable
 
@@ -14,12 +15,12 @@ CSV_COLUMNS = ("dimension", "key", "label", "status", "period", "period_start", 
                "net_sentiment", "neg", "pos", "with_sentiment")
 
 
-def _pct(v: float | None) -> str:
-    return "    –" if v is None else f"{v * 100:4.1f}%"
+def _share_cell(v: float | None) -> str:
+    return percent(v, 1, width=5)
 
 
-def _net(v: float | None) -> str:
-    return "    –" if v is None else f"{v:+.2f}"
+def _net_cell(v: float | None) -> str:
+    return shown(v, "+.2f", width=5)
 
 
 def trends_text(table: TrendTable, chart: str = "volume", top: int = 20) -> list[str]:
@@ -49,7 +50,7 @@ def trends_text(table: TrendTable, chart: str = "volume", top: int = 20) -> list
             name += f" ({s['status']})"
         name = name if len(name) <= width else name[: width - 1] + "…"
         out.append(
-            f"{name:<{width}} {sparkline(values)}  {s['volume'][-1]:>6,} {_pct(s['share'][-1])} {_net(s['net_sentiment'][-1])}  {s['total']:>7,}"
+            f"{name:<{width}} {sparkline(values)}  {s['volume'][-1]:>6,} {_share_cell(s['share'][-1])} {_net_cell(s['net_sentiment'][-1])}  {s['total']:>7,}"
         )
     if len(d["series"]) > top:
         out.append(f"... and {len(d['series']) - top} more (--top N, or --json for all).")
@@ -65,8 +66,8 @@ def trends_rows(table: TrendTable):
 
 
 def write_trends_csv(table: TrendTable, out: IO[str]) -> int:
-    """One row per key and period; cells that look like formulas are neutralised (miner.export)."""
-    return write_csv(list(CSV_COLUMNS), trends_rows(table), out)
+    """One row per key and period; cells that look like formulas are neutralised (miner.files)."""
+    return write_csv_rows(list(CSV_COLUMNS), trends_rows(table), out)
 
 
 def detect_text(result: dict, show_all: bool = False, top: int = 20) -> list[str]:
@@ -83,11 +84,11 @@ def detect_text(result: dict, show_all: bool = False, top: int = 20) -> list[str
     if not rows:
         out.append("No emerging or spiking " + result["dimension"] + "s.")
     for f in rows[:top]:
-        growth = "new" if f["new"] else ("–" if f["growth"] is None else f"{f['growth']:+.0%}")
-        q = "–" if f["q_value"] is None else f"{f['q_value']:.2g}"
+        growth = "new" if f["new"] else shown(f["growth"], "+.0%")
+        q = shown(f["q_value"], ".2g")
         out.append(
-            f"{(f['kind'] or ''):<6} {str(f['label'])[:40]:<40} [{f['key']}]  {f['volume']:>5} docs {_pct(f['share'])} "
-            f"(baseline {_pct(f['baseline_share'])})  growth {growth:>6}  q {q:>7}  net {_net(f['net_sentiment'])}"
+            f"{(f['kind'] or ''):<6} {str(f['label'])[:40]:<40} [{f['key']}]  {f['volume']:>5} docs {_share_cell(f['share'])} "
+            f"(baseline {_share_cell(f['baseline_share'])})  growth {growth:>6}  q {q:>7}  net {_net_cell(f['net_sentiment'])}"
         )
     if len(rows) > top:
         out.append(f"... and {len(rows) - top} more (--json for all).")
@@ -101,9 +102,9 @@ def fix_text(result: dict) -> list[str]:
     out.append(f"{'window':14}{b['from'] + '..' + b['to']:>24}{a['from'] + '..' + a['to']:>24}")
     out.append(f"{'documents':14}{b['documents']:>24,}{a['documents']:>24,}")
     out.append(f"{'mentions':14}{b['mentions']:>24,}{a['mentions']:>24,}")
-    out.append(f"{'share':14}{_pct(b['share']):>24}{_pct(a['share']):>24}")
-    out.append(f"{'negative share':14}{_pct(b['negative_share']):>24}{_pct(a['negative_share']):>24}")
-    out.append(f"{'net sentiment':14}{_net(b['net_sentiment']):>24}{_net(a['net_sentiment']):>24}")
+    out.append(f"{'share':14}{_share_cell(b['share']):>24}{_share_cell(a['share']):>24}")
+    out.append(f"{'negative share':14}{_share_cell(b['negative_share']):>24}{_share_cell(a['negative_share']):>24}")
+    out.append(f"{'net sentiment':14}{_net_cell(b['net_sentiment']):>24}{_net_cell(a['net_sentiment']):>24}")
     if t["ci95"]:
         out.append(f"Share difference {t['difference'] * 100:+.2f} points (95% CI {t['ci95'][0] * 100:+.2f} to {t['ci95'][1] * 100:+.2f}).")
     for note in result["notes"]:

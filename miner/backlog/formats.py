@@ -1,7 +1,7 @@
 """The backlog as a terminal table, Markdown, CSV, JSON, and a CSV that Jira's importer reads.
 
 Complaint text is data: CSV cells that a spreadsheet would run as a formula get a leading
-apostrophe (miner.export.neutralise_formula), in the Jira CSV too; Markdown table cells
+apostrophe (miner.files.neutralise_formula), in the Jira CSV too; Markdown table cells
 escape `|`; nothing is HTML-escaped because nothing here is HTML.
 
 Jira CSV columns: Summary, Issue Type, Priority, Description, one `Labels` column per label
@@ -20,8 +20,9 @@ import re
 from pathlib import Path
 from typing import IO
 
+from ..display import MISSING, percent, shown
 from ..errors import UsageError
-from ..export import neutralise_formula, replacing
+from ..files import neutralise_formula, replacing, write_csv_rows
 from ..measures.impact import UNITS
 
 FORMATS = ("table", "md", "csv", "json", "jira")
@@ -43,10 +44,6 @@ def primary_kind(result: dict) -> str | None:
     return max(scores, key=lambda k: (scores[k]["responses"], k)) if scores else None
 
 
-def _num(x: float | None, fmt: str = "{:+.1f}") -> str:
-    return "n/a" if x is None else fmt.format(x)
-
-
 def impact_text(item: dict, kind: str | None, ci: bool = True, named: bool = False) -> str:
     """`-6.2 [-11.5, -0.9]`; with `named`, the kind first, falling back to another kind when `kind` has none."""
     impacts = item.get("impacts") or {}
@@ -54,7 +51,7 @@ def impact_text(item: dict, kind: str | None, ci: bool = True, named: bool = Fal
         kind = next((k for k in sorted(impacts) if impacts[k]["impact"] is not None), kind)
     imp = impacts.get(kind) if kind else None
     if not imp or imp["impact"] is None:
-        return "n/a"
+        return MISSING
     digits = "{:+.2f}" if kind in ("stars", "mean") else "{:+.1f}"
     text = digits.format(imp["impact"])
     if ci and imp["ci95"]:
@@ -65,8 +62,8 @@ def impact_text(item: dict, kind: str | None, ci: bool = True, named: bool = Fal
 def _growth(item: dict) -> str:
     g = item.get("growth")
     if g is None:
-        return "new" if item.get("recent_documents") and not item.get("baseline_documents") else "n/a"
-    return f"{g:+.0%}"
+        return "new" if item.get("recent_documents") and not item.get("baseline_documents") else MISSING
+    return shown(g, "+.0%")
 
 
 def _status(item: dict, short: bool = False) -> str:
@@ -78,7 +75,7 @@ def _status(item: dict, short: bool = False) -> str:
 
 
 def _neg(item: dict) -> str:
-    return "n/a" if item.get("negative_share") is None else f"{item['negative_share']:.0%}"
+    return percent(item.get("negative_share"), 0)
 
 
 def table_lines(result: dict, show_all: bool = False, top: int | None = None) -> list[str]:
@@ -121,7 +118,7 @@ def item_lines(item: dict) -> list[str]:
                    f"(last {t['recent_weeks']} weeks {t['recent_documents']} documents vs {t['baseline_documents']} before)")
     for kind, imp in item["impacts"].items():
         if imp["impact"] is None:
-            out.append(f"Impact on {KIND_NAMES[kind]}: n/a ({imp['note']})")
+            out.append(f"Impact on {KIND_NAMES[kind]}: {MISSING} ({imp['note']})")
         else:
             out.append(f"Impact on {KIND_NAMES[kind]}: {impact_text(item, kind)} {UNITS[kind]} (95% CI, {imp['ci_method']}); "
                        f"{imp['figure_all']:.1f} with all {imp['responses']} responses, {imp['figure_without']:.1f} without its "
@@ -161,7 +158,7 @@ def markdown(result: dict, show_all: bool = False, top: int | None = None) -> st
                          f"growth {_growth(it)}")
         for k, imp in it["impacts"].items():
             lines.append(f"- **Impact on {KIND_NAMES[k]}**: " + (f"{impact_text(it, k)} {UNITS[k]} (95% CI)" if imp["impact"] is not None
-                                                                   else f"n/a ({imp['note']})"))
+                                                                   else f"{MISSING} ({imp['note']})"))
         if it.get("fix_check"):
             lines.append(f"- **Did the fix work?** {it['fix_check']['summary']}")
         if it["quotes"]:
@@ -197,13 +194,8 @@ def _csv_rows(result: dict, show_all: bool, top: int | None) -> tuple[list[str],
     return columns, rows
 
 
-def write_csv(result: dict, out: IO[str], show_all: bool = False, top: int | None = None) -> int:
-    columns, rows = _csv_rows(result, show_all, top)
-    w = csv.writer(out)
-    w.writerow(columns)
-    for row in rows:
-        w.writerow([neutralise_formula(v) for v in row])
-    return len(rows)
+def write_backlog_csv(result: dict, out: IO[str], show_all: bool = False, top: int | None = None) -> int:
+    return write_csv_rows(*_csv_rows(result, show_all, top), out)
 
 
 def jira_priority(position: int, count: int) -> str:
@@ -255,14 +247,16 @@ def to_json(result: dict, show_all: bool = False, top: int | None = None) -> str
     return json.dumps(result | {"items": visible(result, show_all, top)}, ensure_ascii=False, indent=2) + "\n"
 
 
-def render(result: dict, fmt: str, out: IO[str], *, show_all: bool = False, top: int | None = None, issue_type: str = "Task") -> int:
+def render_backlog(result: dict, fmt: str, out: IO[str], *, show_all: bool = False, top: int | None = None,
+                   issue_type: str = "Task") -> int:
+    """The backlog in `fmt` (table, md, csv, jira, json) written to `out`; returns the items written."""
     if fmt == "table":
         lines = table_lines(result, show_all, top)
         out.write("\n".join(lines) + "\n")
     elif fmt == "md":
         out.write(markdown(result, show_all, top))
     elif fmt == "csv":
-        write_csv(result, out, show_all, top)
+        write_backlog_csv(result, out, show_all, top)
     elif fmt == "jira":
         write_jira(result, out, show_all, top, issue_type)
     elif fmt == "json":
@@ -278,15 +272,15 @@ def check_format(fmt: str) -> str:
     return fmt
 
 
-def write_file(result: dict, fmt: str, path: str | Path, **kw) -> int:
+def write_backlog_file(result: dict, fmt: str, path: str | Path, **kw) -> int:
     """Write to `path` through a temporary file, so a failure never leaves half a file."""
     check_format(fmt)
     with replacing(path, ("E988", "E988")) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
-        n = render(result, fmt, fh, **kw)
+        n = render_backlog(result, fmt, fh, **kw)
     return n
 
 
 def render_text(result: dict, fmt: str, **kw) -> str:
     buf = io.StringIO()
-    render(result, check_format(fmt), buf, **kw)
+    render_backlog(result, check_format(fmt), buf, **kw)
     return buf.getvalue()

@@ -1,25 +1,21 @@
-"""Exports of stored tables as JSON Lines, CSV or Parquet.
+"""Exports of stored tables (`miner export`) as JSON Lines, CSV or Parquet.
 
 Files are written to a temporary name and renamed at the end, so a failed export never
-leaves half a file where a good one was. CSV cells that a spreadsheet would run as a
-formula (=, +, -, @, tab, CR, and their full-width forms) get a leading apostrophe:
-complaint text is data, never code.
+leaves half a file where a good one was; CSV cells that a spreadsheet would run as a formula
+get a leading apostrophe (both in `miner.files`).
 """
 
 from __future__ import annotations
 
-import csv
 import json
-import os
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import sqlite_utils
 
 from .errors import UsageError
+from .files import replacing, write_csv_rows
 
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 _JSON_COLUMNS = {"meta", "pii", "themes", "touchpoints"}
@@ -63,15 +59,6 @@ QUERIES = {
     """,
 }
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
-
-def neutralise_formula(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def _rows(db: sqlite_utils.Database, table: str) -> tuple[list[str], Iterator[tuple]]:
     if table not in QUERIES:
         raise UsageError("E401", f"cannot export {table!r}.", f"Choose one of: {', '.join(QUERIES)}.")
@@ -92,16 +79,6 @@ def write_jsonl(columns: list[str], rows: Iterator[tuple], out: IO[str]) -> int:
     n = 0
     for row in rows:
         out.write(json.dumps(_as_record(columns, row), ensure_ascii=False) + "\n")
-        n += 1
-    return n
-
-
-def write_csv(columns: list[str], rows: Iterator[tuple], out: IO[str]) -> int:
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    n = 0
-    for row in rows:
-        writer.writerow([neutralise_formula(v) for v in row])
         n += 1
     return n
 
@@ -138,31 +115,12 @@ def export_table(db: sqlite_utils.Database, table: str, fmt: str, out: str | Pat
     if not isinstance(out, (str, Path)):
         if fmt == "parquet":
             raise UsageError("E403", "Parquet is binary and needs a file.", "Add --out FILE.parquet.")
-        n = (write_jsonl if fmt == "jsonl" else write_csv)(columns, rows, out)
+        n = (write_jsonl if fmt == "jsonl" else write_csv_rows)(columns, rows, out)
         return {"rows": n, "path": None}
     with replacing(out) as tmp:
         if fmt == "parquet":
             n = write_parquet(columns, rows, tmp)
         else:
             with open(tmp, "w", encoding="utf-8", newline="") as fh:
-                n = (write_jsonl if fmt == "jsonl" else write_csv)(columns, rows, fh)
+                n = (write_jsonl if fmt == "jsonl" else write_csv_rows)(columns, rows, fh)
     return {"rows": n, "path": str(Path(out))}
-
-
-@contextmanager
-def replacing(path: str | Path, codes: tuple[str, str] = ("E404", "E405")) -> Iterator[str]:
-    """A temporary file beside `path` to write into: it replaces `path` when the block ends
-    well and is removed when it fails, so a failed export never leaves half a file."""
-    target = Path(path)
-    if target.is_dir():
-        raise UsageError(codes[0], f"{path} is a folder.", "Give a file name with --out.")
-    if not target.parent.exists():
-        raise UsageError(codes[1], f"the folder of {path} does not exist.", "Create it first.")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        yield tmp
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

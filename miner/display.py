@@ -1,0 +1,15 @@
+"""How reports show numbers, and the one way they show a value that does not exist."""
+
+from __future__ import annotations
+
+MISSING = "n/a"  # every report, text or Markdown, shows a missing figure this way
+
+
+def shown(value: float | None, spec: str, width: int = 0) -> str:
+    """`value` in format()'s `spec` (e.g. "+.2f"), or MISSING; right-aligned to `width`."""
+    return (MISSING if value is None else format(value, spec)).rjust(width)
+
+
+def percent(share: float | None, digits: int = 1, width: int = 0) -> str:
+    """A share (0..1) as a percentage: 0.123 -> "12.3%"."""
+    return shown(share, f".{digits}%", width)
