@@ -87,51 +87,21 @@ def analyze(
     cache = EmbeddingCache(db)
     summary = AnalyzeSummary(encoder=encoder.id, head=hid)
     started = time.perf_counter()
-    where = _PENDING
-    total = db.execute(f"SELECT COUNT(*) {where}", [hid]).fetchone()[0]
+    total = db.execute(f"SELECT COUNT(*) {_PENDING}", [hid]).fetchone()[0]
     summary.pending_before = total
     last_id = 0
     while True:
         doc_ids = [
-            r[0] for r in db.execute(f"SELECT d.id {where} AND d.id > ? ORDER BY d.id LIMIT ?", [hid, last_id, batch_documents])
+            r[0] for r in db.execute(f"SELECT d.id {_PENDING} AND d.id > ? ORDER BY d.id LIMIT ?", [hid, last_id, batch_documents])
         ]
         if not doc_ids:
             break
         last_id = doc_ids[-1]
-        marks = ",".join("?" * len(doc_ids))
-        segs = list(
-            db.execute(
-                f"SELECT id, document_id, text FROM segments WHERE informative = 1 AND document_id IN ({marks}) ORDER BY document_id, seg_index",
-                doc_ids,
-            )
-        )
-        vectors, stats = embed_texts(encoder, [encoder_input(s[2]) for s in segs], cache, batch_size=encoder_batch)
+        segments, labels, stats = _analyze_batch(db, doc_ids, encoder, head, hid, cache, encoder_batch)
         summary.embed.add(stats)
-        proba = head.predict_proba(vectors) if segs else None
-        labels, scores = label_and_score(proba) if segs else ([], [])
-        per_doc: dict[int, list[tuple[str, float, int]]] = {d: [] for d in doc_ids}
-        seg_rows = []
-        for (seg_id, doc_id, text), label, score, p in zip(segs, labels, scores, proba if segs else []):
-            per_doc[doc_id].append((label, float(score), len(text)))
-            seg_rows.append((seg_id, hid, label, round(float(score), 4), round(float(p[0]), 4), round(float(p[1]), 4), round(float(p[2]), 4)))
-        now = utc_now()
-        doc_rows = []
-        for doc_id, items in per_doc.items():
-            label, score = aggregate([i[0] for i in items], [i[1] for i in items], [i[2] for i in items])
-            doc_rows.append((doc_id, hid, label, score, len(items), now))
-            if label:
-                summary.labels[label] += 1
-        with transaction(db):
-            db.conn.executemany(
-                "INSERT OR REPLACE INTO segment_sentiment (segment_id, head, label, score, p_neg, p_neu, p_pos) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                seg_rows,
-            )
-            db.conn.executemany(
-                "INSERT OR REPLACE INTO document_sentiment (document_id, head, label, score, n_segments, analyzed_at) VALUES (?, ?, ?, ?, ?, ?)",
-                doc_rows,
-            )
+        summary.labels.update(labels)
         summary.documents += len(doc_ids)
-        summary.segments += len(segs)
+        summary.segments += segments
         if progress:
             progress(summary.documents, total)
     # Segments new since the last theme discovery join the existing themes (no refit).
@@ -140,3 +110,44 @@ def analyze(
     summary.touchpoints = assign_touchpoints_to_new_segments(db, encoder)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _analyze_batch(
+    db: sqlite_utils.Database, doc_ids: list[int], encoder: Encoder, head: SentimentHead, hid: str,
+    cache: EmbeddingCache, encoder_batch: int,
+) -> tuple[int, Counter, EmbedStats]:
+    """Embed the documents' informative segments (committed to the cache as they come), label
+    them, and write segment and document sentiment in one transaction. Returns (segments,
+    documents by label, embedding stats)."""
+    marks = ",".join("?" * len(doc_ids))
+    segs = list(
+        db.execute(
+            f"SELECT id, document_id, text FROM segments WHERE informative = 1 AND document_id IN ({marks}) ORDER BY document_id, seg_index",
+            doc_ids,
+        )
+    )
+    vectors, stats = embed_texts(encoder, [encoder_input(s[2]) for s in segs], cache, batch_size=encoder_batch)
+    proba = head.predict_proba(vectors) if segs else None
+    labels, scores = label_and_score(proba) if segs else ([], [])
+    per_doc: dict[int, list[tuple[str, float, int]]] = {d: [] for d in doc_ids}
+    seg_rows = []
+    for (seg_id, doc_id, text), label, score, p in zip(segs, labels, scores, proba if segs else []):
+        per_doc[doc_id].append((label, float(score), len(text)))
+        seg_rows.append((seg_id, hid, label, round(float(score), 4), round(float(p[0]), 4), round(float(p[1]), 4), round(float(p[2]), 4)))
+    now = utc_now()
+    doc_rows, by_label = [], Counter()
+    for doc_id, items in per_doc.items():
+        label, score = aggregate([i[0] for i in items], [i[1] for i in items], [i[2] for i in items])
+        doc_rows.append((doc_id, hid, label, score, len(items), now))
+        if label:
+            by_label[label] += 1
+    with transaction(db):
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO segment_sentiment (segment_id, head, label, score, p_neg, p_neu, p_pos) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            seg_rows,
+        )
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO document_sentiment (document_id, head, label, score, n_segments, analyzed_at) VALUES (?, ?, ?, ?, ?, ?)",
+            doc_rows,
+        )
+    return len(segs), by_label, stats

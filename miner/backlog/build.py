@@ -101,8 +101,6 @@ def build_backlog(
     totals = C.week_totals(c, weeks) if weeks else []
     score_sets = load_scores(db, score_kind)
     tp_info = C.touchpoint_info(db)
-    theme_quotes = C.theme_quote_ids(db)
-
     items = []
     for pair in c.pairs.values():
         n = C.counts(pair)
@@ -111,47 +109,18 @@ def build_backlog(
         if n["negative_share"] is not None and n["negative_share"] < min_negative_share:
             continue
         t = C.trend(pair, weeks, totals) if weeks else {"recent_documents": 0, "baseline_documents": 0, "growth": None}
-        tp = tp_info.get(pair.touchpoint, {}) if pair.touchpoint else {}
-        theme_label = c.themes[pair.theme].label
-        items.append({
-            "id": pair.id,
-            "theme_id": pair.theme,
-            "theme": theme_label,
-            "touchpoint": pair.touchpoint,
-            "touchpoint_label": tp.get("label") or pair.touchpoint,
-            "stage": tp.get("stage"),
-            "owner": tp.get("owner"),
-            "title": f"{theme_label} — {tp.get('label') or pair.touchpoint}" if pair.touchpoint else theme_label,
-            **n,
-            "trend": t,
-            "growth": t["growth"],
-            "recent_documents": t["recent_documents"],
-            "baseline_documents": t["baseline_documents"],
-            "growth_p_value": t.get("p_value"),
-            "impacts": _impacts(score_sets, pair.docs, min_responses, ci_method),
-            "_pair": pair,
-        })
+        items.append(_item(pair, c.themes[pair.theme].label, tp_info.get(pair.touchpoint, {}) if pair.touchpoint else {}, n, t,
+                           _impacts(score_sets, pair.docs, min_responses, ci_method)))
     score_items(items, weights)
-
     stored = _stored(db)
     now = utc_now()
-    for it in items:
-        row = stored.get(it["id"])
-        it["status"], it["status_date"], it["status_note"] = (row["status"], row["status_date"], row["status_note"]) if row else ("open", None, None)
-        it["created_at"] = row["created_at"] if row else now
+    _keep_statuses(items, stored, now)
     by_id = {it["id"]: it for it in items}
     moves = _follow_merges(stored, c.targets, by_id)
-
-    for it in items:
-        pair = it.pop("_pair")
-        segs = C.pick_quotes(pair, theme_quotes.get(pair.theme, set()), quotes)
-        rows = C.quote_rows(db, segs)
-        it["quotes"] = [rows[s] for s in segs if s in rows]
-        it["fix_check"] = _fix(db, it["theme_id"], it["touchpoint"], it["status_date"]) if it["status"] == "shipped" else None
+    _add_evidence(db, items, C.theme_quote_ids(db), quotes)
     items.sort(key=lambda i: (TIER[i["status"]], -i["priority"], i["id"]))
     for rank, it in enumerate(items, start=1):
         it["rank"] = rank
-
     result = {
         "as_of": as_of.isoformat() if as_of else None,
         "weights": weights,
@@ -167,6 +136,46 @@ def build_backlog(
     if write:
         _write(db, items, stored, moves, now)
     return result
+
+
+def _item(pair: C.Pair, theme_label: str, tp: dict, counts: dict, trend: dict, impacts: dict) -> dict:
+    """A candidate item, before its priority, status and evidence."""
+    return {
+        "id": pair.id,
+        "theme_id": pair.theme,
+        "theme": theme_label,
+        "touchpoint": pair.touchpoint,
+        "touchpoint_label": tp.get("label") or pair.touchpoint,
+        "stage": tp.get("stage"),
+        "owner": tp.get("owner"),
+        "title": f"{theme_label} — {tp.get('label') or pair.touchpoint}" if pair.touchpoint else theme_label,
+        **counts,
+        "trend": trend,
+        "growth": trend["growth"],
+        "recent_documents": trend["recent_documents"],
+        "baseline_documents": trend["baseline_documents"],
+        "growth_p_value": trend.get("p_value"),
+        "impacts": impacts,
+        "_pair": pair,
+    }
+
+
+def _keep_statuses(items: list[dict], stored: dict[str, dict], now: str) -> None:
+    """Each item takes the status people set on its stored row, and keeps its creation time."""
+    for it in items:
+        row = stored.get(it["id"])
+        it["status"], it["status_date"], it["status_note"] = (row["status"], row["status_date"], row["status_note"]) if row else ("open", None, None)
+        it["created_at"] = row["created_at"] if row else now
+
+
+def _add_evidence(db: sqlite_utils.Database, items: list[dict], theme_quotes: dict[int, set[int]], quotes: int) -> None:
+    """Quotes for every item, and "did the fix work?" for shipped ones."""
+    for it in items:
+        pair = it.pop("_pair")
+        segs = C.pick_quotes(pair, theme_quotes.get(pair.theme, set()), quotes)
+        rows = C.quote_rows(db, segs)
+        it["quotes"] = [rows[s] for s in segs if s in rows]
+        it["fix_check"] = _fix(db, it["theme_id"], it["touchpoint"], it["status_date"]) if it["status"] == "shipped" else None
 
 
 def _follow_merges(stored: dict[str, dict], targets: dict[int, int], by_id: dict[str, dict]) -> dict[str, str]:

@@ -258,18 +258,7 @@ def _ingest_one(
     if table.replaced_bytes:
         report.warnings["undecodable_bytes"] += table.replaced_bytes
     head, rows = _peek(table.rows, 50)
-    mapping = resolve_mapping(
-        table.columns,
-        text=options.text,
-        external_id=options.external_id,
-        created_at=options.created_at,
-        score=options.score,
-        channel=options.channel,
-        meta=options.meta,
-        channel_value=options.channel_value,
-        date_format=options.date_format,
-        sample_rows=[r for _, r in head if isinstance(r, dict)],
-    )
+    mapping = _mapping_for(table, options, head)
     mapping_json = json.dumps(mapping.to_dict(), sort_keys=True, ensure_ascii=False)
     options_json = json.dumps(options.identity(), sort_keys=True)
     existing = db.execute(
@@ -279,27 +268,7 @@ def _ingest_one(
     if existing and existing[1] == "done":
         report.status, report.source_id = "unchanged", existing[0]
         return
-    with transaction(db):
-        if existing:
-            source_id = existing[0]  # an interrupted run of the same input: resume it
-            db.execute("UPDATE sources SET status = 'running', started_at = ? WHERE id = ?", [utc_now(), source_id])
-        else:
-            source_id = db["sources"].insert(
-                {
-                    "path": "<stdin>" if p is None else str(p.resolve()),
-                    "name": "stdin" if p is None else p.name,
-                    "format": table.format,
-                    "sha256": sha,
-                    "size_bytes": None if p is None else p.stat().st_size,
-                    "encoding": table.encoding,
-                    "mapping": mapping_json,
-                    "options": options_json,
-                    "status": "running",
-                    "started_at": utc_now(),
-                    "miner_version": __version__,
-                }
-            ).last_pk
-    report.source_id = source_id
+    source_id = report.source_id = _open_source(db, existing[0] if existing else None, p, table, sha, mapping_json, options_json)
     # Strict mode stores an input all or nothing: one transaction around every batch.
     whole_input = transaction(db) if options.strict else nullcontext()
     per_batch = nullcontext if options.strict else (lambda: transaction(db))
@@ -324,6 +293,46 @@ def _ingest_one(
             write_next()
     _finish_source(db, report, "done")
     report.status = "done"
+
+
+def _mapping_for(table: Table, options: IngestOptions, head: list) -> Mapping:
+    """Which column is which: the options' names, else detected from the header and the first rows."""
+    return resolve_mapping(
+        table.columns,
+        text=options.text,
+        external_id=options.external_id,
+        created_at=options.created_at,
+        score=options.score,
+        channel=options.channel,
+        meta=options.meta,
+        channel_value=options.channel_value,
+        date_format=options.date_format,
+        sample_rows=[r for _, r in head if isinstance(r, dict)],
+    )
+
+
+def _open_source(db: sqlite_utils.Database, resumed: int | None, p: Path | None, table: Table, sha: str,
+                 mapping_json: str, options_json: str) -> int:
+    """The `sources` row of this input, marked running: `resumed` (an interrupted run of the same input) or a new one."""
+    with transaction(db):
+        if resumed is not None:
+            db.execute("UPDATE sources SET status = 'running', started_at = ? WHERE id = ?", [utc_now(), resumed])
+            return resumed
+        return db["sources"].insert(
+            {
+                "path": "<stdin>" if p is None else str(p.resolve()),
+                "name": "stdin" if p is None else p.name,
+                "format": table.format,
+                "sha256": sha,
+                "size_bytes": None if p is None else p.stat().st_size,
+                "encoding": table.encoding,
+                "mapping": mapping_json,
+                "options": options_json,
+                "status": "running",
+                "started_at": utc_now(),
+                "miner_version": __version__,
+            }
+        ).last_pk
 
 
 def _batches(rows: Iterator, size: int) -> Iterator[list]:
@@ -459,10 +468,28 @@ def _write_batch(
     report: InputReport,
     summary: IngestSummary,
 ) -> None:
-    conn = db.conn
-    keys = [r.key for r in records]
+    fresh = _fresh_records(db.conn, records, report)
+    if not fresh:
+        _update_source(db, source_id, report)
+        return
+    index = _DedupeIndex.load(db.conn, [r for r in fresh if r.prep.signature is not None])
+    first_id = (db.conn.execute("SELECT COALESCE(MAX(id), 0) FROM documents").fetchone()[0]) + 1
+    now = utc_now()
+    rows = _BatchRows()
+    for doc_id, r in enumerate(fresh, start=first_id):
+        duplicate_of, kind = index.place(r, doc_id, rows) if r.prep.signature is not None else (None, None)
+        _count(report, summary, r.prep, kind)
+        rows.documents.append(_document_row(doc_id, source_id, r, duplicate_of, kind, now))
+        for seg_index, text, start, end, lang, script, informative in r.prep.segments:
+            rows.segments.append((doc_id, seg_index, text, lang, script, start, end, int(informative)))
+    rows.insert(db)
+    _update_source(db, source_id, report)
+
+
+def _fresh_records(conn, records: list[_Record], report: InputReport) -> list[_Record]:
+    """Records not stored before (by record key, nor earlier in this batch); the others are counted."""
     known: set[str] = set()
-    for chunk in _in_chunks(keys):
+    for chunk in _in_chunks([r.key for r in records]):
         marks = ",".join("?" * len(chunk))
         known.update(k for (k,) in conn.execute(f"SELECT record_key FROM documents WHERE record_key IN ({marks})", chunk))
     fresh: list[_Record] = []
@@ -472,100 +499,118 @@ def _write_batch(
         else:
             known.add(r.key)
             fresh.append(r)
-    if not fresh:
-        _update_source(db, source_id, report)
-        return
+    return fresh
 
-    eligible = [r for r in fresh if r.prep.signature is not None]
-    originals_by_hash: dict[str, int] = {}
-    hashes = sorted({r.prep.content_hash for r in eligible})
-    for chunk in _in_chunks(hashes):
-        marks = ",".join("?" * len(chunk))
-        for h, doc_id in conn.execute(
-            # Originals long enough to be deduplicated are exactly those with a signature.
-            f"SELECT d.content_hash, MIN(d.id) FROM documents d JOIN dedupe_signatures s ON s.document_id = d.id "
-            f"WHERE +d.duplicate_of IS NULL AND d.content_hash IN ({marks}) GROUP BY d.content_hash",  # +: not via the duplicate_of index
-            chunk,
-        ):
-            originals_by_hash[h] = doc_id
-    bucket_lists = {id(r): dedupe.buckets(r.prep.signature) for r in eligible}
-    all_buckets = sorted({b for bl in bucket_lists.values() for b in bl})
-    bucket_docs: dict[int, list[int]] = {}
-    for chunk in _in_chunks(all_buckets):
-        marks = ",".join("?" * len(chunk))
-        for b, doc_id in conn.execute(f"SELECT bucket, document_id FROM dedupe_buckets WHERE bucket IN ({marks})", chunk):
-            bucket_docs.setdefault(b, []).append(doc_id)
-    signatures: dict[int, Any] = {}
-    candidate_ids = sorted({d for docs in bucket_docs.values() for d in docs})
-    for chunk in _in_chunks(candidate_ids):
-        marks = ",".join("?" * len(chunk))
-        for doc_id, blob in conn.execute(
-            f"SELECT document_id, signature FROM dedupe_signatures WHERE document_id IN ({marks})", chunk
-        ):
-            signatures[doc_id] = dedupe.from_blob(blob)
 
-    next_id = (conn.execute("SELECT COALESCE(MAX(id), 0) FROM documents").fetchone()[0]) + 1
-    now = utc_now()
-    doc_rows, seg_rows, sig_rows, bucket_rows = [], [], [], []
-    for r in fresh:
-        doc_id, next_id = next_id, next_id + 1
-        prep = r.prep
-        duplicate_of, kind = None, None
-        if prep.signature is not None:
-            duplicate_of = originals_by_hash.get(prep.content_hash)
-            if duplicate_of is not None:
-                kind = "exact"
-            else:
-                candidates = sorted({c for b in bucket_lists[id(r)] for c in bucket_docs.get(b, ())})
-                scored = [(dedupe.near_score(prep.signature, signatures[c]), -c) for c in candidates]
-                best_sim, neg_id = max(scored, default=(0.0, 0))
-                best = -neg_id if best_sim >= dedupe.NEAR_THRESHOLD else None
-                if best is not None:
-                    duplicate_of, kind = best, "near"
-            if duplicate_of is None:
-                # A new original: index it for the rest of this batch and for later runs.
-                originals_by_hash[prep.content_hash] = doc_id
-                signatures[doc_id] = prep.signature
-                sig_rows.append((doc_id, dedupe.to_blob(prep.signature)))
-                for b in bucket_lists[id(r)]:
-                    bucket_docs.setdefault(b, []).append(doc_id)
-                    bucket_rows.append((b, doc_id))
-        if kind == "exact":
-            report.duplicates += 1
-        elif kind == "near":
-            report.near_duplicates += 1
-        if not prep.informative:
-            report.noninformative += 1
-        report.stored += 1
-        summary.languages[prep.lang.lang] += 1
-        summary.scripts[prep.lang.script] += 1
-        summary.pii.update(prep.pii)
-        summary.dropped_lines.update(prep.dropped_lines)
-        doc_rows.append(
-            (
-                doc_id, source_id, r.external_id, r.key, prep.text, prep.clean_text, prep.lang.lang, prep.lang.script,
-                round(prep.lang.confidence, 4), r.created_at, r.channel, r.score,
-                json.dumps(r.meta, ensure_ascii=False) if r.meta else None, prep.content_hash, duplicate_of, kind,
-                int(prep.informative), len(prep.segments), json.dumps(prep.pii) if prep.pii else None, now,
-            )
+@dataclass
+class _BatchRows:
+    """The rows one batch inserts, table by table."""
+
+    documents: list[tuple] = field(default_factory=list)
+    segments: list[tuple] = field(default_factory=list)
+    signatures: list[tuple] = field(default_factory=list)
+    buckets: list[tuple] = field(default_factory=list)
+
+    def insert(self, db: sqlite_utils.Database) -> None:
+        conn = db.conn
+        conn.executemany(
+            "INSERT INTO documents (id, source_id, external_id, record_key, text, clean_text, lang, script, "
+            "lang_confidence, created_at, channel, score, meta, content_hash, duplicate_of, duplicate_kind, "
+            "informative, n_segments, pii, ingested_at) VALUES (" + ",".join("?" * 20) + ")",
+            self.documents,
         )
-        for index, text, start, end, lang, script, informative in prep.segments:
-            seg_rows.append((doc_id, index, text, lang, script, start, end, int(informative)))
-    conn.executemany(
-        "INSERT INTO documents (id, source_id, external_id, record_key, text, clean_text, lang, script, "
-        "lang_confidence, created_at, channel, score, meta, content_hash, duplicate_of, duplicate_kind, "
-        "informative, n_segments, pii, ingested_at) VALUES (" + ",".join("?" * 20) + ")",
-        doc_rows,
+        index_fts(db, self.documents[0][0], self.documents[-1][0])
+        conn.executemany(
+            "INSERT INTO segments (document_id, seg_index, text, lang, script, char_start, char_end, informative) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            self.segments,
+        )
+        conn.executemany("INSERT INTO dedupe_signatures (document_id, signature) VALUES (?, ?)", self.signatures)
+        conn.executemany("INSERT OR IGNORE INTO dedupe_buckets (bucket, document_id) VALUES (?, ?)", self.buckets)
+
+
+@dataclass
+class _DedupeIndex:
+    """What duplicate detection of a batch needs from the store (originals by content hash, the
+    LSH buckets of the batch's signatures and the signatures of the documents in them), kept
+    current as the batch's own new originals join it."""
+
+    originals_by_hash: dict[str, int]
+    buckets_of: dict[int, list[int]]  # id(record) -> its LSH buckets
+    bucket_docs: dict[int, list[int]]
+    signatures: dict[int, Any]
+
+    @classmethod
+    def load(cls, conn, eligible: list[_Record]) -> _DedupeIndex:
+        """`eligible`: records long enough to be deduplicated (those with a signature)."""
+        originals_by_hash: dict[str, int] = {}
+        for chunk in _in_chunks(sorted({r.prep.content_hash for r in eligible})):
+            marks = ",".join("?" * len(chunk))
+            for h, doc_id in conn.execute(
+                # Originals long enough to be deduplicated are exactly those with a signature.
+                f"SELECT d.content_hash, MIN(d.id) FROM documents d JOIN dedupe_signatures s ON s.document_id = d.id "
+                f"WHERE +d.duplicate_of IS NULL AND d.content_hash IN ({marks}) GROUP BY d.content_hash",  # +: not via the duplicate_of index
+                chunk,
+            ):
+                originals_by_hash[h] = doc_id
+        buckets_of = {id(r): dedupe.buckets(r.prep.signature) for r in eligible}
+        bucket_docs: dict[int, list[int]] = {}
+        for chunk in _in_chunks(sorted({b for bl in buckets_of.values() for b in bl})):
+            marks = ",".join("?" * len(chunk))
+            for b, doc_id in conn.execute(f"SELECT bucket, document_id FROM dedupe_buckets WHERE bucket IN ({marks})", chunk):
+                bucket_docs.setdefault(b, []).append(doc_id)
+        signatures: dict[int, Any] = {}
+        for chunk in _in_chunks(sorted({d for docs in bucket_docs.values() for d in docs})):
+            marks = ",".join("?" * len(chunk))
+            for doc_id, blob in conn.execute(
+                f"SELECT document_id, signature FROM dedupe_signatures WHERE document_id IN ({marks})", chunk
+            ):
+                signatures[doc_id] = dedupe.from_blob(blob)
+        return cls(originals_by_hash, buckets_of, bucket_docs, signatures)
+
+    def place(self, r: _Record, doc_id: int, rows: _BatchRows) -> tuple[int | None, str | None]:
+        """(the original it duplicates, exact | near), or (None, None) for a new original, which
+        then joins the index (for the rest of this batch) and `rows` (for later runs)."""
+        prep = r.prep
+        duplicate_of = self.originals_by_hash.get(prep.content_hash)
+        if duplicate_of is not None:
+            return duplicate_of, "exact"
+        candidates = sorted({c for b in self.buckets_of[id(r)] for c in self.bucket_docs.get(b, ())})
+        scored = [(dedupe.near_score(prep.signature, self.signatures[c]), -c) for c in candidates]
+        best_sim, neg_id = max(scored, default=(0.0, 0))
+        if best_sim >= dedupe.NEAR_THRESHOLD:
+            return -neg_id, "near"
+        self.originals_by_hash[prep.content_hash] = doc_id
+        self.signatures[doc_id] = prep.signature
+        rows.signatures.append((doc_id, dedupe.to_blob(prep.signature)))
+        for b in self.buckets_of[id(r)]:
+            self.bucket_docs.setdefault(b, []).append(doc_id)
+            rows.buckets.append((b, doc_id))
+        return None, None
+
+
+def _count(report: InputReport, summary: IngestSummary, prep: Prepared, kind: str | None) -> None:
+    if kind == "exact":
+        report.duplicates += 1
+    elif kind == "near":
+        report.near_duplicates += 1
+    if not prep.informative:
+        report.noninformative += 1
+    report.stored += 1
+    summary.languages[prep.lang.lang] += 1
+    summary.scripts[prep.lang.script] += 1
+    summary.pii.update(prep.pii)
+    summary.dropped_lines.update(prep.dropped_lines)
+
+
+def _document_row(doc_id: int, source_id: int, r: _Record, duplicate_of: int | None, kind: str | None, now: str) -> tuple:
+    prep = r.prep
+    return (
+        doc_id, source_id, r.external_id, r.key, prep.text, prep.clean_text, prep.lang.lang, prep.lang.script,
+        round(prep.lang.confidence, 4), r.created_at, r.channel, r.score,
+        json.dumps(r.meta, ensure_ascii=False) if r.meta else None, prep.content_hash, duplicate_of, kind,
+        int(prep.informative), len(prep.segments), json.dumps(prep.pii) if prep.pii else None, now,
     )
-    index_fts(db, doc_rows[0][0], doc_rows[-1][0])
-    conn.executemany(
-        "INSERT INTO segments (document_id, seg_index, text, lang, script, char_start, char_end, informative) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        seg_rows,
-    )
-    conn.executemany("INSERT INTO dedupe_signatures (document_id, signature) VALUES (?, ?)", sig_rows)
-    conn.executemany("INSERT OR IGNORE INTO dedupe_buckets (bucket, document_id) VALUES (?, ?)", bucket_rows)
-    _update_source(db, source_id, report)
 
 
 def _update_source(db: sqlite_utils.Database, source_id: int, report: InputReport) -> None:

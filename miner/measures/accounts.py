@@ -126,6 +126,24 @@ def accounts_report(
         raise UsageError("E984", "accounts need a revenue.", "Give --revenue-field FIELD or --accounts FILE.csv.")
     if satisfaction_threshold is not None and not 0 <= satisfaction_threshold <= 1:
         raise UsageError("E985", "--satisfaction-threshold is on a 0..1 scale.", "E.g. 0.6; the default is the median.")
+    rows = _account_documents(db, account_field, revenue_field)
+    kinds, ranges = _score_scales(db, score_kind)
+    csv_revenue = read_accounts_csv(accounts_csv) if accounts_csv else {}
+    docs_of, accounts = _accounts(rows, kinds, ranges, csv_revenue)
+    result = account_groups(accounts, revenue_threshold, satisfaction_threshold)
+    at_risk = sorted((a for a in result["accounts"] if a["group"] == "at_risk"), key=lambda a: (-a["revenue"], a["account"]))
+    themes = _account_themes(db, {a["account"]: docs_of[a["account"]] for a in at_risk}, top_themes)
+    for a in at_risk:
+        a["themes"] = themes.get(a["account"], [])
+    result["at_risk"] = at_risk
+    result["accounts"].sort(key=lambda a: (GROUPS.index(a["group"]) if a["group"] else 9, -(a["revenue"] or 0), a["account"]))
+    result["fields"] = {"account": account_field, "revenue": revenue_field, "accounts_csv": str(accounts_csv) if accounts_csv else None}
+    result["csv_accounts_without_documents"] = len(set(csv_revenue) - set(docs_of))
+    return result
+
+
+def _account_documents(db: sqlite_utils.Database, account_field: str, revenue_field: str | None) -> list[tuple]:
+    """(document, account, revenue, score, sentiment score) of the original documents that name an account."""
     rows = db.execute(
         "SELECT d.id, CAST(json_extract(d.meta, ?) AS TEXT), json_extract(d.meta, ?), d.score, ds.score "
         "FROM documents d LEFT JOIN document_sentiment ds ON ds.document_id = d.id "
@@ -136,13 +154,23 @@ def accounts_report(
         keys = _meta_keys(db)
         raise UsageError("E986", f"no document has the field {account_field!r}.",
                          f"Fields found: {', '.join(keys)}." if keys else "No document has extra fields (ingest with --meta).")
-    kinds = {}
-    ranges = {}
+    return rows
+
+
+def _score_scales(db: sqlite_utils.Database, score_kind: str | None) -> tuple[dict[int, str], dict[str, tuple[float, float]]]:
+    """Each scored document's kind, and each kind's range (for rescaling `mean` scores)."""
+    kinds, ranges = {}, {}
     for kind, s in load_scores(db, score_kind).items():
         for doc in s.doc_ids.tolist():
             kinds[doc] = kind
         ranges[kind] = (float(s.scores.min()), float(s.scores.max())) if s.scores.size else (0.0, 1.0)
-    csv_revenue = read_accounts_csv(accounts_csv) if accounts_csv else {}
+    return kinds, ranges
+
+
+def _accounts(rows: list[tuple], kinds: dict[int, str], ranges: dict[str, tuple[float, float]],
+              csv_revenue: dict[str, float]) -> tuple[dict[str, list[int]], list[dict]]:
+    """(account -> its documents, the accounts with revenue and satisfaction): satisfaction is
+    the mean of each document's rescaled score, or its sentiment where it has no score."""
     docs_of: dict[str, list[int]] = defaultdict(list)
     values: dict[str, list[float]] = defaultdict(list)
     basis: dict[str, Counter] = defaultdict(Counter)
@@ -172,16 +200,7 @@ def accounts_report(
          "documents": len(docs), "scored": basis[a]["score"], "by_sentiment": basis[a]["sentiment"]}
         for a, docs in docs_of.items()
     ]
-    result = account_groups(accounts, revenue_threshold, satisfaction_threshold)
-    at_risk = sorted((a for a in result["accounts"] if a["group"] == "at_risk"), key=lambda a: (-a["revenue"], a["account"]))
-    themes = _account_themes(db, {a["account"]: docs_of[a["account"]] for a in at_risk}, top_themes)
-    for a in at_risk:
-        a["themes"] = themes.get(a["account"], [])
-    result["at_risk"] = at_risk
-    result["accounts"].sort(key=lambda a: (GROUPS.index(a["group"]) if a["group"] else 9, -(a["revenue"] or 0), a["account"]))
-    result["fields"] = {"account": account_field, "revenue": revenue_field, "accounts_csv": str(accounts_csv) if accounts_csv else None}
-    result["csv_accounts_without_documents"] = len(set(csv_revenue) - set(docs_of))
-    return result
+    return docs_of, accounts
 
 
 def _account_themes(db: sqlite_utils.Database, docs_of: dict[str, list[int]], top: int) -> dict[str, list[dict]]:

@@ -26,7 +26,7 @@ from ..measures import accounts
 from ..store import transaction, utc_now
 from . import evidence
 from .detect import detect
-from .periods import period_of
+from .periods import Period, period_of
 from .rules import Rule, RuleSet, Webhook, webhook_for_url
 from .queries import Scope
 from .series import trends
@@ -143,40 +143,50 @@ def evaluate_rule(
             f["impact"] = evidence.impact(db, rule.by, f["key"], scope, period)
         if not _matches(f, rule.when):
             continue
-        touchpoint = None
-        if rule.by == "touchpoint":
-            touchpoint = f["key"]
-        elif len(table.filters.get("touchpoint", [])) == 1:
-            touchpoint = table.filters["touchpoint"][0]
-        elif rule.by == "theme":
-            touchpoint = evidence.top_touchpoint(db, f["key"], scope, period)
-        alerts.append(
-            {
-                "id": alert_id(rule.name, rule.by, f["key"], rule.period, f["period"]),
-                "rule": rule.name,
-                "description": rule.description,
-                "severity": rule.severity,
-                "owner": _owner(rule, rules, touchpoint),
-                "dimension": rule.by,
-                "key": f["key"],
-                "label": f["label"],
-                "touchpoint": touchpoint,
-                "granularity": rule.period,
-                "period": f["period"],
-                "period_start": period.start.isoformat(),
-                "period_end": period.end.isoformat(),
-                "kind": f["kind"],
-                "significant": f["significant"],
-                "new": f["new"],
-                "conditions": _describe(rule.when),
-                "figures": {k: _round(f.get(k)) for k in FIGURES if k in f},
-                "baseline_periods": result["baseline_periods"],
-                "filters": filters,
-                "quotes": evidence.quotes(db, rule.by, f["key"], scope, period),
-            }
-        )
+        touchpoint = _touchpoint_of(db, rule, f["key"], table.filters, scope, period)
+        quotes = evidence.quotes(db, rule.by, f["key"], scope, period)
+        alerts.append(_alert(rule, rules, f, touchpoint, period, result["baseline_periods"], filters, quotes))
     info["alerts"] = len(alerts)
     return alerts, info
+
+
+def _touchpoint_of(db: sqlite_utils.Database, rule: Rule, key, filters: dict, scope: Scope, period: Period) -> str | None:
+    """Where the alert hurts: its own key, the one touchpoint filtered on, or a theme's top touchpoint in the period."""
+    if rule.by == "touchpoint":
+        return key
+    if len(filters.get("touchpoint", [])) == 1:
+        return filters["touchpoint"][0]
+    if rule.by == "theme":
+        return evidence.top_touchpoint(db, key, scope, period)
+    return None
+
+
+def _alert(rule: Rule, rules: RuleSet, f: dict, touchpoint: str | None, period: Period, baseline_periods: list[str],
+           filters: dict, quotes: list[dict]) -> dict:
+    """An alert as recorded, posted and written: the rule, the finding's figures and its evidence."""
+    return {
+        "id": alert_id(rule.name, rule.by, f["key"], rule.period, f["period"]),
+        "rule": rule.name,
+        "description": rule.description,
+        "severity": rule.severity,
+        "owner": _owner(rule, rules, touchpoint),
+        "dimension": rule.by,
+        "key": f["key"],
+        "label": f["label"],
+        "touchpoint": touchpoint,
+        "granularity": rule.period,
+        "period": f["period"],
+        "period_start": period.start.isoformat(),
+        "period_end": period.end.isoformat(),
+        "kind": f["kind"],
+        "significant": f["significant"],
+        "new": f["new"],
+        "conditions": _describe(rule.when),
+        "figures": {k: _round(f.get(k)) for k in FIGURES if k in f},
+        "baseline_periods": baseline_periods,
+        "filters": filters,
+        "quotes": quotes,
+    }
 
 
 def _record(db: sqlite_utils.Database, alerts: list[dict], webhook: Webhook | None, now: str) -> list[dict]:

@@ -23,7 +23,7 @@ from scipy.stats import t as student_t
 
 from ..errors import UsageError
 from .periods import period_of
-from .series import TrendTable, trends
+from .series import KeySeries, TrendTable, trends
 
 DEFAULTS = {"baseline": 8, "alpha": 0.05, "min_count": 5, "min_growth": 0.5}
 MAX_BASELINE = 104
@@ -140,42 +140,54 @@ def detect(
     n = table.totals[i]
     if n == 0 and out["note"] is None:
         out["note"] = f"no documents in {out['period']}: is ingestion behind?"
-    nb = sum(table.totals[j] for j in base_idx)
-    findings = []
-    for key, ks in table.series.items():
-        x = ks.volume[i]
-        xb = sum(ks.volume[j] for j in base_idx)
-        share = x / n if n else None
-        base_share = xb / nb if nb else None
-        mean_base = xb / len(base_idx) if base_idx else None
-        bneg, bpos, blab = (sum(getattr(ks, a)[j] for j in base_idx) for a in ("neg", "pos", "labelled"))
-        net, base_net = ks.net_sentiment(i), ((bpos - bneg) / blab if blab else None)
-        f = {
-            "key": key,
-            "label": ks.label,
-            "status": ks.status,
-            "period": out["period"],
-            "volume": x,
-            "total": n,
-            "share": share,
-            "baseline_volume": xb,
-            "baseline_mean_volume": mean_base,
-            "baseline_total": nb,
-            "baseline_share": base_share,
-            "growth": _ratio(share, base_share),
-            "volume_growth": _ratio(x, mean_base),
-            "net_sentiment": net,
-            "baseline_net_sentiment": base_net,
-            "net_sentiment_change": None if net is None or base_net is None else net - base_net,
-            "negative_share": ks.neg[i] / ks.labelled[i] if ks.labelled[i] else None,
-            "dispersion": dispersion([ks.volume[j] for j in base_idx], [table.totals[j] for j in base_idx]),
-            "p_value": 1.0,
-            "q_value": None,
-            "tested": len(base_idx) >= MIN_BASELINE_PERIODS and x >= s.min_count,
-        }
-        if f["tested"]:
-            f["p_value"] = spike_pvalue(x, n, xb, nb, f["dispersion"], len(base_idx) - 1)
-        findings.append(f)
+    findings = [_finding(key, ks, table, i, base_idx, s) for key, ks in table.series.items()]
+    _test_and_flag(findings, s)
+    findings.sort(key=lambda f: (f["kind"] is None, f["q_value"] if f["q_value"] is not None else 2.0, -f["volume"]))
+    out["findings"] = findings
+    out["flagged"] = [f for f in findings if f["kind"]]
+    return out
+
+
+def _finding(key, ks: KeySeries, table: TrendTable, i: int, base_idx: list[int], s: DetectSettings) -> dict:
+    """One key's figures in period `i` against the baseline periods `base_idx`, its spike test's p-value."""
+    n, nb = table.totals[i], sum(table.totals[j] for j in base_idx)
+    x = ks.volume[i]
+    xb = sum(ks.volume[j] for j in base_idx)
+    share = x / n if n else None
+    base_share = xb / nb if nb else None
+    mean_base = xb / len(base_idx) if base_idx else None
+    bneg, bpos, blab = (sum(getattr(ks, a)[j] for j in base_idx) for a in ("neg", "pos", "labelled"))
+    net, base_net = ks.net_sentiment(i), ((bpos - bneg) / blab if blab else None)
+    f = {
+        "key": key,
+        "label": ks.label,
+        "status": ks.status,
+        "period": table.periods[i].label,
+        "volume": x,
+        "total": n,
+        "share": share,
+        "baseline_volume": xb,
+        "baseline_mean_volume": mean_base,
+        "baseline_total": nb,
+        "baseline_share": base_share,
+        "growth": _ratio(share, base_share),
+        "volume_growth": _ratio(x, mean_base),
+        "net_sentiment": net,
+        "baseline_net_sentiment": base_net,
+        "net_sentiment_change": None if net is None or base_net is None else net - base_net,
+        "negative_share": ks.neg[i] / ks.labelled[i] if ks.labelled[i] else None,
+        "dispersion": dispersion([ks.volume[j] for j in base_idx], [table.totals[j] for j in base_idx]),
+        "p_value": 1.0,
+        "q_value": None,
+        "tested": len(base_idx) >= MIN_BASELINE_PERIODS and x >= s.min_count,
+    }
+    if f["tested"]:
+        f["p_value"] = spike_pvalue(x, n, xb, nb, f["dispersion"], len(base_idx) - 1)
+    return f
+
+
+def _test_and_flag(findings: list[dict], s: DetectSettings) -> None:
+    """q-values over the tested keys (Benjamini-Hochberg); significant, new and spiking keys flagged."""
     tested = [f for f in findings if f["tested"]]
     for f, q in zip(tested, benjamini_hochberg([f["p_value"] for f in tested])):
         f["q_value"] = q
@@ -184,10 +196,6 @@ def detect(
         f["new"] = f["tested"] and f["baseline_volume"] == 0
         grew = f["growth"] is not None and f["growth"] >= s.min_growth
         f["kind"] = "new" if f["new"] and f["significant"] else ("spike" if f["significant"] and grew else None)
-    findings.sort(key=lambda f: (f["kind"] is None, f["q_value"] if f["q_value"] is not None else 2.0, -f["volume"]))
-    out["findings"] = findings
-    out["flagged"] = [f for f in findings if f["kind"]]
-    return out
 
 
 def detect_in_store(

@@ -65,6 +65,39 @@ def _verdict(cmp: dict, alpha: float, enough: bool) -> str:
     return "significant drop" if cmp["difference"] < 0 else "significant rise"
 
 
+def _side(db: sqlite_utils.Database, target: int, filters: dict, lo: date, hi: date, include_duplicates: bool) -> dict:
+    """The theme's mentions, negative share and net sentiment from `lo` to the day before `hi`."""
+    table = trends(db, "theme", "day", filters={**filters, "theme": [target]}, since=lo, until=hi - timedelta(days=1),
+                   include_duplicates=include_duplicates)
+    s = table.series.get(target)
+    days = [p.start for p, n in zip(table.periods, table.totals) if n]
+    side = {
+        "from": lo.isoformat(),
+        "to": (hi - timedelta(days=1)).isoformat(),
+        "documents": sum(table.totals),
+        "mentions": sum(s.volume) if s else 0,
+        "negative": sum(s.neg) if s else 0,
+        "with_sentiment": sum(s.labelled) if s else 0,
+        "positive": sum(s.pos) if s else 0,
+        "first_data": min(days).isoformat() if days else None,
+        "last_data": max(days).isoformat() if days else None,
+    }
+    side["share"] = side["mentions"] / side["documents"] if side["documents"] else None
+    side["negative_share"] = side["negative"] / side["with_sentiment"] if side["with_sentiment"] else None
+    side["net_sentiment"] = (side["positive"] - side["negative"]) / side["with_sentiment"] if side["with_sentiment"] else None
+    return side
+
+
+def _notes(after: dict, end: date, period: str) -> list[str]:
+    notes = []
+    last = parse_day(after["last_data"]) if after["last_data"] else None
+    if last is not None and last < end - timedelta(days=1) and period != "day":
+        notes.append(f"the after window is not over yet: data runs to {after['last_data']}")
+    if after["documents"] == 0:
+        notes.append("no dated documents after the shipped date yet")
+    return notes
+
+
 def fix_check(
     db: sqlite_utils.Database,
     theme: int | str,
@@ -87,39 +120,15 @@ def fix_check(
     _, info = theme_targets(db)
     filters = {k: v for k, v in (filters or {}).items() if k != "theme"}
     start, end = add_periods(shipped, -window, period), add_periods(shipped, window, period)
-    sides = {}
-    for side, lo, hi in (("before", start, shipped), ("after", shipped, end)):
-        table = trends(db, "theme", "day", filters={**filters, "theme": [target]}, since=lo, until=hi - timedelta(days=1),
-                       include_duplicates=include_duplicates)
-        s = table.series.get(target)
-        days = [p.start for p, n in zip(table.periods, table.totals) if n]
-        sides[side] = {
-            "from": lo.isoformat(),
-            "to": (hi - timedelta(days=1)).isoformat(),
-            "documents": sum(table.totals),
-            "mentions": sum(s.volume) if s else 0,
-            "negative": sum(s.neg) if s else 0,
-            "with_sentiment": sum(s.labelled) if s else 0,
-            "positive": sum(s.pos) if s else 0,
-            "first_data": min(days).isoformat() if days else None,
-            "last_data": max(days).isoformat() if days else None,
-        }
-        side_ = sides[side]
-        side_["share"] = side_["mentions"] / side_["documents"] if side_["documents"] else None
-        side_["negative_share"] = side_["negative"] / side_["with_sentiment"] if side_["with_sentiment"] else None
-        side_["net_sentiment"] = (side_["positive"] - side_["negative"]) / side_["with_sentiment"] if side_["with_sentiment"] else None
+    sides = {side: _side(db, target, filters, lo, hi, include_duplicates)
+             for side, lo, hi in (("before", start, shipped), ("after", shipped, end))}
     b, a = sides["before"], sides["after"]
     share = compare_proportions(b["mentions"], b["documents"], a["mentions"], a["documents"])
     negative = compare_proportions(b["negative"], b["with_sentiment"], a["negative"], a["with_sentiment"])
     enough = b["documents"] > 0 and a["documents"] > 0 and b["mentions"] + a["mentions"] >= MIN_MENTIONS
     verdict = _verdict(share, alpha, enough)
     neg_verdict = _verdict(negative, alpha, enough and b["with_sentiment"] > 0 and a["with_sentiment"] > 0)
-    notes = []
-    last = parse_day(a["last_data"]) if a["last_data"] else None
-    if last is not None and last < end - timedelta(days=1) and period != "day":
-        notes.append(f"the after window is not over yet: data runs to {a['last_data']}")
-    if a["documents"] == 0:
-        notes.append("no dated documents after the shipped date yet")
+    notes = _notes(a, end, period)
     label = info[target].label if target in info else str(target)
     summary = (
         f"{verdict[0].upper()}{verdict[1:]}: theme '{label}' was {percent(b['share'])} of documents in the {window} "

@@ -303,48 +303,51 @@ def parse_rules(data, source: str = "rules", base_dir: str | Path | None = None)
     accounts = parse_accounts(data.get("accounts"), w, None if base_dir is None else Path(base_dir))
     rules, names = [], set()
     for i, r in enumerate(rules_data):
-        if not isinstance(r, dict):
-            raise w.fail("E922", f"rules[{i}]", f"expected a mapping, got {r!r}.")
-        name = r.get("name")
-        where = f"rule {name!r} (rules[{i}])" if name else f"rules[{i}]"
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise w.fail("E922", f"{where} name", "each rule needs a name: letters, digits, _ . - (up to 80).")
-        if name in names:
-            raise w.fail("E922", f"{where} name", "the same name is used twice; names identify alerts across runs.")
-        names.add(name)
-        for k in r:
-            if k not in RULE_KEYS:
-                raise w.fail("E922", f"{where} {k}", "unknown key.", f"Expected: {', '.join(RULE_KEYS)}.")
-        by = r.get("by", "theme")
-        if by not in DIMENSIONS:
-            raise w.fail("E924", f"{where} by", f"expected one of {', '.join(DIMENSIONS)}, got {by!r}.")
-        st = _settings(r, base, f"{where} ", w)
-        severity = r.get("severity", "medium")
-        if severity not in SEVERITIES:
-            raise w.fail("E924", f"{where} severity", f"expected one of {', '.join(SEVERITIES)}, got {severity!r}.")
-        owner = r.get("owner")
-        if owner is not None and (not isinstance(owner, str) or not owner):
-            raise w.fail("E924", f"{where} owner", f"expected text, got {owner!r}.")
-        archived = r.get("include_archived", False)
-        if not isinstance(archived, bool):
-            raise w.fail("E924", f"{where} include_archived", f"expected true or false, got {archived!r}.")
-        filters, groups = _filters(r.get("filters"), where, w, accounts)
-        rules.append(
-            Rule(
-                name=name,
-                by=by,
-                period=st.pop("period"),
-                settings=DetectSettings(**st),
-                filters=filters,
-                account_groups=groups,
-                when=_conditions(r.get("when"), where, w),
-                owner=owner,
-                severity=severity,
-                include_archived=archived,
-                description=r.get("description"),
-            )
-        )
+        rules.append(_parse_rule(r, i, names, base, accounts, w))
     return RuleSet(rules, parse_webhook(data.get("webhook"), w), default_owner, tp_owners, source, accounts)
+
+
+def _parse_rule(r, i: int, names: set[str], base: dict, accounts: Accounts | None, w: _Where) -> Rule:
+    """The i-th rule; `names` holds the names of the rules before it (and takes this one's)."""
+    if not isinstance(r, dict):
+        raise w.fail("E922", f"rules[{i}]", f"expected a mapping, got {r!r}.")
+    name = r.get("name")
+    where = f"rule {name!r} (rules[{i}])" if name else f"rules[{i}]"
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise w.fail("E922", f"{where} name", "each rule needs a name: letters, digits, _ . - (up to 80).")
+    if name in names:
+        raise w.fail("E922", f"{where} name", "the same name is used twice; names identify alerts across runs.")
+    names.add(name)
+    for k in r:
+        if k not in RULE_KEYS:
+            raise w.fail("E922", f"{where} {k}", "unknown key.", f"Expected: {', '.join(RULE_KEYS)}.")
+    by = r.get("by", "theme")
+    if by not in DIMENSIONS:
+        raise w.fail("E924", f"{where} by", f"expected one of {', '.join(DIMENSIONS)}, got {by!r}.")
+    st = _settings(r, base, f"{where} ", w)
+    severity = r.get("severity", "medium")
+    if severity not in SEVERITIES:
+        raise w.fail("E924", f"{where} severity", f"expected one of {', '.join(SEVERITIES)}, got {severity!r}.")
+    owner = r.get("owner")
+    if owner is not None and (not isinstance(owner, str) or not owner):
+        raise w.fail("E924", f"{where} owner", f"expected text, got {owner!r}.")
+    archived = r.get("include_archived", False)
+    if not isinstance(archived, bool):
+        raise w.fail("E924", f"{where} include_archived", f"expected true or false, got {archived!r}.")
+    filters, groups = _filters(r.get("filters"), where, w, accounts)
+    return Rule(
+        name=name,
+        by=by,
+        period=st.pop("period"),
+        settings=DetectSettings(**st),
+        filters=filters,
+        account_groups=groups,
+        when=_conditions(r.get("when"), where, w),
+        owner=owner,
+        severity=severity,
+        include_archived=archived,
+        description=r.get("description"),
+    )
 
 
 def load_rules(path: str | Path) -> RuleSet:

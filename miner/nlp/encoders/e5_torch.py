@@ -149,6 +149,66 @@ def _commuting_neighbours(tokens: list[str]) -> bool:
     return any(a != b and a + b == b + a for a, b in pairwise(tokens))
 
 
+def _torch_for(variant: str, device: str):
+    """torch, once it is known to be installed and able to run `variant` on `device`."""
+    try:
+        import torch
+        import transformers  # noqa: F401 - needed by _load_model; missing means E704 here, not later
+        import tokenizers  # noqa: F401 - needed by _read_converted
+    except ImportError:
+        raise UsageError("E704", "the e5 torch encoders need torch and transformers.",
+                         "pip install torch transformers") from None
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise UsageError("E706", "the e5-small-cuda encoder needs a CUDA GPU, and torch sees none.",
+                         "Use e5-small-torch or e5-small-int8 on CPU, or install a CUDA build of torch.")
+    if variant == "int8" and device != "cpu":
+        raise UsageError("E706", "the int8 variant runs on CPU only.", "Use fp16 on CUDA.")
+    if variant == "fp16" and not device.startswith("cuda"):
+        raise UsageError("E706", "the fp16 variant runs on CUDA only.", "Use fp32 or int8 on CPU.")
+    return torch
+
+
+def _read_converted(folder: Path):
+    """(tokenizer, per-codepoint normalisation map, config) of a converted folder."""
+    from tokenizers import Regex, Tokenizer, normalizers
+
+    try:
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        norm = json.loads((folder / "normalizer.json").read_text("utf-8"))["map"]
+        config = json.loads((folder / "config.json").read_text("utf-8"))
+    except Exception as exc:  # noqa: BLE001 - missing or damaged files (tokenizers raises plain Exception)
+        raise UsageError("E707", f"the converted e5 model in {folder} cannot be read ({type(exc).__name__}).",
+                         "Delete that folder; it is converted again on next use.") from None
+    # The exact per-codepoint map is applied with str.translate (see convert_e5: the charsmap
+    # in tokenizer.json works per grapheme cluster); only the space collapse stays here.
+    tokenizer.normalizer = normalizers.Replace(Regex(" {2,}"), " ")
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return tokenizer, norm, config
+
+
+def _load_model(folder: Path, variant: str, device: str):
+    """The BERT encoder of a converted folder in `variant`, on `device`, in eval mode."""
+    import torch
+    import transformers
+
+    bars = transformers.utils.logging.is_progress_bar_enabled()
+    transformers.utils.logging.disable_progress_bar()  # library code never prints
+    try:
+        model = transformers.BertModel.from_pretrained(
+            str(folder), add_pooling_layer=False, use_safetensors=True, local_files_only=True,
+            dtype=torch.float32)
+    finally:
+        if bars:
+            transformers.utils.logging.enable_progress_bar()
+    model.eval()
+    if variant == "int8":
+        model = _quantize(model)
+    elif variant == "fp16":
+        model = model.half()
+    return model.to(device)
+
+
 class E5Torch:
     """multilingual-e5-small behind the `Encoder` contract (see `miner.nlp.encoders.base`)."""
 
@@ -159,20 +219,7 @@ class E5Torch:
             raise UsageError("E706", f"unknown e5 torch variant {variant!r}.", f"Use one of {', '.join(VARIANTS)}.")
         check_e5_role(role)
         device = device or ("cuda" if variant == "fp16" else "cpu")
-        try:
-            import torch
-            import transformers
-            from tokenizers import Regex, Tokenizer, normalizers
-        except ImportError:
-            raise UsageError("E704", "the e5 torch encoders need torch and transformers.",
-                             "pip install torch transformers") from None
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            raise UsageError("E706", "the e5-small-cuda encoder needs a CUDA GPU, and torch sees none.",
-                             "Use e5-small-torch or e5-small-int8 on CPU, or install a CUDA build of torch.")
-        if variant == "int8" and device != "cpu":
-            raise UsageError("E706", "the int8 variant runs on CPU only.", "Use fp16 on CUDA.")
-        if variant == "fp16" and not device.startswith("cuda"):
-            raise UsageError("E706", "the fp16 variant runs on CUDA only.", "Use fp32 or int8 on CPU.")
+        torch = _torch_for(variant, device)
 
         from .convert_e5 import convert
 
@@ -180,39 +227,12 @@ class E5Torch:
         # torch's own default can be lower than the cores a container grants (or higher than
         # its cpuset); one intra-op thread per available core is the fastest here
         torch.set_num_threads(threads or available_cores())
-        try:
-            tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-            norm = json.loads((folder / "normalizer.json").read_text("utf-8"))["map"]
-            config = json.loads((folder / "config.json").read_text("utf-8"))
-        except Exception as exc:  # noqa: BLE001 - missing or damaged files (tokenizers raises plain Exception)
-            raise UsageError("E707", f"the converted e5 model in {folder} cannot be read ({type(exc).__name__}).",
-                             "Delete that folder; it is converted again on next use.") from None
-        # The exact per-codepoint map is applied with str.translate (see convert_e5: the charsmap
-        # in tokenizer.json works per grapheme cluster); only the space collapse stays here.
-        tokenizer.normalizer = normalizers.Replace(Regex(" {2,}"), " ")
-        tokenizer.no_padding()
-        tokenizer.no_truncation()
-        self.tokenizer = tokenizer
+        self.tokenizer, norm, config = _read_converted(folder)
         self._tokenizer_json = folder / "tokenizer.json"
         self._viterbi: _Float32Viterbi | None = None  # built on first need (0.5 s)
         self._table = {int(cp): out for cp, out in norm.items()}
         self._bos, self._eos, self._pad = config["bos_token_id"], config["eos_token_id"], config["pad_token_id"]
-
-        bars = transformers.utils.logging.is_progress_bar_enabled()
-        transformers.utils.logging.disable_progress_bar()  # library code never prints
-        try:
-            model = transformers.BertModel.from_pretrained(
-                str(folder), add_pooling_layer=False, use_safetensors=True, local_files_only=True,
-                dtype=torch.float32)
-        finally:
-            if bars:
-                transformers.utils.logging.enable_progress_bar()
-        model.eval()
-        if variant == "int8":
-            model = _quantize(model)
-        elif variant == "fp16":
-            model = model.half()
-        self.model = model.to(device)
+        self.model = _load_model(folder, variant, device)
         self.device = device
         self.variant, self.role = variant, role
         self.backend = f"torch-{variant}"
