@@ -247,29 +247,24 @@ def _m005_touchpoints_backlog(db: sqlite_utils.Database) -> None:
     )
 
 
-# The embedding cache's table as it is now (migration 006), and the one definition of it: the
-# store gets it by migration, a sidecar cache file (miner.nlp.cache) by `create_embeddings_table`.
-EMBEDDINGS_TABLE = (
-    "CREATE TABLE IF NOT EXISTS embeddings (encoder TEXT NOT NULL, text_hash TEXT NOT NULL, vector BLOB NOT NULL, "
-    "UNIQUE (encoder, text_hash))"
-)
+# The embedding cache's columns as they are now (migration 006): the one definition, used by
+# the migration and, through `create_embeddings_table`, by sidecar cache files (miner.nlp.cache).
+EMBEDDINGS_COLUMNS = "(encoder TEXT NOT NULL, text_hash TEXT NOT NULL, vector BLOB NOT NULL, UNIQUE (encoder, text_hash))"
 
 
 def create_embeddings_table(db: sqlite_utils.Database) -> None:
     """The `embeddings` table (encoder, text_hash, vector), unless the database has it already."""
-    db.execute(EMBEDDINGS_TABLE)
+    db.execute("CREATE TABLE IF NOT EXISTS embeddings " + EMBEDDINGS_COLUMNS)
 
 
 def _m006_embeddings_rowid(db: sqlite_utils.Database) -> None:
     # WITHOUT ROWID suits small rows; with 1.5 KB vectors every insert at a random hash split
     # B-tree pages (measured: 34k vectors written in 2.6 s, 0.6 s as a rowid table with a
     # unique index). Same columns and key, so every query stays as it was.
-    db.execute("ALTER TABLE embeddings RENAME TO embeddings_without_rowid")
-    create_embeddings_table(db)
-    db.execute(
-        "INSERT INTO embeddings (encoder, text_hash, vector) SELECT encoder, text_hash, vector FROM embeddings_without_rowid"
-    )
-    db.execute("DROP TABLE embeddings_without_rowid")
+    db.execute("CREATE TABLE embeddings_new " + EMBEDDINGS_COLUMNS)
+    db.execute("INSERT INTO embeddings_new (encoder, text_hash, vector) SELECT encoder, text_hash, vector FROM embeddings")
+    db.execute("DROP TABLE embeddings")
+    db.execute("ALTER TABLE embeddings_new RENAME TO embeddings")
 
 
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
