@@ -1,18 +1,34 @@
-"""Errors the CLI turns into one clean line (and an exit code) instead of a traceback."""
+"""Errors the CLI turns into one clean line (and an exit code) instead of a traceback.
+
+Each code is listed in `miner.error_codes.CODES` with its summary, default hint and exit
+code (docs/errors.md); a raise site gives the specific message and, when it can, a more
+specific hint.
+"""
 
 from __future__ import annotations
 
+from .error_codes import CODES
+
 
 class MinerError(Exception):
-    """A problem the user can fix. `code` is stable (E-prefixed), `hint` says how to fix it."""
+    """A problem the user can fix. `code` is stable (E-prefixed), `hint` says how to fix it.
 
-    exit_code = 1
+    Without a hint from the raise site, the registry's hint for the code is used; the exit
+    code is the registry's (the class's `default_exit_code` only for a code not listed there).
+    """
+
+    default_exit_code = 1
 
     def __init__(self, code: str, message: str, hint: str | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
-        self.hint = hint
+        self.hint = hint if hint is not None else (CODES[code].hint if code in CODES else None)
+
+    @property
+    def exit_code(self) -> int:
+        entry = CODES.get(self.code)
+        return entry.exit_code if entry else self.default_exit_code
 
     def __str__(self) -> str:
         text = f"[{self.code}] {self.message}"
@@ -28,7 +44,7 @@ class InputError(MinerError):
 class UsageError(MinerError):
     """Arguments that contradict each other or the data."""
 
-    exit_code = 2
+    default_exit_code = 2
 
 
 class StoreError(MinerError):

@@ -18,11 +18,12 @@ from typing import Annotated, Optional
 
 import typer
 
+from miner.error_codes import CODES, INPUT, USAGE
 from miner.errors import MinerError
 
-# Exit codes (for scripts and cron); an error's comes from its class (miner/errors.py).
-EXIT_ERROR = 1
-EXIT_USAGE = 2
+# Exit codes (for scripts and cron); an error's comes from the error registry (miner/error_codes.py).
+EXIT_ERROR = INPUT
+EXIT_USAGE = USAGE
 EXIT_STRICT = 3
 EXIT_ALERTS = 4
 EXIT_PENDING = 5
@@ -93,7 +94,7 @@ def clean_errors(fn: Callable) -> Callable:
             if os.environ.get("MINER_DEBUG"):
                 raise
             err(f"Error [{INTERNAL_ERROR}] internal error: {type(exc).__name__}: {exc}. Re-run with MINER_DEBUG=1 for details.")
-            raise typer.Exit(EXIT_ERROR) from None
+            raise typer.Exit(CODES[INTERNAL_ERROR].exit_code) from None
 
     return wrapper
 
