@@ -3,8 +3,9 @@
 A raise site gives the specifics (`MinerError("E220", f"no column named {name!r}.", hint)`);
 this table gives each code's generic summary, the hint used when the raise site gives
 none, and the exit code the CLI returns (1: an input or the store could not be used,
-2: a usage error). tests/test_error_codes.py fails when a code is raised but missing here,
-or listed here but raised nowhere.
+2: a usage error). `docs/errors.md` is generated from it (`python -m miner.cli.docs`), and
+tests/test_error_codes.py fails when a code is raised but missing here, listed here but
+raised nowhere, or documented differently.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The `miner` command, assembled from one module per command group.
 
-Exit codes: `common.EXIT_CODES`.
+Exit codes: `common.EXIT_CODES` (listed in docs/cli.md); each error's code, exit code and hint:
+docs/errors.md, generated from miner/error_codes.py.
 """
 
 from __future__ import annotations
