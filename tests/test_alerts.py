@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from cli import app
+from miner.cli.main import app
 from miner.errors import InputError
 from miner.store import open_db, transaction
 from miner.trends.alerts import run_alerts, write_outputs

@@ -197,7 +197,7 @@ def test_groups_are_computed_once_per_run(store, monkeypatch):
 
 
 def test_cli_with_an_accounts_csv_next_to_the_rules(runner, tmp_path):
-    from cli import app
+    from miner.cli.main import app
     from miner.store import open_db
 
     db_file = tmp_path / "miner.db"

@@ -161,7 +161,7 @@ def test_export_gains_sentiment(store, head_path, tmp_path):
 
 
 def test_cli_analyze_and_train_from_csv(runner, tmp_path, write):
-    from cli import app
+    from miner.cli.main import app
 
     db = str(tmp_path / "m.db")
     runner.invoke(app, ["ingest", str(write("t.txt", "Terrible service and awful billing error.")), "--db", db])

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from cli import app
+from miner.cli.main import app
 from miner.store import open_db
 from tests.test_backlog import make_store
 from tests.test_backlog_accounts import store_with_accounts

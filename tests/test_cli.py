@@ -4,15 +4,13 @@ import csv
 import io
 import json
 
-import click
-
-from cli import app
+from miner.cli.main import app
 
 
-def all_commands(group: click.Group, prefix=()):
+def all_commands(group, prefix=()):
     for name, command in group.commands.items():
         yield prefix + (name,), command
-        if isinstance(command, click.Group):
+        if hasattr(command, "commands"):  # a group (typer's own click: not a click.Group)
             yield from all_commands(command, prefix + (name,))
 
 

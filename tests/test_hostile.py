@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cli import app
+from miner.cli.main import app
 from miner.errors import MinerError
 from miner.ingest.pipeline import IngestOptions, ingest
 from miner.store import open_db

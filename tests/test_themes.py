@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from cli import app
+from miner.cli.main import app
 from miner.errors import UsageError
 from miner.ingest.pipeline import IngestOptions, ingest
 from miner.nlp.encoders.fake import FakeEncoder

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from cli import app
+from miner.cli.main import app
 from miner.errors import InputError
 from miner.table_export import export_table
 from miner.ingest.pipeline import IngestOptions, ingest

@@ -100,7 +100,7 @@ def test_too_large_and_empty_and_missing(tmp_path):
 
 
 def test_cli_check(runner, tmp_path):
-    from cli import app
+    from miner.cli.main import app
 
     good = tmp_path / "good.yaml"
     good.write_text(GOOD, encoding="utf-8")

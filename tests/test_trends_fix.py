@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from cli import app
+from miner.cli.main import app
 from miner.errors import UsageError
 from miner.store import open_db, transaction
 from miner.trends.fixcheck import fix_check

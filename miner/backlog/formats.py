@@ -59,14 +59,14 @@ def impact_text(item: dict, kind: str | None, ci: bool = True, named: bool = Fal
     return f"{KIND_NAMES[kind]} {text}" if named else text
 
 
-def _growth(item: dict) -> str:
+def growth_text(item: dict) -> str:
     g = item.get("growth")
     if g is None:
         return "new" if item.get("recent_documents") and not item.get("baseline_documents") else MISSING
     return shown(g, "+.0%")
 
 
-def _status(item: dict, short: bool = False) -> str:
+def status_text(item: dict, short: bool = False) -> str:
     s = item["status"].replace("_", "-")
     if item["status"] == "shipped" and item.get("fix_check"):
         verdict = item["fix_check"]["verdict"]
@@ -74,7 +74,7 @@ def _status(item: dict, short: bool = False) -> str:
     return f"{s} {item['status_date']}" if item.get("status_date") else s
 
 
-def _neg(item: dict) -> str:
+def negative_share_text(item: dict) -> str:
     return percent(item.get("negative_share"), 0)
 
 
@@ -87,8 +87,8 @@ def table_lines(result: dict, show_all: bool = False, top: int | None = None) ->
     lines = [f"{'#':>3}  {'ID':<{w}} {'Prio':>5} {'Docs':>5} {'Neg':>4} {'Growth':>6}  {'Impact [95% CI]':<26}  {'Trend':<12}  {'Status':<14}  Title"]
     for it in items:
         lines.append(
-            f"{it['rank']:>3}  {it['id']:<{w}} {it['priority']:>5.1f} {it['documents']:>5} {_neg(it):>4} {_growth(it):>6}  "
-            f"{impact_text(it, kind, named=True):<26}  {it['trend'].get('sparkline', ''):<12}  {_status(it, True):<14}  {it['title']}"
+            f"{it['rank']:>3}  {it['id']:<{w}} {it['priority']:>5.1f} {it['documents']:>5} {negative_share_text(it):>4} {growth_text(it):>6}  "
+            f"{impact_text(it, kind, named=True):<26}  {it['trend'].get('sparkline', ''):<12}  {status_text(it, True):<14}  {it['title']}"
         )
     hidden = len([i for i in result["items"] if i["status"] == "wont_fix"]) if not show_all else 0
     shown = f"{len(items)} of {len(result['items']) - hidden} item(s)"
@@ -96,41 +96,6 @@ def table_lines(result: dict, show_all: bool = False, top: int | None = None) ->
     scores = "; ".join(f"{KIND_NAMES[k]} {v['figure']:.1f} over {v['responses']:,} responses" for k, v in result["scores"].items())
     lines.append(f"{shown}{extra}. Data up to {result['as_of']}." + (f" Scores: {scores}." if scores else ""))
     return lines
-
-
-def item_lines(item: dict) -> list[str]:
-    """Everything about one item, for `miner backlog show`."""
-    t = item["trend"]
-    out = [f"{item['id']}  #{item['rank']}  priority {item['priority']:.1f}  status {_status(item)}", item["title"]]
-    if item.get("status_note"):
-        out.append(f"Note: {item['status_note']}")
-    out.append(f"Why: {item['explanation']}")
-    for name, b in item["breakdown"].items():
-        used = "" if b["used"] else " (not used)"
-        out.append(f"  {name:<10} value {json.dumps(b['value'], ensure_ascii=False)}  component {b['component']:.2f}  "
-                   f"weight {b['weight']:g}  points {b['points']:.1f}{used}")
-    out.append(f"Documents {item['documents']}, segments {item['segments']}, negative {_neg(item)} of those with a sentiment; "
-               f"seen {item['first_seen']} to {item['last_seen']}")
-    out.append("Languages: " + ", ".join(f"{k} {v}" for k, v in item["languages"].items()))
-    out.append("Channels: " + ", ".join(f"{k} {v}" for k, v in item["channels"].items()))
-    if t.get("weeks"):
-        out.append(f"Trend ({t['weeks'][0]} to {t['weeks'][-1]}): {t['sparkline']}  growth {_growth(item)} "
-                   f"(last {t['recent_weeks']} weeks {t['recent_documents']} documents vs {t['baseline_documents']} before)")
-    for kind, imp in item["impacts"].items():
-        if imp["impact"] is None:
-            out.append(f"Impact on {KIND_NAMES[kind]}: {MISSING} ({imp['note']})")
-        else:
-            out.append(f"Impact on {KIND_NAMES[kind]}: {impact_text(item, kind)} {UNITS[kind]} (95% CI, {imp['ci_method']}); "
-                       f"{imp['figure_all']:.1f} with all {imp['responses']} responses, {imp['figure_without']:.1f} without its "
-                       f"{imp['responses_with']}")
-    if item.get("fix_check"):
-        out.append(f"Did the fix work? {item['fix_check']['summary']}")
-    if item.get("moved_from"):
-        out.append("Follows: " + ", ".join(item["moved_from"]))
-    out.append("Evidence:")
-    for q in item["quotes"]:
-        out.append(f"  [{q['lang']}] {q['text']}  ({q['channel'] or 'no channel'}, {q['date'] or 'undated'}, document {q['document_id']})")
-    return out
 
 
 def _cell(text: str) -> str:
@@ -144,18 +109,18 @@ def markdown(result: dict, show_all: bool = False, top: int | None = None) -> st
     lines.append(f"| # | ID | Priority | Documents | Negative | Growth | Impact on {KIND_NAMES.get(kind, 'score')} | Trend | Status | Title |")
     lines.append("|---:|---|---:|---:|---:|---:|---|---|---|---|")
     for it in items:
-        lines.append(f"| {it['rank']} | {it['id']} | {it['priority']:.1f} | {it['documents']} | {_neg(it)} | {_growth(it)} | "
-                     f"{_cell(impact_text(it, kind))} | {it['trend'].get('sparkline', '')} | {_cell(_status(it))} | {_cell(it['title'])} |")
+        lines.append(f"| {it['rank']} | {it['id']} | {it['priority']:.1f} | {it['documents']} | {negative_share_text(it)} | {growth_text(it)} | "
+                     f"{_cell(impact_text(it, kind))} | {it['trend'].get('sparkline', '')} | {_cell(status_text(it))} | {_cell(it['title'])} |")
     for it in items:
         lines += ["", f"## {it['rank']}. {_cell(it['title'])} (`{it['id']}`)", ""]
         lines.append(f"- **Priority {it['priority']:.1f}**: {it['explanation']}")
-        lines.append(f"- **Status**: {_cell(_status(it))}" + (f" — {_cell(it['status_note'])}" if it.get("status_note") else ""))
-        lines.append(f"- **Documents** {it['documents']}, segments {it['segments']}, negative {_neg(it)}; "
+        lines.append(f"- **Status**: {_cell(status_text(it))}" + (f" — {_cell(it['status_note'])}" if it.get("status_note") else ""))
+        lines.append(f"- **Documents** {it['documents']}, segments {it['segments']}, negative {negative_share_text(it)}; "
                      f"seen {it['first_seen']} to {it['last_seen']}")
         lines.append("- **Languages**: " + ", ".join(f"{k} {v}" for k, v in it["languages"].items()))
         if it["trend"].get("weeks"):
             lines.append(f"- **Trend** ({it['trend']['weeks'][0]} to {it['trend']['weeks'][-1]}): {it['trend']['sparkline']} "
-                         f"growth {_growth(it)}")
+                         f"growth {growth_text(it)}")
         for k, imp in it["impacts"].items():
             lines.append(f"- **Impact on {KIND_NAMES[k]}**: " + (f"{impact_text(it, k)} {UNITS[k]} (95% CI)" if imp["impact"] is not None
                                                                    else f"{MISSING} ({imp['note']})"))
@@ -211,10 +176,10 @@ def _label(text: str) -> str:
 def jira_description(it: dict, kind: str | None) -> str:
     lines = [f"Backlog item {it['id']} from miner (priority {it['priority']:.1f}, rank {it['rank']}).",
              f"Why it ranks here: {it['explanation']}.",
-             f"Documents: {it['documents']}; segments: {it['segments']}; negative: {_neg(it)}; seen {it['first_seen']} to {it['last_seen']}.",
+             f"Documents: {it['documents']}; segments: {it['segments']}; negative: {negative_share_text(it)}; seen {it['first_seen']} to {it['last_seen']}.",
              "Languages: " + ", ".join(f"{k} {v}" for k, v in it["languages"].items()) + "."]
     if it["trend"].get("weeks"):
-        lines.append(f"Trend, weekly {it['trend']['weeks'][0]} to {it['trend']['weeks'][-1]}: {it['trend']['sparkline']} (growth {_growth(it)}).")
+        lines.append(f"Trend, weekly {it['trend']['weeks'][0]} to {it['trend']['weeks'][-1]}: {it['trend']['sparkline']} (growth {growth_text(it)}).")
     for k, imp in it["impacts"].items():
         if imp["impact"] is not None:
             lines.append(f"Impact on {KIND_NAMES[k]}: {impact_text(it, k)} {UNITS[k]} (95% CI).")

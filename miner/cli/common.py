@@ -1,0 +1,155 @@
+"""What every command module shares: option types, clean errors, progress bars, output helpers.
+
+Library modules are imported inside the command functions, not at module level: importing
+`miner.store` alone loads sqlite_utils and pandas (0.3-0.5 s), and `miner.trends` loads
+scipy (over 1 s), which `miner --help` and every other command would then pay.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from miner.errors.codes import CODES, INPUT, USAGE
+from miner.errors import MinerError
+
+# Exit codes (for scripts and cron); an error's comes from the error registry (miner/errors/codes.py).
+EXIT_ERROR = INPUT
+EXIT_USAGE = USAGE
+EXIT_STRICT = 3
+EXIT_ALERTS = 4
+EXIT_PENDING = 5
+EXIT_INTERRUPTED = 130
+EXIT_CODES = {
+    0: "success (skipped rows, if any, are counted in the summary)",
+    EXIT_ERROR: "error: an input or the database could not be used; nothing half-written",
+    EXIT_USAGE: "usage error: a bad option or column name",
+    EXIT_STRICT: "--strict and something was skipped (nothing from that input was stored)",
+    EXIT_ALERTS: "miner alerts: new alerts were raised (written to --out or standard output)",
+    EXIT_PENDING: "miner alerts: some webhook posts failed and stay pending (retried on the next run)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C); what was committed stays, re-running completes the job",
+}
+INTERNAL_ERROR = "E999"
+
+DEFAULT_DB = Path("miner.db")
+DbOption = Annotated[Path, typer.Option("--db", help="The SQLite store.", envvar="MINER_DB")]
+EncoderOption = Annotated[
+    Optional[str], typer.Option("--encoder", help="e5-small (default), fake, or hf:PATH for a local transformers model.")
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+JsonSummaryOption = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
+AsOfTodayOption = Annotated[Optional[str], typer.Option(help="Today's date for deciding which period is complete (YYYY-MM-DD).")]
+
+
+def err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def print_json(data, *, ensure_ascii: bool = False) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=ensure_ascii, indent=2))
+
+
+def print_lines(lines: list[str]) -> None:
+    """One line each on standard output; nothing at all for no lines."""
+    if lines:
+        typer.echo("\n".join(lines))
+
+
+def print_result(data, as_json: bool, text: Callable[..., list[str]], *args) -> None:
+    """`data` as JSON with --json, otherwise as the lines `text(data, *args)`."""
+    if as_json:
+        print_json(data)
+    else:
+        print_lines(text(data, *args))
+
+
+def clean_errors(fn: Callable) -> Callable:
+    """Library errors become one line on stderr and an exit code, never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except MinerError as exc:
+            err(f"Error {exc}")
+            raise typer.Exit(exc.exit_code) from None
+        except BrokenPipeError:  # `miner export ... | head`: the reader has all it wants
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+        except KeyboardInterrupt:
+            err("Interrupted: everything committed so far is kept; run the same command again to finish.")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:  # a bug: still one line, with a way to see the traceback
+            if os.environ.get("MINER_DEBUG"):
+                raise
+            err(f"Error [{INTERNAL_ERROR}] internal error: {type(exc).__name__}: {exc}. Re-run with MINER_DEBUG=1 for details.")
+            raise typer.Exit(CODES[INTERNAL_ERROR].exit_code) from None
+
+    return wrapper
+
+
+def open_store(db: Path, *, create: bool = False):
+    """The store at --db; an existing one unless `create` (only `miner ingest` creates it)."""
+    from miner.store import open_db
+
+    return open_db(db, create=create)
+
+
+def parse_date(value: Optional[str], option: str):
+    """A YYYY-MM-DD option as a date (None when not given); E903 names the option otherwise."""
+    if not value:
+        return None
+    from miner.trends.periods import parse_date_option
+
+    return parse_date_option(value, option)
+
+
+def resolve_encoder(name: Optional[str], **kwargs):
+    """The --encoder option as an encoder (MINER_ENCODER or e5-small when not given)."""
+    from miner.nlp.encoders.registry import get_encoder
+
+    return get_encoder(name, **kwargs)
+
+
+@contextmanager
+def input_progress(quiet: bool) -> Iterator[Optional[Callable[[dict], None]]]:
+    """A spinner naming the input being read, on stderr when it is a terminal; None otherwise."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True)
+    task = bar.add_task("reading", total=None)
+
+    def update(event: dict) -> None:
+        n, total = event["position"]
+        bar.update(task, description=f"[{n}/{total}] {Path(event['input']).name}: {event['rows_read']:,} rows read")
+
+    with bar:
+        yield update
+
+
+@contextmanager
+def count_progress(quiet: bool) -> Iterator[Optional[Callable[[int, int], None]]]:
+    """A bar of done/total with the time left, on stderr when it is a terminal; None otherwise."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    bar = Progress(BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
+    task = bar.add_task("analyze", total=None)
+    with bar:
+        yield lambda done, total: bar.update(task, completed=done, total=total)

@@ -1,0 +1,54 @@
+"""Terminal text of `miner ingest` and `miner analyze` summaries."""
+
+from __future__ import annotations
+
+import typer
+
+from .common import err
+
+
+def counts(counter: dict, *, ordered: bool = True) -> str:
+    """`a 1, b 2,345`: sorted by key unless the counter's own order matters."""
+    items = sorted(counter.items()) if ordered else counter.items()
+    return ", ".join(f"{k} {v:,}" for k, v in items)
+
+
+def echo_ingest_summary(summary: dict) -> None:
+    """The totals, counts by reason, language and PII kind; then per input, unchanged inputs and errors (on stderr)."""
+    t = summary["totals"]
+    typer.echo(
+        f"Read {t['rows_read']:,} rows from {len(summary['inputs'])} input(s) in {summary['seconds']:.1f}s: "
+        f"stored {t['stored']:,}, already stored {t['already_stored']:,}, "
+        f"duplicates {t['duplicates']:,} exact + {t['near_duplicates']:,} near, "
+        f"non-informative {t['noninformative']:,}, skipped {t['skipped']:,}."
+    )
+    if summary["skipped"]:
+        typer.echo("Skipped by reason: " + counts(summary["skipped"]))
+    if summary["warnings"]:
+        typer.echo("Warnings: " + counts(summary["warnings"]))
+    if summary["languages"]:
+        typer.echo("Languages: " + counts(summary["languages"], ordered=False))
+    if summary["pii_redacted"]:
+        typer.echo("PII redacted: " + counts(summary["pii_redacted"]))
+    for item in summary["inputs"]:
+        if item["status"] == "unchanged":
+            typer.echo(f"  {item['path']}: already ingested with these options (source {item['source_id']}), nothing to do.")
+        elif item["error"]:
+            err(input_error(item))
+
+
+def input_error(item: dict) -> str:
+    return f"Error in {item['path']}: {item['error']}"
+
+
+def analyze_lines(result: dict) -> list[str]:
+    e = result["embed"]
+    lines = [
+        f"Analyzed {result['documents']:,} documents ({result['segments']:,} segments) in {result['seconds']:.1f}s: "
+        f"embedded {e['embedded']:,} new texts in {e['encoder_calls']:,} encoder calls, {e['cached'] + e['texts'] - e['unique']:,} from cache."
+    ]
+    if result["labels"]:
+        lines.append("Documents by sentiment: " + counts(result["labels"]))
+    if not result["documents"]:
+        lines.append("Nothing new to analyze.")
+    return lines

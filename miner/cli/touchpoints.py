@@ -1,0 +1,103 @@
+"""`miner touchpoints`: assign segments to a customer-journey taxonomy, read volume and aspect sentiment."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .common import DEFAULT_DB, DbOption, EncoderOption, JsonOption, clean_errors, open_store, print_json, print_lines, print_result, resolve_encoder
+from .format_touchpoints import assign_lines, overview_lines, sentiment_lines, taxonomy_check_line
+
+app = typer.Typer(
+    help="Customer-journey touchpoints: assign segments to a taxonomy (yours or the default), read volume and aspect sentiment.",
+    no_args_is_help=True,
+)
+
+TaxonomyOption = Annotated[Optional[Path], typer.Option("--taxonomy", help="Your taxonomy YAML (default: the shipped customer journey).")]
+ExamplesOption = Annotated[
+    Optional[Path], typer.Option("--examples", help="CSV of labelled examples (columns text,touchpoint): few-shot.")
+]
+ThresholdOption = Annotated[
+    Optional[float],
+    typer.Option(help="How far the best touchpoint must stand out (default 0.018); higher leaves more segments without one."),
+]
+
+
+@app.command("assign")
+@clean_errors
+def touchpoints_assign(
+    db: DbOption = DEFAULT_DB,
+    taxonomy: TaxonomyOption = None,
+    examples: ExamplesOption = None,
+    threshold: ThresholdOption = None,
+    encoder: EncoderOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Store the taxonomy and give every informative segment its touchpoint(s), or none; link themes to touchpoints."""
+    from miner.touchpoints.assign import AssignParams
+    from miner.touchpoints.model import assign_touchpoints
+
+    params = AssignParams() if threshold is None else AssignParams(threshold=threshold)
+    r = assign_touchpoints(open_store(db), encoder=resolve_encoder(encoder, lazy=True), taxonomy=taxonomy, examples=examples, params=params)
+    print_result(r, as_json, assign_lines, db)
+
+
+@app.command("list")
+@clean_errors
+def touchpoints_list(
+    db: DbOption = DEFAULT_DB,
+    themes: Annotated[int, typer.Option(help="Top themes shown per touchpoint.")] = 3,
+    as_json: JsonOption = False,
+) -> None:
+    """Touchpoints in journey order: segments, share, negative share, net sentiment, owner and top themes."""
+    from miner.touchpoints.aspects import touchpoint_overview
+
+    r = touchpoint_overview(open_store(db), top_themes=themes)
+    print_result(r, as_json, overview_lines)
+
+
+@app.command("sentiment")
+@clean_errors
+def touchpoints_sentiment(
+    db: DbOption = DEFAULT_DB,
+    by: Annotated[str, typer.Option("--by", help="touchpoint, theme, channel, lang or period.")] = "touchpoint",
+    period: Annotated[str, typer.Option(help="With --by period: day, week or month.")] = "month",
+    touchpoint: Annotated[Optional[list[str]], typer.Option("--touchpoint", help="Only this touchpoint (key). Repeatable.")] = None,
+    min_segments: Annotated[int, typer.Option(help="Leave out groups with fewer segments.")] = 1,
+    as_json: JsonOption = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+) -> None:
+    """Aspect sentiment: negative share and net sentiment of the segments at each touchpoint, per theme, channel, language or period."""
+    from miner.touchpoints.aspects import aspect_sentiment
+
+    rows = aspect_sentiment(open_store(db), by=by, period=period, touchpoints=touchpoint, min_segments=min_segments)
+    if as_json:
+        print_json(rows)
+    elif as_csv:
+        write_rows_csv(rows)
+    else:
+        print_lines(sentiment_lines(rows, by))
+
+
+def write_rows_csv(rows: list[dict]) -> None:
+    """The rows as CSV on standard output (nothing at all for no rows); formula-like cells neutralised."""
+    import csv
+
+    from miner.files import neutralise_formula
+
+    if rows:
+        w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows({k: neutralise_formula(v) for k, v in r.items()} for r in rows)
+
+
+@app.command("check")
+@clean_errors
+def touchpoints_check(taxonomy: Annotated[Path, typer.Argument(help="The taxonomy YAML to validate.")]) -> None:
+    """Validate a taxonomy file without a database: errors point at the file and line."""
+    from miner.touchpoints.taxonomy import load_taxonomy
+
+    typer.echo(taxonomy_check_line(taxonomy, load_taxonomy(taxonomy)))

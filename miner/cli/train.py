@@ -1,0 +1,62 @@
+"""`miner train sentiment`: train the small heads miner runs on top of the encoder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .common import EncoderOption, clean_errors, err, print_json, resolve_encoder
+
+app = typer.Typer(help="Train the small heads miner runs on top of the encoder.", no_args_is_help=True)
+
+DataOption = Annotated[
+    str, typer.Option(help="'shared' (the public corpora in ../shared/corpora) or a labelled CSV (text, label[, split, lang]).")
+]
+CacheOption = Annotated[
+    Optional[Path], typer.Option(help="Sidecar embedding cache for training texts (default: ~/.cache/miner/embeddings.db).")
+]
+
+
+@app.command("sentiment")
+@clean_errors
+def train_sentiment_cmd(
+    data: DataOption = "shared",
+    out: Annotated[Path, typer.Option(help="Where to write the head (.npz).")] = Path("models/sentiment-e5-small.npz"),
+    encoder: EncoderOption = None,
+    cache: CacheOption = None,
+    text_column: Annotated[str, typer.Option(help="Text column of a labelled CSV.")] = "text",
+    label_column: Annotated[str, typer.Option(help="Label column of a labelled CSV (neg/neu/pos).")] = "label",
+    threads: Annotated[Optional[int], typer.Option(help="Encoder threads.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+) -> None:
+    """Train the sentiment head (select on valid, report test once) and save it with its metrics."""
+    from miner.nlp.cache import EmbeddingCache
+    from miner.nlp.train_sentiment import model_card, train_sentiment
+    from miner.paths import cache_dir
+
+    examples, description = load_examples(data, text_column, label_column)
+    enc = resolve_encoder(encoder, threads=threads)
+    result = train_sentiment(
+        examples, enc, EmbeddingCache.open_file(cache or cache_dir() / "embeddings.db"), name=out.stem, data_description=description,
+        progress=None if as_json else (lambda msg: err(msg)),
+    )
+    result.head.save(out)
+    out.with_suffix(".md").write_text(model_card(result.head), encoding="utf-8")
+    if as_json:
+        print_json({"out": str(out), "valid": result.valid, "test": result.test, "grid": result.grid}, ensure_ascii=True)
+        return
+    typer.echo(f"Saved {out} and its model card {out.with_suffix('.md')} ({result.head.meta['params']}) in {result.seconds:.0f}s.")
+    for split, metrics in (("valid", result.valid), ("test", result.test)):
+        for key, m in metrics.items():
+            typer.echo(f"  {split:5} {key:32} n={m['n']:5}  accuracy {m['accuracy']:.3f}  macro-F1 {m['macro_f1']:.3f}")
+
+
+def load_examples(data: str, text_column: str, label_column: str) -> tuple[list, str]:
+    """(examples, how to describe them in the model card) of --data."""
+    from miner.nlp.sentiment_data import load_csv, load_shared
+
+    if data == "shared":
+        return load_shared(), "../shared/corpora (sentiment_data.CORPORA, deterministic splits)"
+    return load_csv(Path(data), text_column, label_column), f"user file {Path(data).name}"
