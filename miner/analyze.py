@@ -1,4 +1,5 @@
-"""`miner analyze`: one encoder pass per segment (cached), the sentiment head, per segment and document.
+"""`miner analyze`: one encoder pass per segment and per document text (cached), the sentiment
+head, per segment and document.
 
 Incremental: only documents without a sentiment from the current head are read. Work goes
 in batches of documents; the embeddings of a batch are committed as soon as the encoder
@@ -24,6 +25,7 @@ from .nlp.encoders.base import Encoder
 from .nlp.encoders.registry import get_encoder
 from .nlp.textprep import encoder_input
 from .nlp.sentiment import SentimentHead, aggregate, label_and_score, resolve_head
+from .segments.vectors import joined_document_input
 from .store import transaction, utc_now
 from .themes.assign import assign_themes_to_new_segments
 from .touchpoints.model import assign_touchpoints_to_new_segments
@@ -126,7 +128,13 @@ def _analyze_batch(
             doc_ids,
         )
     )
-    vectors, stats = embed_texts(encoder, [encoder_input(s[2]) for s in segs], cache, batch_size=encoder_batch)
+    # The documents' whole texts ride in the same encoder pass (themes are found among documents).
+    texts_of: dict[int, list[str]] = {}
+    for _, doc_id, text in segs:
+        texts_of.setdefault(doc_id, []).append(text)
+    joined = [t for t in (joined_document_input(texts) for texts in texts_of.values()) if t is not None]
+    vectors, stats = embed_texts(encoder, [encoder_input(s[2]) for s in segs] + joined, cache, batch_size=encoder_batch)
+    vectors = vectors[: len(segs)]
     proba = head.predict_proba(vectors) if segs else None
     labels, scores = label_and_score(proba) if segs else ([], [])
     per_doc: dict[int, list[tuple[str, float, int]]] = {d: [] for d in doc_ids}

@@ -13,3 +13,24 @@ def shown(value: float | None, spec: str, width: int = 0) -> str:
 def percent(share: float | None, digits: int = 1, width: int = 0) -> str:
     """A share (0..1) as a percentage: 0.123 -> "12.3%"."""
     return shown(share, f".{digits}%", width)
+
+
+def columns(text: str) -> int:
+    """Terminal columns `text` takes: CJK and other wide characters take two."""
+    from wcwidth import wcswidth
+
+    width = wcswidth(text)
+    return width if width >= 0 else len(text)
+
+
+def fit_to(text: str, width: int) -> str:
+    """`text` cut to `width` terminal columns (with "…") and padded to exactly that many."""
+    if columns(text) > width:
+        out, used = "", 0
+        for ch in text:
+            w = columns(ch)
+            if used + w > width - 1:
+                break
+            out, used = out + ch, used + w
+        text = out + "…"
+    return text + " " * max(0, width - columns(text))

@@ -267,6 +267,41 @@ def _m006_embeddings_rowid(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE embeddings_new RENAME TO embeddings")
 
 
+def _m007_document_themes(db: sqlite_utils.Database) -> None:
+    # Themes are found among documents (a document's whole text says what the complaint is far
+    # better than its sentences do) in two levels: themes (level 1) and their sub-themes (level 2,
+    # parent_id = the theme). A document's main theme and sub-theme; a segment's theme (its
+    # document's, or another theme it raises on its own) and sub-theme. Labels in the reader's
+    # language, their confidence, the lexicon concept they name, and the theme's kind
+    # (complaint, praise, request, venting). The input fingerprint of a run (an unchanged store is
+    # not refitted) and the store's settings (the label language).
+    db.execute("ALTER TABLE themes ADD COLUMN level INTEGER NOT NULL DEFAULT 1")
+    db.execute("ALTER TABLE themes ADD COLUMN label_lang TEXT")
+    db.execute("ALTER TABLE themes ADD COLUMN label_confidence REAL")
+    db.execute("ALTER TABLE themes ADD COLUMN concept TEXT")
+    db.execute("ALTER TABLE themes ADD COLUMN kind TEXT")
+    db.execute("ALTER TABLE themes ADD COLUMN documents INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE segment_themes ADD COLUMN subtheme_id INTEGER REFERENCES themes(id)")
+    db.execute("CREATE INDEX segment_themes_subtheme ON segment_themes (subtheme_id)")
+    db.execute("ALTER TABLE theme_runs ADD COLUMN fingerprint TEXT")
+    db.execute(
+        "CREATE TABLE document_themes (document_id INTEGER PRIMARY KEY REFERENCES documents(id), "
+        "theme_id INTEGER REFERENCES themes(id), subtheme_id INTEGER REFERENCES themes(id), score REAL, "
+        "method TEXT NOT NULL, low_confidence INTEGER NOT NULL DEFAULT 0, run_id INTEGER NOT NULL)"
+    )
+    db.execute("CREATE INDEX document_themes_theme ON document_themes (theme_id)")
+    db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+def get_setting(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    return row[0] if row else default
+
+
+def set_setting(db: sqlite_utils.Database, key: str, value: str) -> None:
+    db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", [key, value])
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_foundation", _m001_foundation),
     ("002_sentiment", _m002_sentiment),
@@ -274,6 +309,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("004_alerts", _m004_alerts),
     ("005_touchpoints_backlog", _m005_touchpoints_backlog),
     ("006_embeddings_rowid", _m006_embeddings_rowid),
+    ("007_document_themes", _m007_document_themes),
 ]
 
 

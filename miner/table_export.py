@@ -32,7 +32,10 @@ QUERIES = {
                 FROM (SELECT st.theme_id, COALESCE(t.custom_label, t.label) AS label, ROUND(MAX(st.score), 4) AS score,
                              COUNT(*) AS n, MIN(st.low_confidence) AS low
                       FROM segments g JOIN segment_themes st ON st.segment_id = g.id JOIN themes t ON t.id = st.theme_id
-                      WHERE g.document_id = d.id GROUP BY st.theme_id ORDER BY n DESC, score DESC) x) AS themes,
+                      LEFT JOIN document_themes m ON m.document_id = g.document_id
+                      WHERE g.document_id = d.id GROUP BY st.theme_id
+                      ORDER BY MAX(st.theme_id IS m.theme_id) DESC, n DESC, score DESC) x) AS themes,
+               (SELECT subtheme_id FROM document_themes WHERE document_id = d.id) AS subtheme_id,
                (SELECT x.touchpoint FROM (SELECT tp.touchpoint, COUNT(*) AS n, MAX(tp.confidence) AS c
                       FROM segments g JOIN segment_touchpoints tp ON tp.segment_id = g.id
                       WHERE g.document_id = d.id GROUP BY tp.touchpoint ORDER BY n DESC, c DESC, tp.touchpoint LIMIT 1) x) AS touchpoint,
@@ -47,7 +50,7 @@ QUERIES = {
     "segments": """
         SELECT g.id, g.document_id, g.seg_index, g.text, g.lang, g.script, g.char_start, g.char_end, g.informative,
                ss.label AS sentiment, ss.score AS sentiment_score, ss.p_neg, ss.p_neu, ss.p_pos,
-               st.theme_id, COALESCE(t.custom_label, t.label) AS theme_label, st.score AS theme_score,
+               st.theme_id, COALESCE(t.custom_label, t.label) AS theme_label, st.subtheme_id, st.score AS theme_score,
                st.method AS theme_method, st.low_confidence AS theme_low_confidence,
                tp1.touchpoint AS touchpoint, tp1.confidence AS touchpoint_confidence,
                tp2.touchpoint AS touchpoint_2, tp2.confidence AS touchpoint_2_confidence

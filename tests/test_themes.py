@@ -17,6 +17,7 @@ from miner.themes import manage
 from miner.themes.fit import ThemeParams
 from miner.themes.assign import assign_themes_to_new_segments
 from miner.themes.discover import discover
+from miner.themes.lexicon import load_lexicon
 from miner.themes.state import ThemeState
 
 TOPICS = {
@@ -75,12 +76,13 @@ def test_discover_finds_the_topics(themed):
     assert summary.themes >= 4
     assert summary.outlier_share <= 0.15
     assert purity(db, rows) >= 0.9
-    labels = [r[0] for r in db.execute("SELECT label FROM themes WHERE status = 'active'")]
-    vocabulary = {w for words in TOPICS.values() for w in words}
-    for label in labels:  # labels are made of the topics' words, never placeholders
-        words = {w for part in label.split(" · ") for w in part.split()}
-        assert words & vocabulary, label
-        assert "0" not in words and "http" not in words
+    rows = list(db.query("SELECT label, label_lang, label_confidence, concept FROM themes WHERE status = 'active' AND level = 1"))
+    lexicon = load_lexicon()
+    for r in rows:  # labels name a lexicon concept, in the label language, once each
+        base = r["label"].split(" (")[0]
+        assert base == lexicon.label(r["concept"], "en"), r
+        assert r["label_lang"] == "en" and 0.0 <= r["label_confidence"] <= 1.0
+    assert len({r["label"] for r in rows}) == len(rows)
 
 
 def test_same_input_in_another_order_gives_identical_themes(db, write, tmp_path):
@@ -249,7 +251,7 @@ def test_tiny_store_with_no_theme_still_assigns_later(db, write):
     summary = discover(db, encoder=FakeEncoder(), params=PARAMS)
     assert summary.themes == 0 and summary.outliers == 5
     load(db, write, [{"id": "new", "text": "the router is broken again"}], "new.jsonl")
-    assert assign_themes_to_new_segments(db, FakeEncoder()) == {"assigned": 0, "outliers": 1, "state": True}
+    assert assign_themes_to_new_segments(db, FakeEncoder()) == {"assigned": 0, "outliers": 1, "segments": 1, "state": True}
 
 
 def test_fit_is_the_same_for_any_row_order_with_repeats_and_mixed_languages():
@@ -276,8 +278,9 @@ def test_fit_is_the_same_for_any_row_order_with_repeats_and_mixed_languages():
     first = fit_themes(X, langs, keys, params)
     perm = np.random.default_rng(1).permutation(len(keys))
     second = fit_themes(X[perm], [langs[i] for i in perm], [keys[i] for i in perm], params)
-    assert np.array_equal(first.labels[perm], second.labels)
-    assert first.labels.max() >= 3
+    assert np.array_equal(first.sub_of[perm], second.sub_of)
+    assert np.array_equal(first.theme_of[perm], second.theme_of)
+    assert first.sub_of.max() >= 3
 
 
 def test_exact_cosine_knn_is_the_brute_force_graph_with_each_row_first():
@@ -338,6 +341,6 @@ def test_keywords_tokenised_in_a_second_process_give_the_same_themes(db, write, 
     monkeypatch.setattr(background, "available_cores", lambda: 2)
     monkeypatch.setattr(background, "MIN_TEXTS", 0)
     monkeypatch.setattr(background.TermsInBackground, "__init__", spy)
-    discover(db, encoder=FakeEncoder(), params=PARAMS)
+    discover(db, encoder=FakeEncoder(), params=PARAMS, force=True)
     assert started == [True]
     assert db.execute("SELECT id, label, keywords FROM themes ORDER BY id").fetchall() == in_line

@@ -21,8 +21,8 @@ def echo_demo_summary(result: dict, db) -> None:
     if result["themes"]:
         d = result["themes"]["discover"]
         typer.echo(
-            f"Found {d['themes']} themes across languages in {d['seconds']:.1f}s "
-            f"({d['outlier_share']:.1%} of segments without a theme). The largest:"
+            f"Found {d['themes']} themes ({d['subthemes']} sub-themes) across languages in {d['seconds']:.1f}s, "
+            f"labelled in {d['label_lang']} ({d['outlier_share']:.1%} of documents without a theme). The largest:"
         )
         print_lines([theme_line(t) for t in result["themes"]["top"]])
     if result.get("touchpoints"):

@@ -25,23 +25,37 @@ StopTerms = Annotated[
 def themes_discover(
     db: DbOption = DEFAULT_DB,
     encoder: EncoderOption = None,
+    label_lang: Annotated[
+        Optional[str], typer.Option(help="Language of the theme labels: en, de, fr, es, zh, ja... (remembered by the store; default en).")
+    ] = None,
+    lexicon: Annotated[
+        Optional[Path], typer.Option(help="Your concept lexicon (YAML, docs/themes.md): more concepts or languages to name themes by.")
+    ] = None,
+    min_size: Annotated[int, typer.Option(help="Fewest documents a theme may have; smaller ones join their nearest theme.")] = 3,
+    max_themes: Annotated[int, typer.Option(help="At most this many themes (0: as many as the data holds).")] = 0,
     seed: Annotated[int, typer.Option(help="Random seed: the same data and seed give the same themes.")] = 42,
-    max_fit: Annotated[int, typer.Option(help="Fit on at most this many segments; the rest are assigned.")] = 20_000,
-    min_cluster_size: Annotated[int, typer.Option(help="Smallest theme HDBSCAN may form (0: from the data size).")] = 0,
-    max_outliers: Annotated[float, typer.Option(help="Most segments left without a theme, as a share (0-0.9).")] = 0.15,
-    debias: Annotated[str, typer.Option(help="Language-identity removal: default, none, center, coral+inlp...")] = "default",
+    max_fit: Annotated[int, typer.Option(help="Fit on at most this many documents; the rest are assigned.")] = 20_000,
+    min_cluster_size: Annotated[int, typer.Option(help="Smallest sub-theme HDBSCAN may form (0: from the data size).")] = 0,
+    max_outliers: Annotated[float, typer.Option(help="Most documents left without a theme, as a share (0-0.9).")] = 0.15,
+    debias: Annotated[str, typer.Option(help="Language-identity removal: center (default), none, coral, coral+inlp...")] = "center",
     stop_terms: StopTerms = None,
+    force: Annotated[bool, typer.Option("--force", help="Refit even if nothing changed since the last run.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Find themes in all informative segments; keep ids, labels and edits of earlier runs."""
-    from miner.themes.fit import ThemeParams
+    """Find themes and sub-themes among all informative documents, named in your language; keep ids, labels and edits of earlier runs."""
     from miner.themes.discover import discover
+    from miner.themes.fit import ThemeParams
 
-    if not 0 <= max_outliers <= 0.9 or max_fit < 10 or min_cluster_size < 0:
-        raise UsageError("E800", "--max-outliers must be 0..0.9, --max-fit at least 10, --min-cluster-size at least 0.", "Fix the option.")
-    params = ThemeParams(seed=seed, max_fit=max_fit, min_cluster_size=min_cluster_size, max_outliers=max_outliers, debias=debias)
+    if not 0 <= max_outliers <= 0.9 or max_fit < 10 or min_cluster_size < 0 or min_size < 1 or max_themes < 0:
+        raise UsageError(
+            "E800", "--max-outliers must be 0..0.9, --max-fit at least 10, --min-cluster-size and --max-themes at least 0, --min-size at least 1.",
+            "Fix the option.",
+        )
+    params = ThemeParams(seed=seed, max_fit=max_fit, min_cluster_size=min_cluster_size, max_outliers=max_outliers,
+                         debias="center" if debias == "default" else debias, min_size=min_size, max_themes=max_themes)
     terms = read_stop_terms(stop_terms)
     summary = discover(open_store(db), encoder=resolve_encoder(encoder, lazy=True), params=params, stop_terms=terms,
+                       label_lang=label_lang, lexicon_path=lexicon, force=force,
                        progress=None if as_json else (lambda stage: err(f"themes: {stage}...")))
     result = summary.to_dict()
     print_result(result, as_json, discover_lines, db)
@@ -61,12 +75,13 @@ def themes_list(
     db: DbOption = DEFAULT_DB,
     archived: Annotated[bool, typer.Option("--archived", help="Include archived themes.")] = False,
     limit: Annotated[Optional[int], typer.Option(help="Show at most this many themes.")] = None,
+    tree: Annotated[bool, typer.Option("--tree", help="Show each theme's sub-themes under it.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Themes by size: documents, share of segments, negative share, label, languages."""
+    """Themes by size: documents, share of segments, negative share, label (in the label language), kind, languages."""
     from miner.themes.manage import list_themes
 
-    result = list_themes(open_store(db), include_archived=archived, limit=limit)
+    result = list_themes(open_store(db), include_archived=archived, limit=limit, tree=tree)
     print_result(result, as_json, list_lines)
 
 

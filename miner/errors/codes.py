@@ -113,8 +113,9 @@ CODES: dict[str, ErrorCode] = _table(
     ("E722", USAGE, "The sentiment head was trained on another encoder.", "Use the encoder it was trained with, or train a head for this encoder with `miner train sentiment --encoder`."),
     ("E730", USAGE, "An analyze batch size is below 1.", "Use the defaults."),
     # themes
-    ("E800", USAGE, "A `miner themes discover` option is out of range.", "--max-outliers 0..0.9, --max-fit at least 10, --min-cluster-size at least 0."),
-    ("E801", USAGE, "There are no informative segments to find themes in.", "Ingest documents first (`miner ingest FILE`)."),
+    ("E800", USAGE, "A `miner themes discover` option is out of range.",
+     "--max-outliers 0..0.9, --max-fit at least 10, --min-cluster-size and --max-themes at least 0, --min-size at least 1."),
+    ("E801", USAGE, "There are no informative documents to find themes in.", "Ingest documents first (`miner ingest FILE`)."),
     ("E802", USAGE, "No themes have been discovered in this database.", "Run `miner themes discover` first."),
     ("E803", USAGE, "The stored theme state is unreadable.", "Re-run `miner themes discover`."),
     ("E804", USAGE, "The themes were fitted with another encoder.", "Pass the same --encoder as `miner themes discover`."),
@@ -126,7 +127,10 @@ CODES: dict[str, ErrorCode] = _table(
     ("E812", USAGE, "A theme label must have 1 to 120 characters.", "Give a short phrase."),
     ("E813", USAGE, "A theme cannot be merged into itself.", "Leave the --into theme out of the themes to merge."),
     ("E814", USAGE, "A theme splits into 2 to 10 parts.", "Use --parts 2..10."),
-    ("E815", USAGE, "The theme has too few segments to split.", "Merge or archive it instead."),
+    ("E815", USAGE, "The theme has too few documents to split.", "Merge or archive it instead."),
+    ("E816", USAGE, "No theme labels in that language.", "Choose a language the concept lexicon has (the message lists them), or add its phrases with --lexicon FILE."),
+    ("E817", INPUT, "The concept lexicon file is not valid (the message gives file and line).", "See docs/themes.md for the lexicon format."),
+    ("E818", USAGE, "That is a sub-theme: merge, split, archive and pin act on its theme.", "Edit the theme instead (`miner themes list --tree`)."),
     # touchpoints
     ("E830", INPUT, "The taxonomy file does not exist.", "Give a YAML file with --taxonomy (see docs/touchpoints.md)."),
     ("E831", INPUT, "The taxonomy file is not valid (the message gives file and line).", "See docs/touchpoints.md for the taxonomy format."),

@@ -1,53 +1,417 @@
 """Theme discovery against the store (`miner themes discover`).
 
-discover: read informative segments and their cached embeddings (embedding only what the
-cache lacks) -> `fit_themes` -> match clusters to existing themes (`identity`) -> keep ids,
-labels and human edits -> write themes, assignments, lineage and state in one transaction
-(a failed or interrupted run leaves the previous themes untouched).
+discover: read informative documents and segments with their cached embeddings (embedding only
+what the cache lacks) -> `fit_themes` over documents (themes and sub-themes) -> match them to the
+themes of the previous run (`identity`) -> keep ids, labels and human edits -> place every
+document and sentence (`placement`) -> label themes in the reader's language (`labels`) ->
+write themes, assignments, lineage and state in one transaction (a failed or interrupted run
+leaves the previous themes untouched).
 
-Segments added later get a theme without a refit: `miner.themes.assign`.
+A run over an unchanged store (same documents, options, lexicon and encoder) does nothing.
+Documents and segments added later get a theme without a refit: `miner.themes.assign`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import sqlite_utils
 
 from ..errors import UsageError
+from ..nlp.cache import EmbeddingCache
 from ..nlp.encoders.base import Encoder
 from ..nlp.encoders.registry import get_encoder
 from ..segments.links import link_themes_to_touchpoints
-from ..segments.vectors import Segments, load_segments
-from ..store import transaction, utc_now
+from ..segments.vectors import Documents, Segments, load_documents, load_segments
+from ..store import get_setting, set_setting, transaction, utc_now
 from .background import TermsInBackground
-from .fit import FitResult, ThemeParams, centroids_of, fit_themes, nearest
+from .concepts import ConceptSpace, phrase_vectors
+from .fit import FitResult, ThemeParams, centroids_of, fit_themes
 from .identity import Matching, match_clusters
-from .keywords import TermTable, keywords_by_language, theme_label
+from .keywords import TermTable, keywords_by_language
+from .labels import label_themes
+from .lexicon import Lexicon, label_language, load_lexicon
+from .placement import Centroids, Placed, place_documents, place_segments, segment_threshold, theme_centroids
 from .state import ThemeState
 
 QUOTES_PER_LANGUAGE = 3
 LIVE = ("active", "archived")  # statuses that take part in matching and assignment
+DEFAULT_LABEL_LANG = "en"
+
+
+@dataclass
+class DiscoverSummary:
+    run_id: int = 0
+    documents: int = 0
+    segments: int = 0
+    fitted: int = 0
+    themes: int = 0
+    subthemes: int = 0
+    outliers: int = 0  # documents without a theme
+    outlier_share: float = 0.0
+    low_confidence: int = 0
+    weak_labels: int = 0
+    label_lang: str = DEFAULT_LABEL_LANG
+    unchanged: bool = False  # nothing changed since the last run: nothing was done
+    events: Counter = field(default_factory=Counter)
+    embedded: int = 0
+    seconds: float = 0.0
+    stage_seconds: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = dict(self.__dict__)
+        d["events"] = dict(self.events)
+        return d
+
+
+def discover(
+    db: sqlite_utils.Database,
+    *,
+    encoder: Encoder | None = None,
+    params: ThemeParams = ThemeParams(),
+    stop_terms: set[str] = frozenset(),
+    label_lang: str | None = None,
+    lexicon_path: Path | None = None,
+    force: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> DiscoverSummary:
+    started = time.perf_counter()
+    stage = lambda name: progress(name) if progress else None  # noqa: E731
+    last = _last_run_params(db)
+    stop_terms = set(stop_terms or last.get("stop_terms", []))  # given once, they hold for later runs
+    lexicon_path = lexicon_path or (Path(last["lexicon"]) if last.get("lexicon") else None)
+    lexicon = load_lexicon(lexicon_path)
+    label_lang = label_language(label_lang or get_setting(db, "label_lang") or DEFAULT_LABEL_LANG, lexicon)
+    encoder = encoder or get_encoder(None, lazy=True)
+    fingerprint = _fingerprint(db, encoder, params, stop_terms, lexicon, label_lang)
+    if not force and fingerprint == last.get("fingerprint"):
+        return _unchanged(db, label_lang, started)
+    t0 = time.perf_counter()
+    stage("embeddings")
+    docs, dstats = load_documents(db, encoder)
+    seg, sstats = load_segments(db, encoder)
+    if len(docs.ids) == 0:
+        raise UsageError("E801", "there are no informative documents to find themes in.", "Ingest documents first (`miner ingest FILE`).")
+    concepts = ConceptSpace.build(lexicon, phrase_vectors(lexicon, encoder, EmbeddingCache(db))) if params.concepts else None
+    seconds = {"embeddings": _since(t0)}
+    # Keyword tokenising needs no themes: a second process does it while this one clusters.
+    with TermsInBackground(seg.texts, seg.langs, stop_terms) as background:
+        t0 = time.perf_counter()
+        stage("clustering")
+        fit = _cluster(docs, params, concepts)
+        seconds["clustering"] = _since(t0)
+        t0 = time.perf_counter()
+        themes_match, subs_match = _match_previous_run(db, docs, fit)
+        now = utc_now()
+        with transaction(db):
+            run_id = _start_run(db, encoder, params, stop_terms, lexicon_path, fingerprint, len(docs.ids), fit.fitted, now)
+            placed = _place_themes(db, fit, themes_match, subs_match, docs, run_id, now)
+            assigned = _assign(db, docs, seg, fit, placed, run_id)
+            seconds["identity_and_assignment"] = _since(t0)
+            t0 = time.perf_counter()
+            stage("labels")
+            weak = _describe_themes(db, docs, seg, assigned, placed, concepts, lexicon, label_lang, background.result(),
+                                    stop_terms, run_id, now)
+            seconds["labels_and_keywords"] = _since(t0)
+            events = _record_lineage(db, themes_match.clusters, placed.theme_of_cluster, placed.kept_protected, run_id, now)
+            events += _record_lineage(db, subs_match.clusters, placed.sub_of_cluster, [], run_id, now)
+            link_themes_to_touchpoints(db)  # theme <-> touchpoint weights follow the new assignment
+            set_setting(db, "label_lang", label_lang)
+            _save_state(db, fit, placed, assigned, concepts, encoder, params, label_lang, run_id)
+            summary = _summary(run_id, docs, seg, fit, placed, assigned, events, weak, label_lang, dstats, sstats, seconds, started)
+            db.execute(
+                "UPDATE theme_runs SET status = 'done', finished_at = ?, n_themes = ?, outlier_share = ?, seconds = ? WHERE id = ?",
+                [utc_now(), summary.themes, summary.outlier_share, summary.seconds, run_id],
+            )
+    return summary
+
+
+def _since(t0: float) -> float:
+    return round(time.perf_counter() - t0, 2)
+
+
+def _last_run_params(db: sqlite_utils.Database) -> dict:
+    last = db.execute("SELECT params, fingerprint FROM theme_runs WHERE status = 'done' ORDER BY id DESC LIMIT 1").fetchone()
+    if not last:
+        return {}
+    return {**json.loads(last[0]), "fingerprint": last[1]}
+
+
+def _fingerprint(db: sqlite_utils.Database, encoder: Encoder, params: ThemeParams, stop_terms: set[str], lexicon: Lexicon,
+                 label_lang: str) -> str:
+    """What a run's result depends on, read without touching a vector: the informative documents
+    and segments with their content, the options, the lexicon and the encoder."""
+    h = hashlib.sha256()
+    h.update(json.dumps([encoder.id, params.to_dict(), sorted(stop_terms), lexicon.sha256, label_lang]).encode())
+    for row in db.execute(
+        "SELECT s.id, s.document_id, s.text, d.lang, d.script, d.duplicate_of FROM segments s JOIN documents d ON d.id = s.document_id "
+        "WHERE s.informative = 1 AND d.informative = 1 ORDER BY s.id"
+    ):
+        h.update(repr(row).encode())
+    return h.hexdigest()
+
+
+def _unchanged(db: sqlite_utils.Database, label_lang: str, started: float) -> DiscoverSummary:
+    run = db.execute("SELECT id, n_segments, n_fit FROM theme_runs WHERE status = 'done' ORDER BY id DESC LIMIT 1").fetchone()
+    themes = db.execute("SELECT COUNT(*) FROM themes WHERE level = 1 AND status IN (?, ?)", list(LIVE)).fetchone()[0]
+    subs = db.execute("SELECT COUNT(*) FROM themes WHERE level = 2 AND status IN (?, ?)", list(LIVE)).fetchone()[0]
+    docs, outliers = db.execute("SELECT COUNT(*), SUM(theme_id IS NULL) FROM document_themes").fetchone()
+    return DiscoverSummary(
+        run_id=run[0], documents=docs, segments=run[1] or 0, fitted=run[2] or 0, themes=themes, subthemes=subs,
+        outliers=outliers or 0, outlier_share=round((outliers or 0) / max(docs, 1), 4), label_lang=label_lang,
+        unchanged=True, seconds=_since(started),
+    )
+
+
+@dataclass
+class _Fit:
+    result: FitResult
+    fit_idx: np.ndarray  # rows of the documents that were fitted (originals)
+    fitted: int
+    Z: np.ndarray  # every document in the clustering space
+    project: object  # the concept projection (or None)
+
+
+def _cluster(docs: Documents, params: ThemeParams, concepts: ConceptSpace | None) -> _Fit:
+    fit_idx = np.flatnonzero(docs.original)
+    project = concepts.project if concepts is not None else None
+    res = fit_themes(docs.vectors[fit_idx], [docs.langs[i] for i in fit_idx], [docs.keys[i] for i in fit_idx], params, project)
+    Z = res.debias.transform(docs.vectors, docs.langs)
+    return _Fit(res, fit_idx, int(min(len(fit_idx), params.max_fit)), project(Z) if project else Z, project)
+
+
+@dataclass
+class _Match:
+    clusters: Matching  # new clusters -> themes of the previous run
+    old: dict[int, int]  # document -> its live theme in the previous run
+    protected: set[int]  # themes no run may merge away or retire
 
 
 def _edit_constraints(db: sqlite_utils.Database) -> tuple[set[int], set[int]]:
     """(protected, no_split): pinned themes and children of a user split are never merged
     away or retired; a theme the user merged others into never splits off again."""
-    protected = {r[0] for r in db.execute("SELECT id FROM themes WHERE pinned = 1 AND status IN ('active', 'archived')")}
-    protected |= {r[0] for r in db.execute("SELECT id FROM themes WHERE parent_id IS NOT NULL AND status IN ('active', 'archived') AND id IN (SELECT theme_id FROM theme_edits WHERE action = 'split-child')")}
+    protected = {r[0] for r in db.execute("SELECT id FROM themes WHERE pinned = 1 AND level = 1 AND status IN (?, ?)", list(LIVE))}
+    protected |= {r[0] for r in db.execute(
+        "SELECT id FROM themes WHERE level = 1 AND status IN (?, ?) AND id IN (SELECT theme_id FROM theme_edits WHERE action = 'split-child')",
+        list(LIVE))}
     no_split = {r[0] for r in db.execute("SELECT json_extract(payload, '$.into') FROM theme_edits WHERE action = 'merge'")}
     return protected, no_split
 
 
+_PREVIOUS_THEMES = "SELECT document_id, theme_id FROM document_themes WHERE theme_id IS NOT NULL"
+_PREVIOUS_SUBTHEMES = "SELECT document_id, subtheme_id FROM document_themes WHERE subtheme_id IS NOT NULL"
+
+
+def _match_previous_run(db: sqlite_utils.Database, docs: Documents, fit: _Fit) -> tuple[_Match, _Match]:
+    """Identity: this run's themes and sub-themes against the previous run's, by shared documents,
+    honouring human edits (themes only: sub-themes follow)."""
+    fitted = {int(docs.ids[row]): i for i, row in enumerate(fit.fit_idx)}  # document -> row of the fit
+    protected, no_split = _edit_constraints(db)
+    matches = []
+    for previous, level, labels, k, prot in (
+        (_PREVIOUS_THEMES, 1, fit.result.theme_of, len(set(fit.result.theme_of_sub.tolist())), protected),
+        (_PREVIOUS_SUBTHEMES, 2, fit.result.sub_of, len(fit.result.sub_centroids), set()),
+    ):
+        live = {r[0] for r in db.execute("SELECT id FROM themes WHERE level = ? AND status IN (?, ?)", [level, *LIVE])}
+        old = {int(d): int(t) for d, t in db.execute(previous) if t in live}
+        new = {d: int(labels[i]) for d, i in fitted.items() if labels[i] >= 0}
+        m = match_clusters(old, new, sorted(live), list(range(k)), protected=prot)
+        if level == 1:
+            for c, parent in list(m.split_from.items()):
+                if parent in no_split:  # the user merged these: keep them together
+                    m.cluster_to_theme[c] = parent
+                    del m.split_from[c]
+        matches.append(_Match(m, old, prot))
+    return matches[0], matches[1]
+
+
+def _start_run(db: sqlite_utils.Database, encoder: Encoder, params: ThemeParams, stop_terms: set[str], lexicon_path: Path | None,
+               fingerprint: str, documents: int, fitted: int, now: str) -> int:
+    run_params = {**params.to_dict(), "stop_terms": sorted(stop_terms), "lexicon": str(lexicon_path) if lexicon_path else None}
+    return db.execute(
+        "INSERT INTO theme_runs (started_at, status, encoder, params, n_segments, n_fit, fingerprint) VALUES (?, 'running', ?, ?, ?, ?, ?)",
+        [now, encoder.id, json.dumps(run_params, ensure_ascii=False), documents, fitted, fingerprint],
+    ).lastrowid
+
+
+@dataclass
+class _Placed:
+    theme_of_cluster: dict[int, int]  # theme cluster -> theme id
+    sub_of_cluster: dict[int, int]  # sub-theme cluster -> sub-theme id
+    kept_protected: list[int]  # protected themes no cluster matched, kept on a centroid of their own
+    centroids: Centroids
+
+
+def _new_theme(db: sqlite_utils.Database, level: int, parent: int | None, run_id: int, now: str) -> int:
+    return db.execute(
+        "INSERT INTO themes (label, status, level, parent_id, first_run, last_run, created_at, updated_at) "
+        "VALUES ('', 'active', ?, ?, ?, ?, ?, ?)",
+        [level, parent, run_id, run_id, now, now],
+    ).lastrowid
+
+
+def _place_themes(db: sqlite_utils.Database, fit: _Fit, tm: _Match, sm: _Match, docs: Documents, run_id: int, now: str) -> _Placed:
+    """Every theme and sub-theme cluster's id (kept, split off or new), and the centroids to place by."""
+    res = fit.result
+    theme_of_cluster: dict[int, int] = {}
+    for c in sorted(set(res.theme_of_sub.tolist())):
+        if c in tm.clusters.cluster_to_theme:
+            theme_of_cluster[c] = tm.clusters.cluster_to_theme[c]
+        else:
+            theme_of_cluster[c] = _new_theme(db, 1, tm.clusters.split_from.get(c), run_id, now)
+    sub_of_cluster: dict[int, int] = {}
+    subs_per_theme = Counter(res.theme_of_sub.tolist())
+    for c in range(len(res.sub_centroids)):
+        parent = theme_of_cluster[int(res.theme_of_sub[c])]
+        if subs_per_theme[int(res.theme_of_sub[c])] < 2:  # a theme of one sub-theme has none to show
+            _drop_cluster(sm.clusters, c)
+            continue
+        if c in sm.clusters.cluster_to_theme:
+            sub_of_cluster[c] = sm.clusters.cluster_to_theme[c]
+            db.execute("UPDATE themes SET parent_id = ? WHERE id = ?", [parent, sub_of_cluster[c]])
+        else:
+            sub_of_cluster[c] = _new_theme(db, 2, parent, run_id, now)
+    C = [res.sub_centroids]
+    sub_ids = [sub_of_cluster.get(c, -1) for c in range(len(res.sub_centroids))]
+    theme_ids = [theme_of_cluster[int(res.theme_of_sub[c])] for c in range(len(res.sub_centroids))]
+    # Protected themes no cluster matched stay alive on the centroid of their documents.
+    kept = []
+    pos = {int(d): i for i, d in enumerate(docs.ids)}
+    for t in sorted(tm.protected - set(theme_of_cluster.values())):
+        rows = [pos[d] for d, tt in tm.old.items() if tt == t and d in pos]
+        if rows:
+            C.append(centroids_of(fit.Z[rows], np.zeros(len(rows), dtype=np.int64), 1))
+            sub_ids.append(-1)
+            theme_ids.append(t)
+            kept.append(t)
+    C = np.vstack(C).astype(np.float32)
+    sub_ids, theme_ids = np.array(sub_ids, dtype=np.int64), np.array(theme_ids, dtype=np.int64)
+    sizes = np.bincount(res.sub_of[res.sub_of >= 0], minlength=len(C)).astype(np.float64) + 1.0
+    T, T_ids = theme_centroids(C, theme_ids, sizes)
+    return _Placed(theme_of_cluster, sub_of_cluster, kept, Centroids(C, sub_ids, theme_ids, T, T_ids))
+
+
+def _drop_cluster(m: Matching, c: int) -> None:
+    """A cluster that becomes no theme: the old theme it matched is retired."""
+    if c in m.cluster_to_theme:
+        m.retired.append(m.cluster_to_theme.pop(c))
+    m.split_from.pop(c, None)
+
+
+@dataclass
+class _Assigned:
+    docs: Placed
+    method: np.ndarray  # per document
+    segments: Placed
+    seg_doc: np.ndarray  # per segment: its document's row in `docs`, -1 if its document has no vector
+    segment_threshold: float
+
+
+def _assign(db: sqlite_utils.Database, docs: Documents, seg: Segments, fit: _Fit, placed: _Placed, run_id: int) -> _Assigned:
+    """Every document (fitted, copies and beyond the sample alike) and every sentence."""
+    res = fit.result
+    d = place_documents(fit.Z, placed.centroids, res.threshold, res.core_threshold)
+    method = np.full(len(docs.ids), "assigned", dtype=object)
+    method[fit.fit_idx] = res.method
+    d.low |= method == "outlier"
+    d.low &= d.theme >= 0
+    pos = {int(x): i for i, x in enumerate(docs.ids)}
+    seg_doc = np.array([pos.get(int(x), -1) for x in seg.doc_ids], dtype=np.int64)
+    fitted_docs = fit.fit_idx[d.theme[fit.fit_idx] >= 0]
+    threshold = segment_threshold(fit.Z[fitted_docs], d.theme[fitted_docs], placed.centroids)
+    Zs = fit.result.debias.transform(seg.vectors, seg.langs)
+    Zs = fit.project(Zs) if fit.project else Zs
+    has_doc = seg_doc >= 0
+    s = place_segments(Zs, np.where(has_doc, d.theme[np.maximum(seg_doc, 0)], -1), np.where(has_doc, d.sub[np.maximum(seg_doc, 0)], -1),
+                       placed.centroids, threshold)
+    _write_assignments(db, docs, seg, d, method, s, run_id)
+    return _Assigned(d, method, s, seg_doc, threshold)
+
+
+def _none(x: int) -> int | None:
+    return int(x) if x >= 0 else None
+
+
+def _write_assignments(db: sqlite_utils.Database, docs: Documents, seg: Segments, d: Placed, method: np.ndarray, s: Placed,
+                       run_id: int) -> None:
+    db.execute("DELETE FROM document_themes")
+    db.conn.executemany(
+        "INSERT INTO document_themes (document_id, theme_id, subtheme_id, score, method, low_confidence, run_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(int(i), _none(t), _none(u), round(float(sc), 4), str(me), int(lo), run_id)
+         for i, t, u, sc, me, lo in zip(docs.ids, d.theme, d.sub, d.score, method, d.low)],
+    )
+    db.execute("DELETE FROM segment_themes")
+    low_doc = dict(zip(docs.ids.tolist(), d.low.tolist()))
+    db.conn.executemany(
+        "INSERT INTO segment_themes (segment_id, theme_id, subtheme_id, score, method, low_confidence, run_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(int(i), _none(t), _none(u), round(float(sc), 4), "document" if t >= 0 else "outlier", int(bool(low_doc.get(int(doc))) and t >= 0), run_id)
+         for i, doc, t, u, sc in zip(seg.ids, seg.doc_ids, s.theme, s.sub, s.score)],
+    )
+
+
+def _describe_themes(db: sqlite_utils.Database, docs: Documents, seg: Segments, a: _Assigned, placed: _Placed,
+                     concepts: ConceptSpace | None, lexicon: Lexicon, label_lang: str, terms: TermTable | None,
+                     stop_terms: set[str], run_id: int, now: str) -> int:
+    """Labels, keywords, languages, sizes and quotes of every live theme and sub-theme; returns
+    how many theme labels are weak."""
+    labels = _labels(db, docs, a.docs.theme, a.docs.sub, placed.centroids, concepts, lexicon, label_lang)
+    weak = sum(1 for t, lab in labels.items() if lab.weak and t in set(placed.centroids.theme_ids.tolist()))
+    for doc_key, seg_key in ((a.docs.theme, a.segments.theme), (a.docs.sub, a.segments.sub)):
+        keywords = keywords_by_language(seg.texts, seg.langs, [int(t) for t in seg_key], stop_terms=set(stop_terms), table=terms)
+        for t in sorted(set(int(x) for x in doc_key if x >= 0) | set(int(x) for x in seg_key if x >= 0)):
+            drows, srows = np.flatnonzero(doc_key == t), np.flatnonzero(seg_key == t)
+            lab = labels.get(t)
+            db.execute(
+                "UPDATE themes SET label = ?, label_lang = ?, label_confidence = ?, concept = ?, kind = ?, size = ?, documents = ?, "
+                "languages = ?, keywords = ?, quotes = ?, last_run = ?, updated_at = ?, "
+                "status = CASE WHEN status IN ('active', 'archived') THEN status ELSE 'active' END WHERE id = ?",
+                [lab.label if lab else f"theme {t}", label_lang, lab.confidence if lab else 0.0, lab.concept if lab else None,
+                 lab.kind if lab else "complaint", len(srows), len(drows),
+                 json.dumps(dict(Counter(docs.langs[i] for i in drows).most_common()), ensure_ascii=False),
+                 json.dumps(keywords.get(t, {}), ensure_ascii=False), json.dumps(_quotes(seg, srows, a.segments.score)),
+                 run_id, now, t],
+            )
+    return weak
+
+
+def _labels(db: sqlite_utils.Database, docs: Documents, theme_of: np.ndarray, sub_of: np.ndarray, c: Centroids,
+            concepts: ConceptSpace | None, lexicon: Lexicon, label_lang: str) -> dict:
+    """Labels of the themes, then of each theme's sub-themes (distinct from it and each other)."""
+    if concepts is None:
+        return {}
+    scores = concepts.scores(docs.vectors, docs.langs, {})
+    sentiment = _sentiment_tallies(db, docs, theme_of, sub_of)
+    labels = label_themes(scores, theme_of, lexicon, concepts.concepts, label_lang, sentiment)
+    for theme, lab in list(labels.items()):
+        rows = theme_of == theme
+        labels.update(label_themes(scores[rows], sub_of[rows], lexicon, concepts.concepts, label_lang, sentiment, taken={lab.concept}))
+    return labels
+
+
+def _sentiment_tallies(db: sqlite_utils.Database, docs: Documents, *keys: np.ndarray) -> dict[int, tuple[int, int]]:
+    """theme -> (negative documents, positive documents) for every theme id in `keys`."""
+    sentiment = {int(d): label for d, label in db.execute("SELECT document_id, label FROM document_sentiment WHERE label IS NOT NULL")}
+    tallies: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for i, doc in enumerate(docs.ids.tolist()):
+        label = sentiment.get(doc)
+        if label in ("neg", "pos"):
+            for key in keys:
+                if key[i] >= 0:
+                    tallies[int(key[i])][label == "pos"] += 1
+    return {t: (v[0], v[1]) for t, v in tallies.items()}
+
+
 def _quotes(seg: Segments, rows: np.ndarray, scores: np.ndarray) -> dict[str, list[int]]:
-    """Representative quotes per language: the segments closest to the centroid, preferring
+    """Representative quotes per language: the sentences closest to the theme, preferring
     readable lengths (20-300 characters), one per distinct text."""
-    by_lang: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    by_lang: dict[str, list[tuple[float, int, str]]] = defaultdict(list)
     for i in rows:
         n = len(seg.texts[i])
         penalty = 0.0 if 20 <= n <= 300 else 0.1
@@ -66,252 +430,50 @@ def _quotes(seg: Segments, rows: np.ndarray, scores: np.ndarray) -> dict[str, li
     return out
 
 
-@dataclass
-class DiscoverSummary:
-    run_id: int = 0
-    segments: int = 0
-    fitted: int = 0
-    themes: int = 0
-    outliers: int = 0
-    outlier_share: float = 0.0
-    low_confidence: int = 0
-    events: Counter = field(default_factory=Counter)
-    embedded: int = 0
-    seconds: float = 0.0
-    stage_seconds: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        d = dict(self.__dict__)
-        d["events"] = dict(self.events)
-        return d
-
-
-def discover(
-    db: sqlite_utils.Database,
-    *,
-    encoder: Encoder | None = None,
-    params: ThemeParams = ThemeParams(),
-    stop_terms: set[str] = frozenset(),
-    progress: Callable[[str], None] | None = None,
-) -> DiscoverSummary:
-    started = time.perf_counter()
-    stage = lambda name: progress(name) if progress else None  # noqa: E731
-    stop_terms = stop_terms or _last_stop_terms(db)  # stop terms given once hold for later runs
-    t0 = time.perf_counter()
-    encoder = encoder or get_encoder(None, lazy=True)
-    stage("embeddings")
-    seg, stats = load_segments(db, encoder)
-    seconds = {"embeddings": _since(t0)}
-    if len(seg.ids) == 0:
-        raise UsageError("E801", "there are no informative segments to find themes in.", "Ingest documents first (`miner ingest FILE`).")
-    # Keyword tokenising needs no themes: a second process does it while this one clusters.
-    with TermsInBackground(seg.texts, seg.langs, stop_terms) as background:
-        t0 = time.perf_counter()
-        stage("clustering")
-        fit = _cluster(seg, params)
-        seconds["clustering"] = _since(t0)
-        t0 = time.perf_counter()
-        match = _match_previous_run(db, seg, fit)
-        now = utc_now()
-        with transaction(db):
-            run_id = _start_run(db, encoder, params, stop_terms, len(seg.ids), fit.fitted, now)
-            placed = _place_clusters(db, seg, fit, match, run_id, now)
-            assigned = _assign_segments(db, seg, fit, placed, run_id)
-            seconds["identity_and_assignment"] = _since(t0)
-            t0 = time.perf_counter()
-            stage("keywords")
-            live_ids = _label_themes(db, seg, assigned, placed, background.result(), stop_terms, fit.result.threshold, run_id, now)
-            seconds["keywords"] = _since(t0)
-            events = _record_lineage(db, match.clusters, placed, run_id, now)
-            link_themes_to_touchpoints(db)  # theme <-> touchpoint weights follow the new assignment
-            ThemeState(
-                debias=fit.result.debias, centroids=placed.centroids, theme_ids=placed.theme_ids,
-                threshold=fit.result.threshold, core_threshold=fit.result.core_threshold,
-                encoder=encoder.id, run_id=run_id, params=params.to_dict(),
-            ).save(db)
-            outliers = int((assigned.theme_of < 0).sum())
-            summary = DiscoverSummary(
-                run_id=run_id, segments=len(seg.ids), fitted=fit.fitted, themes=len(live_ids), outliers=outliers,
-                outlier_share=round(outliers / len(seg.ids), 4),
-                low_confidence=int((assigned.low & (assigned.theme_of >= 0)).sum()), events=events,
-                embedded=stats.embedded if stats else 0, seconds=_since(started), stage_seconds=seconds,
-            )
-            db.execute(
-                "UPDATE theme_runs SET status = 'done', finished_at = ?, n_themes = ?, outlier_share = ?, seconds = ? WHERE id = ?",
-                [utc_now(), summary.themes, summary.outlier_share, summary.seconds, run_id],
-            )
-    return summary
-
-
-def _since(t0: float) -> float:
-    return round(time.perf_counter() - t0, 2)
-
-
-def _last_stop_terms(db: sqlite_utils.Database) -> set[str]:
-    last = db.execute("SELECT params FROM theme_runs WHERE status = 'done' ORDER BY id DESC LIMIT 1").fetchone()
-    return set(json.loads(last[0]).get("stop_terms", [])) if last else set()
-
-
-@dataclass
-class _Fit:
-    result: FitResult
-    fit_idx: np.ndarray  # rows of the segments that were fitted (originals)
-    fitted: int  # how many of them the fit used (at most max_fit)
-    debiased: np.ndarray  # every segment's vector, language-debiased as the fit was
-
-
-def _cluster(seg: Segments, params: ThemeParams) -> _Fit:
-    fit_idx = np.flatnonzero(seg.original)
-    res = fit_themes(seg.vectors[fit_idx], [seg.langs[i] for i in fit_idx], [seg.keys[i] for i in fit_idx], params)
-    return _Fit(res, fit_idx, int(min(len(fit_idx), params.max_fit)), res.debias.transform(seg.vectors, seg.langs))
-
-
-@dataclass
-class _Match:
-    clusters: Matching  # new clusters -> themes of the previous run
-    old: dict[int, int]  # segment -> its live theme in the previous run
-    protected: set[int]  # themes no run may merge away or retire
-
-
-def _match_previous_run(db: sqlite_utils.Database, seg: Segments, fit: _Fit) -> _Match:
-    """Identity: the new clusters against the themes of the previous run, honouring human edits."""
-    old = {int(s): int(t) for s, t in db.execute("SELECT segment_id, theme_id FROM segment_themes WHERE theme_id IS NOT NULL")}
-    old_live = {r[0]: r[1] for r in db.execute("SELECT id, status FROM themes WHERE status IN (?, ?)", list(LIVE))}
-    old = {s: t for s, t in old.items() if t in old_live}
-    k = fit.result.centroids.shape[0]
-    new_map = {int(seg.ids[fit.fit_idx[i]]): int(c) for i, c in enumerate(fit.result.labels) if c >= 0}
-    protected, no_split = _edit_constraints(db)
-    m = match_clusters(old, new_map, sorted(old_live), list(range(k)), protected=protected)
-    for c, parent in list(m.split_from.items()):
-        if parent in no_split:  # the user merged these: keep them together
-            m.cluster_to_theme[c] = parent
-            del m.split_from[c]
-    return _Match(m, old, protected)
-
-
-def _start_run(db: sqlite_utils.Database, encoder: Encoder, params: ThemeParams, stop_terms: set[str], segments: int,
-               fitted: int, now: str) -> int:
-    return db.execute(
-        "INSERT INTO theme_runs (started_at, status, encoder, params, n_segments, n_fit) VALUES (?, 'running', ?, ?, ?, ?)",
-        [now, encoder.id, json.dumps({**params.to_dict(), "stop_terms": sorted(stop_terms)}, ensure_ascii=False), segments, fitted],
-    ).lastrowid
-
-
-@dataclass
-class _Placed:
-    cluster_theme: dict[int, int]  # cluster -> theme id (kept, split off or new)
-    kept_protected: list[int]  # protected themes no cluster matched, kept on their own centroid
-    centroids: np.ndarray  # one row per entry of theme_ids
-    theme_ids: np.ndarray
-
-
-def _place_clusters(db: sqlite_utils.Database, seg: Segments, fit: _Fit, match: _Match, run_id: int, now: str) -> _Placed:
-    """Every cluster's theme (creating new and split-off themes), and the centroids to assign by."""
-    m, k = match.clusters, fit.result.centroids.shape[0]
-
-    def new_theme(parent: int | None = None) -> int:
-        return db.execute(
-            "INSERT INTO themes (label, status, parent_id, first_run, last_run, created_at, updated_at) VALUES ('', 'active', ?, ?, ?, ?, ?)",
-            [parent, run_id, run_id, now, now],
-        ).lastrowid
-
-    cluster_theme: dict[int, int] = {}
-    for c in range(k):
-        if c in m.cluster_to_theme:
-            cluster_theme[c] = m.cluster_to_theme[c]
-        elif c in m.split_from:
-            cluster_theme[c] = new_theme(m.split_from[c])
-        else:
-            cluster_theme[c] = new_theme()
-    # Protected themes no cluster matched stay alive on the centroid of their segments.
-    kept = set(cluster_theme.values())
-    extra_C, extra_ids = [], []
-    seg_pos = {int(s): i for i, s in enumerate(seg.ids)}
-    for t in sorted(match.protected - kept):
-        rows = [seg_pos[s] for s, tt in match.old.items() if tt == t and s in seg_pos]
-        if rows:
-            extra_C.append(centroids_of(fit.debiased[rows], np.zeros(len(rows), dtype=np.int64), 1)[0])
-            extra_ids.append(t)
-    C = np.vstack([fit.result.centroids, *([np.array(extra_C)] if extra_C else [])]).astype(np.float32)
-    ids = np.array([cluster_theme[c] for c in range(k)] + extra_ids, dtype=np.int64)
-    return _Placed(cluster_theme, extra_ids, C, ids)
-
-
-@dataclass
-class _Assigned:
-    theme_of: np.ndarray  # per segment: its theme id, or -1 (outlier)
-    score: np.ndarray  # cosine to the nearest centroid
-    low: np.ndarray  # bool: outlier of the fit or under the core threshold
-
-
-def _assign_segments(db: sqlite_utils.Database, seg: Segments, fit: _Fit, placed: _Placed, run_id: int) -> _Assigned:
-    """Final assignment of every segment (fitted, duplicates and beyond the sample alike)."""
-    res = fit.result
-    idx, score = nearest(fit.debiased, placed.centroids)
-    ids = placed.theme_ids
-    theme_of = np.where(score >= res.threshold, ids[idx] if len(ids) else -1, -1)
-    method = np.full(len(seg.ids), "assigned", dtype=object)
-    method[fit.fit_idx] = res.method
-    low = (method == "outlier") | (score < res.core_threshold)
-    db.execute("DELETE FROM segment_themes")
-    db.conn.executemany(
-        "INSERT INTO segment_themes (segment_id, theme_id, score, method, low_confidence, run_id) VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            (int(s), int(t) if t >= 0 else None, round(float(sc), 4), str(me), int(lo and t >= 0), run_id)
-            for s, t, sc, me, lo in zip(seg.ids, theme_of, score, method, low)
-        ],
-    )
-    return _Assigned(theme_of, score, low)
-
-
-def _label_themes(db: sqlite_utils.Database, seg: Segments, assigned: _Assigned, placed: _Placed, terms: TermTable | None,
-                  stop_terms: set[str], threshold: float, run_id: int, now: str) -> list[int]:
-    """Keywords, label, languages and quotes of every live theme; returns their ids."""
-    theme_of = assigned.theme_of
-    kw = keywords_by_language(seg.texts, seg.langs, [int(t) for t in theme_of], stop_terms=set(stop_terms), table=terms)
-    live_ids = sorted(set(int(t) for t in placed.theme_ids))
-    for t in live_ids:
-        rows = np.flatnonzero(theme_of == t)
-        langs = Counter(seg.langs[i] for i in rows)
-        keywords = kw.get(t, {})
-        db.execute(
-            "UPDATE themes SET label = ?, size = ?, languages = ?, keywords = ?, quotes = ?, threshold = ?, "
-            "last_run = ?, updated_at = ?, status = CASE WHEN status IN ('active', 'archived') THEN status ELSE 'active' END "
-            "WHERE id = ?",
-            [
-                theme_label(keywords, dict(langs)),
-                len(rows),
-                json.dumps(dict(langs.most_common()), ensure_ascii=False),
-                json.dumps(keywords, ensure_ascii=False),
-                json.dumps(_quotes(seg, rows, assigned.score)),
-                threshold,
-                run_id,
-                now,
-                t,
-            ],
-        )
-    return live_ids
-
-
-def _record_lineage(db: sqlite_utils.Database, m: Matching, placed: _Placed, run_id: int, now: str) -> Counter:
+def _record_lineage(db: sqlite_utils.Database, m: Matching, of_cluster: dict[int, int], kept_protected: list[int], run_id: int,
+                    now: str) -> Counter:
     """Lineage rows of the run, and the fate of unmatched themes (merged, retired); returns events counted."""
     lineage = []
-    for c, t in sorted(placed.cluster_theme.items()):
+    for c, t in sorted(of_cluster.items()):
         if c in m.split_from:
             lineage.append((run_id, t, "split", m.split_from[c], m.overlap.get((c, m.split_from[c]))))
         elif c in m.cluster_to_theme:
             lineage.append((run_id, t, "kept", None, m.overlap.get((c, t))))
         else:
             lineage.append((run_id, t, "new", None, None))
-    for t in placed.kept_protected:
+    for t in kept_protected:
         lineage.append((run_id, t, "kept", None, None))
     for t, into in sorted(m.merged.items()):
-        db.execute("UPDATE themes SET status = 'merged', merged_into = ?, size = 0, updated_at = ? WHERE id = ?", [into, now, t])
+        db.execute("UPDATE themes SET status = 'merged', merged_into = ?, size = 0, documents = 0, updated_at = ? WHERE id = ?", [into, now, t])
         lineage.append((run_id, t, "merged", into, None))
     for t in m.retired:
-        db.execute("UPDATE themes SET status = 'retired', size = 0, updated_at = ? WHERE id = ?", [now, t])
+        db.execute("UPDATE themes SET status = 'retired', size = 0, documents = 0, updated_at = ? WHERE id = ?", [now, t])
         lineage.append((run_id, t, "retired", None, None))
     db.conn.executemany(
         "INSERT INTO theme_lineage (run_id, theme_id, event, related_theme_id, overlap) VALUES (?, ?, ?, ?, ?)", lineage
     )
     return Counter(event for (_, _, event, _, _) in lineage)
+
+
+def _save_state(db: sqlite_utils.Database, fit: _Fit, placed: _Placed, a: _Assigned, concepts: ConceptSpace | None,
+                encoder: Encoder, params: ThemeParams, label_lang: str, run_id: int) -> None:
+    c = placed.centroids
+    ThemeState(
+        debias=fit.result.debias, concepts=concepts, centroids=c.C, sub_ids=c.sub_ids, theme_ids=c.theme_ids,
+        theme_centroids=c.T, theme_centroid_ids=c.T_ids, threshold=fit.result.threshold,
+        core_threshold=fit.result.core_threshold, segment_threshold=a.segment_threshold, encoder=encoder.id,
+        run_id=run_id, params=params.to_dict(), label_lang=label_lang,
+    ).save(db)
+
+
+def _summary(run_id: int, docs: Documents, seg: Segments, fit: _Fit, placed: _Placed, a: _Assigned, events: Counter, weak: int,
+             label_lang: str, dstats, sstats, seconds: dict, started: float) -> DiscoverSummary:
+    outliers = int((a.docs.theme < 0).sum())
+    return DiscoverSummary(
+        run_id=run_id, documents=len(docs.ids), segments=len(seg.ids), fitted=fit.fitted,
+        themes=len(set(placed.centroids.theme_ids.tolist())), subthemes=int((placed.centroids.sub_ids >= 0).sum()),
+        outliers=outliers, outlier_share=round(outliers / max(len(docs.ids), 1), 4), low_confidence=int(a.docs.low.sum()),
+        weak_labels=weak, label_lang=label_lang, events=events,
+        embedded=(dstats.embedded if dstats else 0) + (sstats.embedded if sstats else 0),
+        seconds=_since(started), stage_seconds=seconds,
+    )

@@ -1,18 +1,26 @@
-"""Theme discovery as a pure batch function: vectors and languages in, clusters out.
+"""Theme discovery as a pure batch function: document vectors and languages in, a two-level
+hierarchy of themes out. No database access here (the store side is `miner.themes.discover`).
 
-    fit sample --LanguageDebias--> BERTopic(UMAP -> HDBSCAN) --> centroids --> every row to
-    its nearest centroid (cosine), outliers only below a threshold
+    documents --center each language--> --concept projection--> UMAP -> HDBSCAN = sub-themes
+    sub-theme centroids --average linkage (cosine), cut at `merge_distance`--> themes
+    every document -> its nearest sub-theme (cosine) -> that sub-theme's theme
 
-The last step is what makes `transform` agree with `fit` (BERTopic users' complaint 4): the
-fitted assignment *is* nearest-centroid assignment, the same function later applied to new
-segments, so re-assigning fitted segments gives back their fitted theme.
-No database access here (the store side is `miner.themes.discover`).
+Why documents, not sentences: on cross-lingual complaint data (xling_dev, 16 topics in 10
+languages) the whole document's vector found the complaint far better than its sentences did
+(NMI 0.71 vs 0.52 for sentences pooled per document, 0.49 for sentences clustered alone;
+docs/benchmarks.md). A sentence with no content of its own ("Pas encore ça") is given its
+document's theme by `miner.themes.discover`, not a theme of its own.
+
+The last step is what makes later assignment agree with the fit (BERTopic users' complaint 4):
+the fitted assignment *is* nearest-centroid assignment, the rule later applied to new data.
+UMAP and HDBSCAN are BERTopic's default stages, called directly: importing the BERTopic class
+costs 5 s (it loads transformers and spaCy), which dominated small runs.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -23,36 +31,46 @@ from .debias import LanguageDebias
 @dataclass(frozen=True)
 class ThemeParams:
     seed: int = 42
-    max_fit: int = 20_000  # discovery fits on at most this many segments, then assigns the rest
-    min_cluster_size: int = 0  # 0: chosen from the sample size (`auto_min_cluster_size`)
-    min_samples: int = 5  # HDBSCAN: fewer outliers at equal NMI than its default (= min_cluster_size)
+    max_fit: int = 20_000  # discovery fits on at most this many documents, then assigns the rest
+    min_cluster_size: int = 0  # smallest sub-theme HDBSCAN may form; 0: from the data size
+    min_samples: int = 5
     umap_neighbors: int = 15
     umap_components: int = 5
-    max_outliers: float = 0.15  # at most this share of fitted segments is left without a theme
-    outlier_quantile: float = 0.10  # the threshold: this quantile of fitted segments' best cosine
-    refine: int = 0  # k-means-style passes over the centroids after HDBSCAN (measured: never helped)
-    debias: str = "default"
-    min_theme_size: int = 3  # themes left smaller than this after refinement are dissolved
+    max_outliers: float = 0.15  # at most this share of fitted documents is left without a theme
+    outlier_quantile: float = 0.05  # the threshold: this quantile of fitted documents' best cosine
+    debias: str = "center"
+    concepts: bool = True  # align languages with the concept lexicon's projection
+    merge_distance: float = 0.65  # sub-themes whose centroids are closer (average cosine distance) form one theme
+    max_themes: int = 0  # at most this many themes (0: as the data gives)
+    min_size: int = 3  # a theme with fewer documents joins its nearest theme
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 def auto_min_cluster_size(n: int) -> int:
-    # Measured on banking77 (n=3k: 5-10 best), the demo corpus (n=1k: 5 better than 10) and
-    # food reviews (n=2k: 15-30 collapsed to 2 clusters); bench/research_themes.py.
-    return int(max(5, min(50, round(0.003 * n))))
+    # Sub-themes of 5+ documents up to 10k documents (xling_dev, the demo and banking77 measured
+    # best at 5; bench/bench_themes.py), growing slowly above so 200k documents give hundreds,
+    # not thousands.
+    return int(max(5, min(50, round(n / 2000))))
 
 
 @dataclass
 class FitResult:
-    labels: np.ndarray  # (n,) theme index, -1 = outlier
-    scores: np.ndarray  # (n,) cosine to the assigned centroid (to the best one for outliers)
-    method: np.ndarray  # (n,) 'cluster' (HDBSCAN member), 'outlier' (HDBSCAN outlier, reduced: low confidence), 'assigned' (beyond the fit sample)
-    centroids: np.ndarray  # (k, d) in the debiased space, L2-normalised
+    sub_of: np.ndarray  # (n,) sub-theme index of each row, -1 = outlier
+    theme_of_sub: np.ndarray  # (s,) theme index of each sub-theme
+    scores: np.ndarray  # (n,) cosine to the nearest sub-theme centroid
+    method: np.ndarray  # (n,) 'cluster' (HDBSCAN member), 'outlier' (HDBSCAN outlier, low confidence), 'assigned'
+    sub_centroids: np.ndarray  # (s, D) in the clustering space, L2-normalised
     threshold: float  # below this cosine a row is an outlier
     core_threshold: float  # below this an assignment is low-confidence
     debias: LanguageDebias
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def theme_of(self) -> np.ndarray:
+        """(n,) theme index of each row, -1 = outlier."""
+        return np.where(self.sub_of >= 0, self.theme_of_sub[np.maximum(self.sub_of, 0)], -1) if len(self.theme_of_sub) else np.full(len(self.sub_of), -1)
 
 
 def sample_order(keys: list[str], langs: list[str] | None = None) -> np.ndarray:
@@ -63,10 +81,62 @@ def sample_order(keys: list[str], langs: list[str] | None = None) -> np.ndarray:
     return np.array(sorted(range(len(keys)), key=lambda i: (keys[i], langs[i])), dtype=np.int64)
 
 
+def space(debias: LanguageDebias, project, X: np.ndarray, langs: list[str]) -> np.ndarray:
+    """The clustering space of raw vectors: language-debiased, then (optionally) projected."""
+    Z = debias.transform(X, langs)
+    return project(Z) if project is not None else Z
+
+
+def fit_themes(X: np.ndarray, langs: list[str], keys: list[str], params: ThemeParams, project=None) -> FitResult:
+    """Cluster rows of X (L2-normalised document vectors) into sub-themes and themes.
+
+    `keys` are content keys (e.g. text hashes) that fix the row order, so the result does not
+    depend on the input order; rows beyond `params.max_fit` (by key) are assigned, not fitted.
+    `project`: a function applied after the language debias (the concept projection).
+    """
+    n = X.shape[0]
+    order = sample_order(keys, [str(x) for x in langs])
+    fit_rows = order[: params.max_fit]
+    lang_arr = np.asarray(langs, dtype=object)
+    debias = LanguageDebias(params.debias).fit(X[fit_rows], list(lang_arr[fit_rows]))
+    Z = space(debias, project, X, langs)
+    Zfit = Z[fit_rows]
+    raw = _cluster_distinct(Zfit, params)
+    k = int(raw.max()) + 1 if raw.size and raw.max() >= 0 else 0
+    C = centroids_of(Zfit, raw, k)
+    lab, sc = nearest(Zfit, C)
+    # Dissolve sub-themes left too small, then renumber densely.
+    sizes = np.bincount(lab[lab >= 0], minlength=k) if k else np.zeros(0, dtype=int)
+    C = C[np.flatnonzero(sizes >= min(params.min_size, 3))]
+    lab, sc = nearest(Zfit, C)
+    core = raw >= 0
+    if C.shape[0] and core.any():
+        core_threshold = float(np.quantile(sc[core], 0.05))
+        threshold = float(np.quantile(sc, min(params.outlier_quantile, params.max_outliers)))
+    else:
+        core_threshold = threshold = 1.0
+    all_lab, all_sc = nearest(Z, C)
+    all_lab[all_sc < threshold] = -1
+    theme_of_sub = merge_subthemes(C, np.bincount(all_lab[all_lab >= 0], minlength=len(C)), params)
+    method = np.full(n, "assigned", dtype=object)
+    method[fit_rows] = np.where(core, "cluster", "outlier")
+    stats = {"documents": n, "fitted": len(fit_rows), "subthemes": len(C), "themes": int(theme_of_sub.max()) + 1 if len(C) else 0}
+    return FitResult(all_lab, theme_of_sub, all_sc, method, C, threshold, core_threshold, debias, stats)
+
+
+def _cluster_distinct(Zfit: np.ndarray, params: ThemeParams) -> np.ndarray:
+    """HDBSCAN labels of every row, computed on the distinct rows: repeated identical rows (the
+    same answer written by many) made UMAP's neighbour graph, and so the theme count, change from
+    run to run (measured: 4 vs 58 themes on the same 20k segments); on distinct rows it is
+    reproducible."""
+    _, first, inverse = np.unique(Zfit, axis=0, return_index=True, return_inverse=True)
+    distinct = np.sort(first)
+    raw_distinct = _cluster(Zfit[distinct], params) if len(distinct) >= 10 else np.full(len(distinct), -1)
+    return raw_distinct[np.searchsorted(distinct, first)[np.asarray(inverse).reshape(-1)]]
+
+
 def _cluster(X: np.ndarray, params: ThemeParams) -> np.ndarray:
-    """HDBSCAN labels over a UMAP reduction, run through BERTopic with our own stages
-    (no embedding model: the vectors are given)."""
-    from bertopic import BERTopic
+    """HDBSCAN labels over a UMAP reduction (cosine, on the exact neighbour graph)."""
     from hdbscan import HDBSCAN
     from umap import UMAP
 
@@ -82,36 +152,60 @@ def _cluster(X: np.ndarray, params: ThemeParams) -> np.ndarray:
         low_memory=True,
         # Exact neighbours instead of UMAP's NN-descent: NN-descent's numba code compiles anew
         # in every process (measured on 10k rows: 42 CPU seconds for the clustering with
-        # NN-descent, 19 without; mostly numba compiling), while one blocked matrix product finds the exact graph in seconds.
+        # NN-descent, 19 without), while one blocked matrix product finds the exact graph in seconds.
         precomputed_knn=(*exact_cosine_knn(X, neighbors), None),
     )
-    hdb = HDBSCAN(
-        min_cluster_size=mcs,
-        min_samples=params.min_samples or None,
-        metric="euclidean",
-        cluster_selection_method="eom",
-        prediction_data=False,
-    )
-    # BERTopic's own c-TF-IDF would see all languages through one tokenizer; keywords are
-    # computed per language by miner.themes.keywords instead, so its documents are blanks.
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    model = BERTopic(
-        umap_model=umap, hdbscan_model=hdb, vectorizer_model=CountVectorizer(token_pattern=r"\S+"),
-        calculate_probabilities=False, verbose=False,
-    )
     with warnings.catch_warnings():
-        # "transform will be unavailable" (no search index): BERTopic only needs fit_transform.
-        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
+        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")  # no NN-descent index: we never call transform
         warnings.filterwarnings("ignore", message=r"n_jobs value")
-        labels, _ = model.fit_transform(["x y"] * n, embeddings=X)
+        reduced = umap.fit_transform(X)
+    labels = HDBSCAN(min_cluster_size=mcs, min_samples=params.min_samples or None, cluster_selection_method="eom").fit_predict(reduced)
     labels = np.asarray(labels, dtype=np.int64)
     if labels.max() < 2 and n >= 100:
         # eom sometimes keeps only 1-2 huge clusters (seen on food reviews); leaf then finds
         # the finer structure on the same reduction.
         leaf = HDBSCAN(min_cluster_size=mcs, min_samples=params.min_samples or None, cluster_selection_method="leaf")
-        labels = np.asarray(leaf.fit_predict(model.umap_model.embedding_), dtype=np.int64)
+        labels = np.asarray(leaf.fit_predict(reduced), dtype=np.int64)
     return labels
+
+
+def merge_subthemes(C: np.ndarray, sizes: np.ndarray, params: ThemeParams) -> np.ndarray:
+    """Theme index of each sub-theme: average-linkage clusters of the sub-theme centroids cut at
+    `merge_distance` (at most `max_themes`); a theme under `min_size` documents joins the theme
+    whose centroid is nearest."""
+    s = len(C)
+    if s == 0:
+        return np.zeros(0, dtype=np.int64)
+    if s == 1:
+        return np.zeros(1, dtype=np.int64)
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    tree = linkage(C.astype(np.float64), method="average", metric="cosine")
+    groups = fcluster(tree, t=params.merge_distance, criterion="distance") - 1
+    if params.max_themes and groups.max() + 1 > params.max_themes:
+        groups = fcluster(tree, t=params.max_themes, criterion="maxclust") - 1
+    return _absorb_small(C, sizes, _dense(groups), params.min_size)
+
+
+def _dense(groups: np.ndarray) -> np.ndarray:
+    """Renumber 0..k-1 in order of first appearance (sub-theme order is the fit's, by content key)."""
+    seen: dict[int, int] = {}
+    return np.array([seen.setdefault(int(g), len(seen)) for g in groups], dtype=np.int64)
+
+
+def _absorb_small(C: np.ndarray, sizes: np.ndarray, groups: np.ndarray, min_size: int) -> np.ndarray:
+    groups = groups.copy()
+    while True:
+        k = groups.max() + 1
+        totals = np.bincount(groups, weights=sizes, minlength=k)
+        small = [g for g in np.argsort(totals, kind="stable") if totals[g] < min_size]
+        if not small or k == 1:
+            return _dense(groups)
+        g = small[0]
+        cents = normalise(np.stack([np.average(C[groups == j], axis=0, weights=np.maximum(sizes[groups == j], 1)) for j in range(k)]))
+        sims = cents @ cents[g]
+        sims[g] = -np.inf
+        groups[groups == g] = int(np.argmax(sims))
 
 
 def exact_cosine_knn(X: np.ndarray, k: int, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
@@ -165,51 +259,3 @@ def nearest(X: np.ndarray, C: np.ndarray, chunk: int = 8192) -> tuple[np.ndarray
         idx[s : s + chunk] = S.argmax(axis=1)
         best[s : s + chunk] = S.max(axis=1)
     return idx, best
-
-
-def fit_themes(X: np.ndarray, langs: list[str], keys: list[str], params: ThemeParams) -> FitResult:
-    """Cluster rows of X (L2-normalised embeddings) into themes.
-
-    `keys` are content keys (e.g. text hashes) that fix the row order, so the result does not
-    depend on the input order; rows beyond `params.max_fit` (by key) are assigned, not fitted.
-    """
-    n = X.shape[0]
-    order = sample_order(keys, [str(x) for x in langs])
-    fit_rows = order[: params.max_fit]
-    lang_arr = np.asarray(langs, dtype=object)
-    debias = LanguageDebias(**({} if params.debias == "default" else {"method": params.debias}))
-    debias.fit(X[fit_rows], list(lang_arr[fit_rows]))
-    Z = debias.transform(X, langs)
-    Zfit = Z[fit_rows]
-    # Cluster distinct vectors only: repeated identical rows (the same answer written by many)
-    # made UMAP's neighbour graph, and so the theme count, change from run to run (measured: 4
-    # vs 58 themes on the same 20k segments); on distinct rows it is reproducible.
-    _, first, inverse = np.unique(Zfit, axis=0, return_index=True, return_inverse=True)
-    distinct = np.sort(first)
-    raw_distinct = _cluster(Zfit[distinct], params) if len(distinct) >= 10 else np.full(len(distinct), -1)
-    raw = raw_distinct[np.searchsorted(distinct, first)[np.asarray(inverse).reshape(-1)]]
-    k = int(raw.max()) + 1 if raw.size and raw.max() >= 0 else 0
-    C = centroids_of(Zfit, raw, k)
-    core = raw >= 0
-    lab = raw.copy()
-    for _ in range(params.refine):
-        lab, _sc = nearest(Zfit, C)
-        C = centroids_of(Zfit, lab, k)
-    lab, sc = nearest(Zfit, C)
-    # Dissolve themes left too small to be a theme, then renumber densely.
-    sizes = np.bincount(lab[lab >= 0], minlength=k) if k else np.zeros(0, dtype=int)
-    keep = np.flatnonzero(sizes >= params.min_theme_size)
-    C = C[keep]
-    lab, sc = nearest(Zfit, C)
-    # Outliers: under the `outlier_quantile` of the sample's best similarity (never more than
-    # `max_outliers`). Low confidence: under the 5th percentile of HDBSCAN core members'.
-    if C.shape[0] and core.any():
-        core_threshold = float(np.quantile(sc[core], 0.05))
-        threshold = float(np.quantile(sc, min(params.outlier_quantile, params.max_outliers)))
-    else:
-        core_threshold = threshold = 1.0
-    all_lab, all_sc = nearest(Z, C)
-    all_lab[all_sc < threshold] = -1
-    method = np.full(n, "assigned", dtype=object)
-    method[fit_rows] = np.where(core, "cluster", "outlier")
-    return FitResult(all_lab, all_sc, method, C, threshold, core_threshold, debias)

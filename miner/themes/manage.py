@@ -1,10 +1,11 @@
 """Reading themes and the human edits that every later discovery run keeps.
 
 - rename: `custom_label` wins over the automatic label, for as long as the theme lives.
-- merge A.. into B: A's segments and centroids become B's; A points at B. Later runs never
-  split B's parts off again.
-- split T into k: k-means over T's segments; the children are new themes whose parent is T.
-  Later runs never merge the children back.
+- merge A.. into B: A's documents, segments, sub-themes and centroids become B's; A points at B.
+  Later runs never split B's parts off again.
+- split T into k: k-means over T's documents; the children are new themes (T is kept as their
+  origin in the edit log). Later runs never merge the children back.
+Merge, split, archive and pin act on themes; a sub-theme follows its theme (rename works on both).
 - archive / unarchive: hidden from lists and backlogs, still matched and assigned.
 - pin / unpin: a pinned theme is never retired or merged away by a later run.
 Every edit is logged in `theme_edits`.
@@ -21,16 +22,17 @@ import sqlite_utils
 from ..errors import UsageError
 from ..nlp.encoders.registry import get_encoder
 from ..segments.links import link_themes_to_touchpoints
-from ..segments.vectors import load_segments
+from ..segments.vectors import group_language, load_documents
 from ..sparkline import sparkline
 from ..store import transaction, utc_now
 from .fit import centroids_of, nearest
+from .placement import theme_centroids
 from .state import ThemeState
 
 STATUSES = ("active", "archived", "merged", "split", "retired")
 
 
-def _theme(db: sqlite_utils.Database, theme_id: int, live: bool = True) -> dict:
+def _theme(db: sqlite_utils.Database, theme_id: int, live: bool = True, top_level: bool = False) -> dict:
     rows = list(db.query("SELECT * FROM themes WHERE id = ?", [theme_id]))
     if not rows:
         raise UsageError("E810", f"there is no theme {theme_id}.", "See `miner themes list` for the ids.")
@@ -38,6 +40,9 @@ def _theme(db: sqlite_utils.Database, theme_id: int, live: bool = True) -> dict:
     if live and row["status"] not in ("active", "archived"):
         hint = f"It was merged into theme {row['merged_into']}." if row["status"] == "merged" else "Choose an active theme."
         raise UsageError("E811", f"theme {theme_id} is {row['status']}.", hint)
+    if top_level and row["level"] != 1:
+        raise UsageError("E818", f"{theme_id} is a sub-theme of theme {row['parent_id']}; it follows its theme.",
+                         f"Edit theme {row['parent_id']} instead (`miner themes list --tree` shows the tree).")
     return row
 
 
@@ -76,7 +81,7 @@ _FLAG_UPDATES = {
 
 def set_flag(db: sqlite_utils.Database, theme_id: int, action: str) -> dict:
     """archive | unarchive | pin | unpin."""
-    _theme(db, theme_id)
+    _theme(db, theme_id, top_level=True)
     sql = _FLAG_UPDATES[action]
     with transaction(db):
         db.execute(sql, [utc_now(), theme_id])
@@ -88,19 +93,20 @@ def merge(db: sqlite_utils.Database, sources: list[int], into: int) -> dict:
     if into in sources:
         raise UsageError("E813", "a theme cannot be merged into itself.", "Name the other themes with --into's target left out.")
     state = _require_state(db)
-    _theme(db, into)
+    _theme(db, into, top_level=True)
     for t in sources:
-        _theme(db, t)
+        _theme(db, t, top_level=True)
     now = utc_now()
     with transaction(db):
         marks = ",".join("?" * len(sources))
         moved = db.execute(f"UPDATE segment_themes SET theme_id = ? WHERE theme_id IN ({marks})", [into, *sources]).rowcount
-        db.execute(f"UPDATE themes SET status = 'merged', merged_into = ?, size = 0, updated_at = ? WHERE id IN ({marks})", [into, now, *sources])
-        db.execute(
-            "UPDATE themes SET size = (SELECT COUNT(*) FROM segment_themes WHERE theme_id = ?), updated_at = ? WHERE id = ?",
-            [into, now, into],
-        )
+        db.execute(f"UPDATE document_themes SET theme_id = ? WHERE theme_id IN ({marks})", [into, *sources])
+        db.execute(f"UPDATE themes SET parent_id = ?, updated_at = ? WHERE level = 2 AND parent_id IN ({marks})", [into, now, *sources])
+        db.execute(f"UPDATE themes SET status = 'merged', merged_into = ?, size = 0, documents = 0, updated_at = ? WHERE id IN ({marks})",
+                   [into, now, *sources])
+        _refresh_sizes(db, [into], now)
         state.theme_ids = np.where(np.isin(state.theme_ids, sources), into, state.theme_ids)
+        _refresh_theme_centroids(state)
         state.save(db)
         link_themes_to_touchpoints(db)
         for t in sources:
@@ -108,52 +114,78 @@ def merge(db: sqlite_utils.Database, sources: list[int], into: int) -> dict:
     return {"into": into, "merged": sources, "segments_moved": moved}
 
 
+def _refresh_sizes(db: sqlite_utils.Database, theme_ids: list[int], now: str) -> None:
+    for t in theme_ids:
+        db.execute(
+            "UPDATE themes SET size = (SELECT COUNT(*) FROM segment_themes WHERE theme_id = ?), "
+            "documents = (SELECT COUNT(*) FROM document_themes WHERE theme_id = ?), updated_at = ? WHERE id = ?",
+            [t, t, now, t],
+        )
+
+
+def _refresh_theme_centroids(state: ThemeState) -> None:
+    """One centroid per theme again, after themes were merged or split."""
+    state.theme_centroids, state.theme_centroid_ids = theme_centroids(state.centroids, state.theme_ids, np.ones(len(state.theme_ids)))
+
+
 def split(db: sqlite_utils.Database, theme_id: int, parts: int = 2, *, seed: int = 42, encoder=None) -> dict:
-    """Split a theme by k-means over its segments' (debiased) embeddings."""
+    """Split a theme by k-means over its documents (in the space themes were found in)."""
     from sklearn.cluster import KMeans  # only a split needs it
 
     if not 2 <= parts <= 10:
         raise UsageError("E814", "a theme splits into 2 to 10 parts.", "Use --parts 2..10.")
     state = _require_state(db)
-    _theme(db, theme_id)
+    _theme(db, theme_id, top_level=True)
     encoder = _encoder_for(state, encoder)
-    seg, _ = load_segments(db, encoder, theme_id=theme_id)
-    if len(seg.ids) < parts * 2:
-        raise UsageError("E815", f"theme {theme_id} has {len(seg.ids)} segments: too few to split in {parts}.", "Merge or archive it instead.")
-    Z = state.debias.transform(seg.vectors, seg.langs)
-    order = np.argsort(np.array(seg.keys))  # input order must not matter
+    docs, _ = load_documents(db, encoder, theme_id=theme_id)
+    if len(docs.ids) < parts * 2:
+        raise UsageError("E815", f"theme {theme_id} has {len(docs.ids)} documents: too few to split in {parts}.", "Merge or archive it instead.")
+    Z = state.space(docs.vectors, docs.langs)
+    order = np.argsort(np.array(docs.keys))  # input order must not matter
     km = KMeans(n_clusters=parts, n_init=10, random_state=seed).fit(Z[order])
-    labels = np.empty(len(seg.ids), dtype=np.int64)
+    labels = np.empty(len(docs.ids), dtype=np.int64)
     labels[order] = km.labels_
     C = centroids_of(Z, labels, parts)
     idx, score = nearest(Z, C)
     now = utc_now()
-    children = []
     with transaction(db):
-        for p in range(parts):
-            children.append(
-                db.execute(
-                    "INSERT INTO themes (label, status, parent_id, first_run, last_run, created_at, updated_at) "
-                    "SELECT label || ' (' || ? || ')', 'active', id, last_run, last_run, ?, ? FROM themes WHERE id = ?",
-                    [p + 1, now, now, theme_id],
-                ).lastrowid
-            )
-        db.conn.executemany(
-            "UPDATE segment_themes SET theme_id = ?, score = ? WHERE segment_id = ?",
-            [(children[i], round(float(s), 4), int(sid)) for sid, i, s in zip(seg.ids, idx, score)],
-        )
-        sizes = Counter(int(i) for i in idx)
+        children = [
+            db.execute(
+                "INSERT INTO themes (label, status, level, label_lang, label_confidence, concept, kind, first_run, last_run, created_at, updated_at) "
+                "SELECT label || ' (' || ? || ')', 'active', 1, label_lang, label_confidence, concept, kind, last_run, last_run, ?, ? FROM themes WHERE id = ?",
+                [p + 1, now, now, theme_id],
+            ).lastrowid
+            for p in range(parts)
+        ]
+        child_of_doc = {int(d): children[i] for d, i in zip(docs.ids, idx)}
+        db.conn.executemany("UPDATE document_themes SET theme_id = ?, score = ? WHERE document_id = ?",
+                            [(children[i], round(float(sc), 4), int(d)) for d, i, sc in zip(docs.ids, idx, score)])
+        db.conn.executemany("UPDATE segment_themes SET theme_id = ? WHERE theme_id = ? AND segment_id IN "
+                            "(SELECT id FROM segments WHERE document_id = ?)", [(c, theme_id, d) for d, c in child_of_doc.items()])
+        _reparent_subthemes(db, theme_id, child_of_doc, now)
+        _refresh_sizes(db, children, now)
         for p, child in enumerate(children):
-            db.execute("UPDATE themes SET size = ? WHERE id = ?", [sizes.get(p, 0), child])
             _log(db, "split-child", child, {"parent": theme_id})
-        db.execute("UPDATE themes SET status = 'split', size = 0, updated_at = ? WHERE id = ?", [now, theme_id])
+        db.execute("UPDATE themes SET status = 'split', size = 0, documents = 0, updated_at = ? WHERE id = ?", [now, theme_id])
         keep = state.theme_ids != theme_id
         state.centroids = np.vstack([state.centroids[keep], C]).astype(np.float32)
+        state.sub_ids = np.concatenate([state.sub_ids[keep], np.full(parts, -1, dtype=np.int64)])
         state.theme_ids = np.concatenate([state.theme_ids[keep], np.array(children, dtype=np.int64)])
+        _refresh_theme_centroids(state)
         state.save(db)
         link_themes_to_touchpoints(db)
         _log(db, "split", theme_id, {"children": children})
+    sizes = Counter(int(i) for i in idx)
     return {"theme": theme_id, "children": children, "sizes": [sizes.get(p, 0) for p in range(parts)]}
+
+
+def _reparent_subthemes(db: sqlite_utils.Database, theme_id: int, child_of_doc: dict[int, int], now: str) -> None:
+    """Each sub-theme of a split theme goes to the child holding most of its documents."""
+    for (sub,) in db.execute("SELECT id FROM themes WHERE level = 2 AND parent_id = ?", [theme_id]).fetchall():
+        votes = Counter(child_of_doc.get(int(d)) for (d,) in db.execute("SELECT document_id FROM document_themes WHERE subtheme_id = ?", [sub]))
+        votes.pop(None, None)
+        if votes:
+            db.execute("UPDATE themes SET parent_id = ?, updated_at = ? WHERE id = ?", [votes.most_common(1)[0][0], now, sub])
 
 
 def _encoder_for(state: ThemeState, encoder=None):
@@ -171,83 +203,116 @@ def display_label(row: dict) -> str:
     return row.get("custom_label") or row.get("label") or f"theme {row['id']}"
 
 
-def list_themes(db: sqlite_utils.Database, *, include_archived: bool = False, limit: int | None = None) -> dict:
+_MEMBERS = "(st.theme_id = t.id OR st.subtheme_id = t.id)"  # ids are unique across levels
+_COUNTS = (
+    f"SELECT t.*, (SELECT COUNT(*) FROM segment_themes st WHERE {_MEMBERS}) AS n, "
+    f"(SELECT COUNT(DISTINCT s.document_id) FROM segment_themes st JOIN segments s ON s.id = st.segment_id WHERE {_MEMBERS}) AS docs "
+    "FROM themes t"
+)
+
+
+def list_themes(db: sqlite_utils.Database, *, include_archived: bool = False, limit: int | None = None, tree: bool = False) -> dict:
+    """Themes by size; with `tree`, each with its sub-themes (`children`)."""
     _require_state(db)
     statuses = ("active", "archived") if include_archived else ("active",)
     marks = ",".join("?" * len(statuses))
     total = db.execute("SELECT COUNT(*) FROM segment_themes").fetchone()[0] or 1
     outliers = db.execute("SELECT COUNT(*) FROM segment_themes WHERE theme_id IS NULL").fetchone()[0]
-    sentiment = {
-        t: {"neg": neg, "neu": neu, "pos": pos}
-        for t, neg, neu, pos in db.execute(
-            "SELECT st.theme_id, SUM(ss.label = 'neg'), SUM(ss.label = 'neu'), SUM(ss.label = 'pos') "
-            "FROM segment_themes st JOIN segment_sentiment ss ON ss.segment_id = st.segment_id "
-            "WHERE st.theme_id IS NOT NULL GROUP BY st.theme_id"
-        )
-    }
-    themes = []
-    for row in db.query(
-        f"SELECT t.*, (SELECT COUNT(*) FROM segment_themes st WHERE st.theme_id = t.id) AS n, "
-        f"(SELECT COUNT(DISTINCT s.document_id) FROM segment_themes st JOIN segments s ON s.id = st.segment_id WHERE st.theme_id = t.id) AS docs "
-        f"FROM themes t WHERE t.status IN ({marks}) ORDER BY n DESC, t.id",
-        list(statuses),
-    ):
-        themes.append(_summary(row, total, sentiment.get(row["id"])))
+    sentiment, languages = _sentiment_by_theme(db), _languages_by_theme(db)
+    rows = list(db.query(f"{_COUNTS} WHERE t.status IN ({marks}) ORDER BY n DESC, t.id", list(statuses)))
+    themes = [_summary(r, total, sentiment.get(r["id"]), languages.get(r["id"])) for r in rows if r["level"] == 1]
     if limit:
         themes = themes[:limit]
+    if tree:
+        children: dict[int, list[dict]] = {}
+        for r in rows:
+            if r["level"] == 2:
+                children.setdefault(r["parent_id"], []).append(_summary(r, total, sentiment.get(r["id"]), languages.get(r["id"])))
+        for t in themes:
+            t["children"] = children.get(t["id"], [])
     return {"themes": themes, "segments": total, "outliers": outliers, "outlier_share": round(outliers / total, 4)}
 
 
-def _summary(row: dict, total: int, sentiment: dict | None) -> dict:
+def _sentiment_by_theme(db: sqlite_utils.Database) -> dict[int, dict]:
+    """Segments by sentiment of every theme and sub-theme."""
+    out: dict[int, Counter] = {}
+    for t, u, label, n in db.execute(
+        "SELECT st.theme_id, st.subtheme_id, ss.label, COUNT(*) FROM segment_themes st "
+        "JOIN segment_sentiment ss ON ss.segment_id = st.segment_id WHERE st.theme_id IS NOT NULL "
+        "GROUP BY st.theme_id, st.subtheme_id, ss.label"
+    ):
+        for key in (t, u):
+            if key is not None and label in ("neg", "neu", "pos"):
+                out.setdefault(key, Counter())[label] += n
+    return {t: {k: c.get(k, 0) for k in ("neg", "neu", "pos")} for t, c in out.items()}
+
+
+def _languages_by_theme(db: sqlite_utils.Database) -> dict[int, dict[str, int]]:
+    """Documents per language of every theme and sub-theme, counted now (so after an edit too)."""
+    counts: dict[int, Counter] = {}
+    for t, u, lang, script, n in db.execute(
+        "SELECT st.theme_id, st.subtheme_id, d.lang, d.script, COUNT(DISTINCT d.id) FROM segment_themes st "
+        "JOIN segments s ON s.id = st.segment_id JOIN documents d ON d.id = s.document_id "
+        "WHERE st.theme_id IS NOT NULL GROUP BY st.theme_id, st.subtheme_id, d.lang, d.script"
+    ):
+        for key in (t, u):
+            if key is not None:
+                counts.setdefault(key, Counter())[group_language(lang, script)] += n
+    return {t: dict(c.most_common()) for t, c in counts.items()}
+
+
+def _summary(row: dict, total: int, sentiment: dict | None, languages: dict | None = None) -> dict:
     keywords = json.loads(row["keywords"] or "{}")
     return {
         "id": row["id"],
         "label": display_label(row),
         "auto_label": row["label"],
+        "label_lang": row["label_lang"],
+        "label_confidence": row["label_confidence"],
+        "concept": row["concept"],
+        "kind": row["kind"] or "complaint",
+        "level": row["level"],
+        "parent": row["parent_id"] if row["level"] == 2 else None,
         "status": row["status"],
         "pinned": bool(row["pinned"]),
         "segments": row["n"],
         "documents": row["docs"],
         "share": round(row["n"] / total, 4),
-        "languages": json.loads(row["languages"] or "{}"),
+        "languages": languages if languages is not None else json.loads(row["languages"] or "{}"),
         "sentiment": sentiment or {},
         "keywords": {lang: [w for w, _ in words] for lang, words in keywords.items()},
-        "parent": row["parent_id"],
     }
 
 
 def show_theme(db: sqlite_utils.Database, theme_id: int, *, period: str = "month") -> dict:
     _require_state(db)
     _theme(db, theme_id, live=False)
-    row = next(
-        db.query(
-            "SELECT t.*, (SELECT COUNT(*) FROM segment_themes st WHERE st.theme_id = t.id) AS n, "
-            "(SELECT COUNT(DISTINCT s.document_id) FROM segment_themes st JOIN segments s ON s.id = st.segment_id WHERE st.theme_id = t.id) AS docs "
-            "FROM themes t WHERE t.id = ?",
-            [theme_id],
-        )
-    )
+    row = next(db.query(f"{_COUNTS} WHERE t.id = ?", [theme_id]))
     total = db.execute("SELECT COUNT(*) FROM segment_themes").fetchone()[0] or 1
     sent = db.execute(
         "SELECT SUM(ss.label = 'neg'), SUM(ss.label = 'neu'), SUM(ss.label = 'pos') FROM segment_themes st "
-        "JOIN segment_sentiment ss ON ss.segment_id = st.segment_id WHERE st.theme_id = ?",
-        [theme_id],
+        "JOIN segment_sentiment ss ON ss.segment_id = st.segment_id WHERE st.theme_id = ? OR st.subtheme_id = ?",
+        [theme_id, theme_id],
     ).fetchone()
-    out = _summary(row, total, {"neg": sent[0] or 0, "neu": sent[1] or 0, "pos": sent[2] or 0})
+    out = _summary(row, total, {"neg": sent[0] or 0, "neu": sent[1] or 0, "pos": sent[2] or 0}, _languages_by_theme(db).get(theme_id, {}))
+    out["children"] = [
+        {"id": r["id"], "label": display_label(r), "documents": r["docs"], "label_confidence": r["label_confidence"]}
+        for r in db.query(f"{_COUNTS} WHERE t.level = 2 AND t.parent_id = ? AND t.status IN ('active', 'archived') ORDER BY docs DESC, t.id", [theme_id])
+    ]
     out["keywords_weighted"] = json.loads(row["keywords"] or "{}")
     fmt = {"day": "%Y-%m-%d", "week": "%Y-W%W", "month": "%Y-%m"}[period]
     series = list(
         db.execute(
             "SELECT strftime(?, d.created_at) AS p, COUNT(DISTINCT d.id) FROM segment_themes st "
             "JOIN segments s ON s.id = st.segment_id JOIN documents d ON d.id = s.document_id "
-            "WHERE st.theme_id = ? AND d.created_at IS NOT NULL GROUP BY p ORDER BY p",
-            [fmt, theme_id],
+            "WHERE (st.theme_id = ? OR st.subtheme_id = ?) AND d.created_at IS NOT NULL GROUP BY p ORDER BY p",
+            [fmt, theme_id, theme_id],
         )
     )
     seen = db.execute(
         "SELECT MIN(d.created_at), MAX(d.created_at) FROM segment_themes st JOIN segments s ON s.id = st.segment_id "
-        "JOIN documents d ON d.id = s.document_id WHERE st.theme_id = ?",
-        [theme_id],
+        "JOIN documents d ON d.id = s.document_id WHERE st.theme_id = ? OR st.subtheme_id = ?",
+        [theme_id, theme_id],
     ).fetchone()
     out["first_seen"], out["last_seen"] = seen
     out["volume"] = {"period": period, "series": [{"period": p, "documents": n} for p, n in series]}
@@ -260,7 +325,7 @@ def show_theme(db: sqlite_utils.Database, theme_id: int, *, period: str = "month
             texts = {sid: text for sid, text in db.execute(f"SELECT id, text FROM segments WHERE id IN ({marks})", ids)}
             out["quotes"][lang] = [texts[i] for i in ids if i in texts]
     out["low_confidence"] = db.execute(
-        "SELECT COUNT(*) FROM segment_themes WHERE theme_id = ? AND low_confidence = 1", [theme_id]
+        "SELECT COUNT(*) FROM segment_themes WHERE (theme_id = ? OR subtheme_id = ?) AND low_confidence = 1", [theme_id, theme_id]
     ).fetchone()[0]
     out["lineage"] = [
         dict(r) for r in db.query(
