@@ -15,6 +15,12 @@ def discover_lines(result: dict, db) -> list[str]:
             f"{result['documents']:,} documents are kept as they are (--force refits).",
             f"See them with: miner themes list --db {db}",
         ]
+    if result["relabelled"]:
+        return [
+            f"Named {result['relabelled']} themes and sub-themes in {result['label_lang']} without a refit (nothing else changed since "
+            f"run {result['run_id']}) in {result['seconds']:.1f}s" + (f"; {result['weak_labels']} label(s) weak (marked ?)." if result["weak_labels"] else "."),
+            f"See them with: miner themes list --db {db}",
+        ]
     events = ", ".join(f"{k} {v}" for k, v in sorted(result["events"].items())) or "none"
     weak = f"; {result['weak_labels']} label(s) weak (marked ?)" if result["weak_labels"] else ""
     return [

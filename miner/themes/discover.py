@@ -37,7 +37,7 @@ from .fit import FitResult, ThemeParams, centroids_of, fit_themes
 from .identity import Matching, match_clusters
 from .keywords import TermTable, keywords_by_language
 from .labels import label_themes
-from .lexicon import Lexicon, label_language, load_lexicon
+from .lexicon import Lexicon, label_language, lexicon_digest, load_lexicon, normalise_language
 from .placement import Centroids, Placed, place_documents, place_segments, segment_threshold, theme_centroids
 from .state import ThemeState
 
@@ -60,6 +60,7 @@ class DiscoverSummary:
     weak_labels: int = 0
     label_lang: str = DEFAULT_LABEL_LANG
     unchanged: bool = False  # nothing changed since the last run: nothing was done
+    relabelled: int = 0  # only the label language changed: this many themes were named anew, nothing refitted
     events: Counter = field(default_factory=Counter)
     embedded: int = 0
     seconds: float = 0.0
@@ -87,12 +88,16 @@ def discover(
     last = _last_run_params(db)
     stop_terms = set(stop_terms or last.get("stop_terms", []))  # given once, they hold for later runs
     lexicon_path = lexicon_path or (Path(last["lexicon"]) if last.get("lexicon") else None)
-    lexicon = load_lexicon(lexicon_path)
-    label_lang = label_language(label_lang or get_setting(db, "label_lang") or DEFAULT_LABEL_LANG, lexicon)
+    wanted_lang = normalise_language(label_lang or get_setting(db, "label_lang") or DEFAULT_LABEL_LANG)
     encoder = encoder or get_encoder(None, lazy=True)
-    fingerprint = _fingerprint(db, encoder, params, stop_terms, lexicon, label_lang)
-    if not force and fingerprint == last.get("fingerprint"):
-        return _unchanged(db, label_lang, started)
+    data_print = _fingerprint(db, encoder, params, stop_terms, lexicon_digest(lexicon_path))
+    if not force and f"{data_print}:{wanted_lang}" == last.get("fingerprint"):
+        return _unchanged(db, wanted_lang, started)
+    lexicon = load_lexicon(lexicon_path)
+    label_lang = label_language(wanted_lang, lexicon)
+    fingerprint = f"{data_print}:{label_lang}"
+    if not force and (last.get("fingerprint") or "").split(":")[0] == data_print:
+        return _relabel(db, encoder, lexicon, label_lang, fingerprint, started)
     t0 = time.perf_counter()
     stage("embeddings")
     docs, dstats = load_documents(db, encoder)
@@ -144,12 +149,12 @@ def _last_run_params(db: sqlite_utils.Database) -> dict:
     return {**json.loads(last[0]), "fingerprint": last[1]}
 
 
-def _fingerprint(db: sqlite_utils.Database, encoder: Encoder, params: ThemeParams, stop_terms: set[str], lexicon: Lexicon,
-                 label_lang: str) -> str:
-    """What a run's result depends on, read without touching a vector: the informative documents
-    and segments with their content, the options, the lexicon and the encoder."""
+def _fingerprint(db: sqlite_utils.Database, encoder: Encoder, params: ThemeParams, stop_terms: set[str], lexicon_digest: str) -> str:
+    """What a run's themes depend on, read without touching a vector: the informative documents
+    and segments with their content, the options, the lexicon and the encoder (the label
+    language only changes the labels, and is added to the run's fingerprint after a colon)."""
     h = hashlib.sha256()
-    h.update(json.dumps([encoder.id, params.to_dict(), sorted(stop_terms), lexicon.sha256, label_lang]).encode())
+    h.update(json.dumps([encoder.id, params.to_dict(), sorted(stop_terms), lexicon_digest]).encode())
     for row in db.execute(
         "SELECT s.id, s.document_id, s.text, d.lang, d.script, d.duplicate_of FROM segments s JOIN documents d ON d.id = s.document_id "
         "WHERE s.informative = 1 AND d.informative = 1 ORDER BY s.id"
@@ -168,6 +173,33 @@ def _unchanged(db: sqlite_utils.Database, label_lang: str, started: float) -> Di
         outliers=outliers or 0, outlier_share=round((outliers or 0) / max(docs, 1), 4), label_lang=label_lang,
         unchanged=True, seconds=_since(started),
     )
+
+
+def _relabel(db: sqlite_utils.Database, encoder: Encoder, lexicon: Lexicon, label_lang: str, fingerprint: str,
+             started: float) -> DiscoverSummary:
+    """Only the label language changed: name the same themes in it, without a refit."""
+    state = ThemeState.load(db)
+    docs, _ = load_documents(db, encoder)
+    placed = {int(d): (t, u) for d, t, u in db.execute("SELECT document_id, theme_id, subtheme_id FROM document_themes")}
+    theme_of = np.array([placed.get(int(d), (None, None))[0] or -1 for d in docs.ids], dtype=np.int64)
+    sub_of = np.array([placed.get(int(d), (None, None))[1] or -1 for d in docs.ids], dtype=np.int64)
+    concepts = state.concepts if state is not None else None
+    labels = _labels(db, docs, theme_of, sub_of, concepts, lexicon, label_lang)
+    now = utc_now()
+    with transaction(db):
+        db.conn.executemany(
+            "UPDATE themes SET label = ?, label_lang = ?, label_confidence = ?, concept = ?, kind = ?, updated_at = ? WHERE id = ?",
+            [(lab.label, label_lang, lab.confidence, lab.concept, lab.kind, now, t) for t, lab in labels.items()],
+        )
+        set_setting(db, "label_lang", label_lang)
+        if state is not None:
+            state.label_lang = label_lang
+            state.save(db)
+        db.execute("UPDATE theme_runs SET fingerprint = ? WHERE id = (SELECT MAX(id) FROM theme_runs WHERE status = 'done')", [fingerprint])
+    summary = _unchanged(db, label_lang, started)
+    summary.unchanged, summary.relabelled = False, len(labels)
+    summary.weak_labels = sum(1 for t, lab in labels.items() if lab.weak and t in set(theme_of.tolist()))
+    return summary
 
 
 @dataclass
@@ -361,7 +393,7 @@ def _describe_themes(db: sqlite_utils.Database, docs: Documents, seg: Segments, 
                      stop_terms: set[str], run_id: int, now: str) -> int:
     """Labels, keywords, languages, sizes and quotes of every live theme and sub-theme; returns
     how many theme labels are weak."""
-    labels = _labels(db, docs, a.docs.theme, a.docs.sub, placed.centroids, concepts, lexicon, label_lang)
+    labels = _labels(db, docs, a.docs.theme, a.docs.sub, concepts, lexicon, label_lang)
     weak = sum(1 for t, lab in labels.items() if lab.weak and t in set(placed.centroids.theme_ids.tolist()))
     for doc_key, seg_key in ((a.docs.theme, a.segments.theme), (a.docs.sub, a.segments.sub)):
         keywords = keywords_by_language(seg.texts, seg.langs, [int(t) for t in seg_key], stop_terms=set(stop_terms), table=terms)
@@ -381,17 +413,18 @@ def _describe_themes(db: sqlite_utils.Database, docs: Documents, seg: Segments, 
     return weak
 
 
-def _labels(db: sqlite_utils.Database, docs: Documents, theme_of: np.ndarray, sub_of: np.ndarray, c: Centroids,
+def _labels(db: sqlite_utils.Database, docs: Documents, theme_of: np.ndarray, sub_of: np.ndarray,
             concepts: ConceptSpace | None, lexicon: Lexicon, label_lang: str) -> dict:
-    """Labels of the themes, then of each theme's sub-themes (distinct from it and each other)."""
+    """Labels of the themes, then of each theme's sub-themes (distinct from each other; the
+    largest may share its theme's name: it is usually the theme's core)."""
     if concepts is None:
         return {}
     scores = concepts.scores(docs.vectors, docs.langs, {})
     sentiment = _sentiment_tallies(db, docs, theme_of, sub_of)
     labels = label_themes(scores, theme_of, lexicon, concepts.concepts, label_lang, sentiment)
-    for theme, lab in list(labels.items()):
+    for theme in list(labels):
         rows = theme_of == theme
-        labels.update(label_themes(scores[rows], sub_of[rows], lexicon, concepts.concepts, label_lang, sentiment, taken={lab.concept}))
+        labels.update(label_themes(scores[rows], sub_of[rows], lexicon, concepts.concepts, label_lang, sentiment))
     return labels
 
 

@@ -77,8 +77,7 @@ def language_key(lang: str | None, script: str | None = None) -> str:
 
 def label_language(code: str, lexicon: Lexicon) -> str:
     """A valid --label-lang for this lexicon (zh means Simplified Chinese), or a one-line error."""
-    raw = (code or "").strip()
-    key = ALIASES.get(raw.lower(), raw)
+    key = normalise_language(code)
     by_lower = {lang.lower(): lang for lang in lexicon.languages}
     if key.lower() in by_lower:
         return by_lower[key.lower()]
@@ -86,6 +85,25 @@ def label_language(code: str, lexicon: Lexicon) -> str:
         "E816", f"no labels in language {code!r}.",
         f"Choose one of: {', '.join(lexicon.languages)} (zh = zh-Hans), or add the language's phrases with --lexicon FILE.",
     )
+
+
+def lexicon_digest(extra: Path | None = None) -> str:
+    """A hash of the lexicon's files (shipped and the user's), cheaper than loading them: what
+    tells a discovery run whether the lexicon changed."""
+    h = hashlib.sha256()
+    for path in sorted(model_file(LEXICON_DIR).glob("*.yaml")) + ([extra] if extra else []):
+        h.update(path.name.encode())
+        try:
+            h.update(path.read_bytes())
+        except OSError:
+            h.update(b"missing")
+    return h.hexdigest()
+
+
+def normalise_language(code: str) -> str:
+    """--label-lang as given, with its usual aliases resolved (zh -> zh-Hans); not validated."""
+    raw = (code or "").strip()
+    return ALIASES.get(raw.lower(), raw)
 
 
 def load_lexicon(extra: Path | None = None) -> Lexicon:
