@@ -175,6 +175,7 @@ def _merge_user_file(lexicon: Lexicon, path: Path) -> None:
                     raise _fail(path, value, f"kind must be one of {', '.join(KINDS)}.")
                 kind = value.value
             else:
+                name = _user_language(name, lexicon)
                 lexicon.phrases.setdefault(name, {}).setdefault(cid, [])
                 lexicon.phrases[name][cid] = _phrases(value, path, cid, name, lexicon.phrases[name][cid])
         if cid not in lexicon.kinds:
@@ -186,16 +187,28 @@ def _merge_user_file(lexicon: Lexicon, path: Path) -> None:
     lexicon.sources.append(str(path))
 
 
+def _user_language(name: str, lexicon: Lexicon) -> str:
+    """A language of the user's file as the lexicon spells it: `zh` is Simplified Chinese (as for
+    --label-lang), `DE` is `de`; else its phrases would sit under a language nothing uses."""
+    key = normalise_language(name)
+    return {lang.lower(): lang for lang in lexicon.phrases}.get(key.lower(), key)
+
+
 def _mapping_value(root, key: str, path: Path):
     if not isinstance(root, yaml.MappingNode):
         raise _fail(path, root, "the lexicon must be a mapping with a `concepts:` key.")
-    for k, v in root.value:
-        if k.value == key:
-            if not isinstance(v, yaml.MappingNode) or not v.value:
-                raise _fail(path, v, "`concepts:` must map concept ids to their kind and phrases.")
-            return v
-        raise _fail(path, k, f"unknown key {k.value!r}; the lexicon has only `concepts:`.")
-    raise _fail(path, root, "the lexicon has no `concepts:` key.")
+    found = None
+    for k, v in root.value:  # every key, those after `concepts:` too (a typo, a second copy)
+        if k.value != key:
+            raise _fail(path, k, f"unknown key {k.value!r}; the lexicon has only `concepts:`.")
+        if found is not None:
+            raise _fail(path, k, "`concepts:` appears twice.")
+        if not isinstance(v, yaml.MappingNode) or not v.value:
+            raise _fail(path, v, "`concepts:` must map concept ids to their kind and phrases.")
+        found = v
+    if found is None:
+        raise _fail(path, root, "the lexicon has no `concepts:` key.")
+    return found
 
 
 def _phrases(node, path: Path, cid: str, lang: str, existing: list[str]) -> list[str]:

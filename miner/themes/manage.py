@@ -22,7 +22,7 @@ import sqlite_utils
 from ..errors import UsageError
 from ..nlp.encoders.registry import get_encoder
 from ..segments.links import link_themes_to_touchpoints
-from ..segments.vectors import group_language, load_documents
+from ..segments.vectors import group_language, load_documents, load_segments
 from ..sparkline import sparkline
 from ..store import transaction, utc_now
 from .fit import centroids_of, nearest
@@ -147,6 +147,10 @@ def split(db: sqlite_utils.Database, theme_id: int, parts: int = 2, *, seed: int
     labels[order] = km.labels_
     C = centroids_of(Z, labels, parts)
     idx, score = nearest(Z, C)
+    # Sentences of other documents that raised the theme on their own go to their nearest child.
+    seg, _ = load_segments(db, encoder, theme_id=theme_id)
+    raised = np.flatnonzero(~np.isin(seg.doc_ids, docs.ids))
+    seg_idx = nearest(state.space(seg.vectors[raised], [seg.langs[i] for i in raised]), C)[0] if len(raised) else []
     now = utc_now()
     with transaction(db):
         children = [
@@ -162,7 +166,12 @@ def split(db: sqlite_utils.Database, theme_id: int, parts: int = 2, *, seed: int
                             [(children[i], round(float(sc), 4), int(d)) for d, i, sc in zip(docs.ids, idx, score)])
         db.conn.executemany("UPDATE segment_themes SET theme_id = ? WHERE theme_id = ? AND segment_id IN "
                             "(SELECT id FROM segments WHERE document_id = ?)", [(c, theme_id, d) for d, c in child_of_doc.items()])
+        db.conn.executemany("UPDATE segment_themes SET theme_id = ? WHERE segment_id = ?",
+                            [(children[i], int(sid)) for sid, i in zip(seg.ids[raised], seg_idx)])
         _reparent_subthemes(db, theme_id, child_of_doc, now)
+        for name in ("document_themes", "segment_themes"):  # in another child than its sub-theme: no sub-theme
+            db.execute(f"UPDATE {name} SET subtheme_id = NULL WHERE theme_id IN ({','.join('?' * parts)}) AND subtheme_id NOT IN "
+                       f"(SELECT id FROM themes WHERE parent_id = {name}.theme_id)", children)
         _refresh_sizes(db, children, now)
         for p, child in enumerate(children):
             _log(db, "split-child", child, {"parent": theme_id})
@@ -250,14 +259,14 @@ def _sentiment_by_theme(db: sqlite_utils.Database) -> dict[int, dict]:
 def _languages_by_theme(db: sqlite_utils.Database) -> dict[int, dict[str, int]]:
     """Documents per language of every theme and sub-theme, counted now (so after an edit too)."""
     counts: dict[int, Counter] = {}
-    for t, u, lang, script, n in db.execute(
-        "SELECT st.theme_id, st.subtheme_id, d.lang, d.script, COUNT(DISTINCT d.id) FROM segment_themes st "
-        "JOIN segments s ON s.id = st.segment_id JOIN documents d ON d.id = s.document_id "
-        "WHERE st.theme_id IS NOT NULL GROUP BY st.theme_id, st.subtheme_id, d.lang, d.script"
+    # Distinct documents per theme and per sub-theme: a document whose sentences sit in two
+    # sub-themes of one theme (after a merge, or two sentences raising it) counts once for it.
+    for key, lang, script, n in db.execute(
+        "SELECT st.k, d.lang, d.script, COUNT(DISTINCT d.id) FROM (SELECT segment_id, theme_id AS k FROM segment_themes "
+        "WHERE theme_id IS NOT NULL UNION ALL SELECT segment_id, subtheme_id FROM segment_themes WHERE subtheme_id IS NOT NULL) st "
+        "JOIN segments s ON s.id = st.segment_id JOIN documents d ON d.id = s.document_id GROUP BY st.k, d.lang, d.script"
     ):
-        for key in (t, u):
-            if key is not None:
-                counts.setdefault(key, Counter())[group_language(lang, script)] += n
+        counts.setdefault(key, Counter())[group_language(lang, script)] += n
     return {t: dict(c.most_common()) for t, c in counts.items()}
 
 
