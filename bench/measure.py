@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -29,13 +30,18 @@ def tree_rss_mb(pid: int) -> float:
 
 def run_cli(*args: str, interval: float = 0.05) -> tuple[float, float, dict]:
     """(seconds, peak MB, the command's --json output) of `miner ARGS --json`."""
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(CLI), *args, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0.0
-    while proc.poll() is None:
-        peak = max(peak, tree_rss_mb(proc.pid))
-        time.sleep(interval)
-    out, err = proc.communicate()
-    if proc.returncode != 0:
-        raise SystemExit(f"miner {' '.join(args)} failed: {err}")
-    return time.perf_counter() - start, peak, json.loads(out)
+    # Output goes to files, not pipes: a command that prints more than a pipe holds (64 KB: the
+    # demo's JSON) would block on a pipe nobody reads while we only sample memory.
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as out, tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, str(CLI), *args, "--json"], stdout=out, stderr=err, text=True)
+        peak = 0.0
+        while proc.poll() is None:
+            peak = max(peak, tree_rss_mb(proc.pid))
+            time.sleep(interval)
+        seconds = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            raise SystemExit(f"miner {' '.join(args)} failed: {err.read()}")
+        return seconds, peak, json.loads(out.read())

@@ -33,7 +33,7 @@ from ..segments.vectors import Documents, Segments, load_documents, load_segment
 from ..store import get_setting, set_setting, transaction, utc_now
 from .background import TermsInBackground
 from .concepts import ConceptSpace, phrase_vectors
-from .fit import FitResult, ThemeParams, centroids_of, fit_themes
+from .fit import FitResult, ThemeParams, centroids_of, fit_themes, multilingual
 from .identity import Matching, match_clusters
 from .keywords import TermTable, keywords_by_language
 from .labels import label_themes
@@ -189,7 +189,7 @@ def _relabel(db: sqlite_utils.Database, encoder: Encoder, lexicon: Lexicon, labe
     with transaction(db):
         db.conn.executemany(
             "UPDATE themes SET label = ?, label_lang = ?, label_confidence = ?, concept = ?, kind = ?, updated_at = ? WHERE id = ?",
-            [(lab.label, label_lang, lab.confidence, lab.concept, lab.kind, now, t) for t, lab in labels.items()],
+            [(lab.label, lab.lang, lab.confidence, lab.concept, lab.kind, now, t) for t, lab in labels.items()],
         )
         set_setting(db, "label_lang", label_lang)
         if state is not None:
@@ -213,7 +213,7 @@ class _Fit:
 
 def _cluster(docs: Documents, params: ThemeParams, concepts: ConceptSpace | None) -> _Fit:
     fit_idx = np.flatnonzero(docs.original)
-    project = concepts.project if concepts is not None else None
+    project = concepts.project if concepts is not None and multilingual([docs.langs[i] for i in fit_idx]) else None
     res = fit_themes(docs.vectors[fit_idx], [docs.langs[i] for i in fit_idx], [docs.keys[i] for i in fit_idx], params, project)
     Z = res.debias.transform(docs.vectors, docs.langs)
     return _Fit(res, fit_idx, int(min(len(fit_idx), params.max_fit)), project(Z) if project else Z, project)
@@ -404,7 +404,7 @@ def _describe_themes(db: sqlite_utils.Database, docs: Documents, seg: Segments, 
                 "UPDATE themes SET label = ?, label_lang = ?, label_confidence = ?, concept = ?, kind = ?, size = ?, documents = ?, "
                 "languages = ?, keywords = ?, quotes = ?, last_run = ?, updated_at = ?, "
                 "status = CASE WHEN status IN ('active', 'archived') THEN status ELSE 'active' END WHERE id = ?",
-                [lab.label if lab else f"theme {t}", label_lang, lab.confidence if lab else 0.0, lab.concept if lab else None,
+                [lab.label if lab else f"theme {t}", lab.lang if lab else label_lang, lab.confidence if lab else 0.0, lab.concept if lab else None,
                  lab.kind if lab else "complaint", len(srows), len(drows),
                  json.dumps(dict(Counter(docs.langs[i] for i in drows).most_common()), ensure_ascii=False),
                  json.dumps(keywords.get(t, {}), ensure_ascii=False), json.dumps(_quotes(seg, srows, a.segments.score)),
@@ -495,7 +495,7 @@ def _save_state(db: sqlite_utils.Database, fit: _Fit, placed: _Placed, a: _Assig
         debias=fit.result.debias, concepts=concepts, centroids=c.C, sub_ids=c.sub_ids, theme_ids=c.theme_ids,
         theme_centroids=c.T, theme_centroid_ids=c.T_ids, threshold=fit.result.threshold,
         core_threshold=fit.result.core_threshold, segment_threshold=a.segment_threshold, encoder=encoder.id,
-        run_id=run_id, params=params.to_dict(), label_lang=label_lang,
+        run_id=run_id, params=params.to_dict(), label_lang=label_lang, projected=fit.project is not None,
     ).save(db)
 
 

@@ -20,6 +20,7 @@ costs 5 s (it loads transformers and spaCy), which dominated small runs.
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -79,6 +80,13 @@ def sample_order(keys: list[str], langs: list[str] | None = None) -> np.ndarray:
     order give the same fit, and a grown corpus keeps most of its former sample."""
     langs = langs or [""] * len(keys)
     return np.array(sorted(range(len(keys)), key=lambda i: (keys[i], langs[i])), dtype=np.int64)
+
+
+def multilingual(langs: list[str], min_docs: int = 20) -> bool:
+    """Two or more languages with `min_docs` documents each (LanguageDebias's own minimum): only
+    then has the concept projection languages to align (on English-only banking77 and
+    Vietnamese-only UIT-VSFC it changed nothing or cost a little: docs/benchmarks.md)."""
+    return sum(n >= min_docs for n in Counter(langs).values()) >= 2
 
 
 def space(debias: LanguageDebias, project, X: np.ndarray, langs: list[str]) -> np.ndarray:

@@ -67,8 +67,9 @@ def label_themes(scores: np.ndarray, theme_of: np.ndarray, lexicon: Lexicon, con
         taken.add(concepts[pick])
         confidence = float((top[rows] == pick).any(axis=1).mean())
         concept = concepts[pick]
-        label = lexicon.label(concept, label_lang) or lexicon.label(concept, "en") or concept.replace("_", " ")
-        out[theme] = ThemeLabel(label + suffix, label_lang, round(confidence, 3), concept,
+        lang = label_lang if lexicon.label(concept, label_lang) else "en"  # your concept may lack the language
+        label = lexicon.label(concept, lang) or concept.replace("_", " ")
+        out[theme] = ThemeLabel(label + suffix, lang, round(confidence, 3), concept,
                                 theme_kind(lexicon.kinds.get(concept, "complaint"), (sentiment or {}).get(theme)))
     return out
 

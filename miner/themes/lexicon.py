@@ -37,7 +37,8 @@ MAX_BYTES = 2_000_000
 MAX_PHRASE = 300  # characters
 # Languages written in two scripts that the lexicon keeps apart; the store has lang + script.
 SCRIPT_VARIANTS = {("zh", "Hant"): "zh-Hant", ("zh", "Hans"): "zh-Hans", ("zh", None): "zh-Hans"}
-ALIASES = {"zh": "zh-Hans", "zh-cn": "zh-Hans", "zh-tw": "zh-Hant", "zh-hk": "zh-Hant", "pt-br": "pt", "pt-pt": "pt"}
+ALIASES = {"zh": "zh-Hans", "zh-cn": "zh-Hans", "zh-tw": "zh-Hant", "zh-hk": "zh-Hant", "zh-hans": "zh-Hans", "zh-hant": "zh-Hant",
+           "pt-br": "pt", "pt-pt": "pt"}
 
 
 @dataclass
@@ -103,7 +104,7 @@ def lexicon_digest(extra: Path | None = None) -> str:
 def normalise_language(code: str) -> str:
     """--label-lang as given, with its usual aliases resolved (zh -> zh-Hans); not validated."""
     raw = (code or "").strip()
-    return ALIASES.get(raw.lower(), raw)
+    return ALIASES.get(raw.lower(), raw if "-" in raw else raw.lower())
 
 
 def load_lexicon(extra: Path | None = None) -> Lexicon:

@@ -115,11 +115,13 @@ def merge(db: sqlite_utils.Database, sources: list[int], into: int) -> dict:
 
 
 def _refresh_sizes(db: sqlite_utils.Database, theme_ids: list[int], now: str) -> None:
-    for t in theme_ids:
+    """Sizes of these themes and of their sub-themes, counted again."""
+    subs = [r[0] for t in theme_ids for r in db.execute("SELECT id FROM themes WHERE level = 2 AND parent_id = ?", [t])]
+    for t in [*theme_ids, *subs]:
         db.execute(
-            "UPDATE themes SET size = (SELECT COUNT(*) FROM segment_themes WHERE theme_id = ?), "
-            "documents = (SELECT COUNT(*) FROM document_themes WHERE theme_id = ?), updated_at = ? WHERE id = ?",
-            [t, t, now, t],
+            "UPDATE themes SET size = (SELECT COUNT(*) FROM segment_themes WHERE theme_id = ? OR subtheme_id = ?), "
+            "documents = (SELECT COUNT(*) FROM document_themes WHERE theme_id = ? OR subtheme_id = ?), updated_at = ? WHERE id = ?",
+            [t, t, t, t, now, t],
         )
 
 

@@ -41,15 +41,16 @@ class ThemeState:
     run_id: int
     params: dict
     label_lang: str = "en"
+    projected: bool = True  # the clustering space includes the concept projection (multilingual data)
 
     def space(self, X: np.ndarray, langs: list[str]) -> np.ndarray:
-        return space(self.debias, self.concepts.project if self.concepts is not None else None, X, langs)
+        return space(self.debias, self.concepts.project if self.concepts is not None and self.projected else None, X, langs)
 
     def save(self, db: sqlite_utils.Database) -> None:
         meta = {
             "version": VERSION, "threshold": self.threshold, "core_threshold": self.core_threshold,
             "segment_threshold": self.segment_threshold, "encoder": self.encoder, "params": self.params,
-            "label_lang": self.label_lang,
+            "label_lang": self.label_lang, "projected": self.projected,
         }
         rows = [
             ("debias", pack_arrays(self.debias.to_arrays())),
@@ -90,4 +91,5 @@ class ThemeState:
             theme_centroids=cents["T"], theme_centroid_ids=cents["T_ids"], threshold=float(meta["threshold"]),
             core_threshold=float(meta["core_threshold"]), segment_threshold=float(meta["segment_threshold"]),
             encoder=meta["encoder"], run_id=rows["meta"][1], params=meta["params"], label_lang=meta.get("label_lang", "en"),
+            projected=bool(meta.get("projected", True)),
         )

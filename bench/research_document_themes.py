@@ -1,0 +1,97 @@
+"""Research behind document themes (issue 13): which unit, which language-bias removal, what the
+concept projection does. Prints a table; the product choices in docs/themes.md cite it.
+
+    .venv/bin/python bench/research_document_themes.py [--workdir bench/_work/themes]
+
+Needs the xling_dev store of bench_themes.py (WORKDIR/xling.db, built by its `xling` part) and
+the embedding cache for banking77. Measures, on xling_dev (640 documents, 16 topics, 10 languages):
+- k-means (k = 16) NMI against the topic and against the language;
+- the share of each document's 15 nearest neighbours (cosine) that have its topic;
+for documents as one vector (their informative sentences joined), documents as the mean of their
+sentences' vectors, each raw / centred per language / centred + concept projection; and the same
+neighbour share on banking77's test split (English only: no language to remove).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.metrics import normalized_mutual_info_score as nmi
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.bench_themes import XLING, banking_test, cache_vectors  # noqa: E402
+
+
+def normalise(X: np.ndarray) -> np.ndarray:
+    return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+
+
+def centre(X: np.ndarray, langs: list[str]) -> np.ndarray:
+    Z, L = X.astype(np.float64).copy(), np.asarray(langs)
+    for lang in set(langs):
+        Z[L == lang] -= Z[L == lang].mean(axis=0)
+    return normalise(Z).astype(np.float32)
+
+
+def neighbour_share(Z: np.ndarray, y, k: int = 15) -> float:
+    S = Z @ Z.T
+    np.fill_diagonal(S, -np.inf)
+    nb = np.argsort(-S, axis=1)[:, :k]
+    y = np.asarray(y)
+    return float((y[nb] == y[:, None]).mean())
+
+
+def kmeans_nmi(Z: np.ndarray, y, langs, k: int) -> tuple[float, float]:
+    lab = KMeans(k, n_init=10, random_state=0).fit_predict(Z)
+    return nmi(y, lab), nmi(langs, lab)
+
+
+def main() -> None:
+    import sqlite_utils
+
+    from miner.nlp.encoders.registry import get_encoder
+    from miner.segments.vectors import load_documents, load_segments
+    from miner.themes.concepts import ConceptSpace, phrase_vectors
+    from miner.themes.lexicon import load_lexicon
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--workdir", type=Path, default=ROOT / "bench" / "_work" / "themes")
+    args = ap.parse_args()
+    db = sqlite_utils.Database(str(args.workdir / "xling.db"))
+    encoder = get_encoder(None, lazy=True)
+    lexicon = load_lexicon()
+    space = ConceptSpace.build(lexicon, phrase_vectors(lexicon, encoder, None))
+    gold = {json.loads(line)["id"]: json.loads(line) for line in open(XLING, encoding="utf-8")}
+    ext = {i: e for i, e in db.execute("SELECT id, external_id FROM documents")}
+    docs, _ = load_documents(db, encoder)
+    seg, _ = load_segments(db, encoder)
+    pooled = defaultdict(list)
+    for d, v in zip(seg.doc_ids, seg.vectors):
+        pooled[int(d)].append(v)
+    mean_seg = normalise(np.stack([np.mean(pooled[int(d)], axis=0) for d in docs.ids]))
+    y = [gold[ext[int(d)]]["topics"][0] for d in docs.ids]
+    langs = docs.langs
+    rows = []
+    for unit, X in (("document vector", docs.vectors), ("mean of its sentences", mean_seg)):
+        for name, Z in (("raw", normalise(X)), ("centred", centre(X, langs)), ("centred + concept projection", space.project(centre(X, langs)))):
+            topic, lang = kmeans_nmi(Z, y, langs, 16)
+            rows.append((unit, name, topic, lang, neighbour_share(Z, y)))
+    print("| unit | space | k-means NMI (topic) | k-means NMI (language) | 15 neighbours on its topic |\n|---|---|---|---|---|")
+    for unit, name, topic, lang, share in rows:
+        print(f"| {unit} | {name} | {topic:.3f} | {lang:.3f} | {share:.1%} |")
+    texts, cats = banking_test()
+    X, _ = cache_vectors(texts)
+    Z = normalise(X - X.mean(axis=0))
+    print(f"\nbanking77 test ({len(texts)} texts): 15 neighbours on the intent, centred {neighbour_share(Z, cats):.1%}, "
+          f"centred + concept projection {neighbour_share(space.project(Z), cats):.1%}")
+
+
+if __name__ == "__main__":
+    main()
