@@ -349,3 +349,17 @@ def test_json_export(db):
 def test_unknown_format(db):
     with pytest.raises(UsageError, match="E987"):
         render_text(build_backlog(db), "xlsx")
+
+
+def test_a_theme_of_kind_praise_never_makes_an_item(db):
+    # Half negative (over --min-negative) but named as praise by its concept: kept out of the work list.
+    b = StoreBuilder(db)
+    with transaction(db):
+        complaint, praise = b.theme("late delivery"), b.theme("fast fix")
+        db.execute("UPDATE themes SET kind = 'praise' WHERE id = ?", [praise])
+        for d in range(10):
+            day = (START + timedelta(days=d)).isoformat()
+            b.doc(day, [{"theme": complaint, "sentiment": "neg", "text": f"still waiting {d}"}])
+            b.doc(day, [{"theme": praise, "sentiment": "neg" if d % 2 else "pos", "text": f"fixed it, slowly {d}"}])
+    themes = {i["theme_id"] for i in build_backlog(db)["items"]}
+    assert complaint in themes and praise not in themes

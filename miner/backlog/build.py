@@ -108,6 +108,8 @@ def build_backlog(
             continue
         if n["negative_share"] is not None and n["negative_share"] < min_negative_share:
             continue
+        if c.themes[pair.theme].kind == "praise":  # praise is kept, measured and shown, never a thing to fix
+            continue
         t = C.trend(pair, weeks, totals) if weeks else {"recent_documents": 0, "baseline_documents": 0, "growth": None}
         items.append(_item(pair, c.themes[pair.theme].label, tp_info.get(pair.touchpoint, {}) if pair.touchpoint else {}, n, t,
                            _impacts(score_sets, pair.docs, min_responses, ci_method)))

@@ -14,13 +14,14 @@ class ThemeInfo:
     id: int
     label: str
     status: str
+    kind: str = "complaint"  # complaint, praise, request or venting (miner.themes.labels)
 
 
 def theme_targets(db: sqlite_utils.Database) -> tuple[dict[int, int], dict[int, ThemeInfo]]:
     """Map every theme id to the theme it ended in (following merged_into), and the themes' info."""
-    rows = db.execute("SELECT id, label, custom_label, status, merged_into FROM themes").fetchall()
+    rows = db.execute("SELECT id, label, custom_label, status, merged_into, COALESCE(kind, 'complaint') FROM themes").fetchall()
     parent = {r[0]: r[4] for r in rows}
-    info = {r[0]: ThemeInfo(r[0], r[2] or r[1], r[3]) for r in rows}
+    info = {r[0]: ThemeInfo(r[0], r[2] or r[1], r[3], r[5]) for r in rows}
     targets = {}
     for tid in parent:
         seen, cur = {tid}, tid
