@@ -1,6 +1,8 @@
 import pytest
 from typer.testing import CliRunner
 
+import miner.themes.concepts
+
 from miner.store import open_db
 
 
@@ -31,3 +33,13 @@ def write(tmp_path):
         return path
 
     return _write
+
+
+@pytest.fixture(autouse=True, scope="session")
+def concept_spaces_in_a_temporary_folder(tmp_path_factory):
+    """Concept spaces the tests build are cached in a folder of their own, never in ~/.cache/miner."""
+    folder = tmp_path_factory.mktemp("miner-cache")
+    original = miner.themes.concepts.cache_dir
+    miner.themes.concepts.cache_dir = lambda: folder
+    yield
+    miner.themes.concepts.cache_dir = original

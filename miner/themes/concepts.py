@@ -19,6 +19,7 @@ and phrases a user adds, are embedded once through the embedding cache.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 
@@ -27,10 +28,12 @@ import numpy as np
 from ..nlp.cache import EmbeddingCache, embed_texts, text_hash
 from ..nlp.encoders.base import Encoder, normalise_rows
 from ..nlp.textprep import encoder_input
-from ..paths import model_file
+from ..arrays import pack_arrays, unpack_arrays
+from ..paths import cache_dir, model_file
 from .lexicon import LEXICON_DIR, Lexicon
 
 SHIPPED_VECTORS = "vectors.npz"
+SPACE_VERSION = 1  # part of the cached space's key: raise it when ConceptSpace.build changes
 PROJECTION_DIMS = 64
 SHRINKAGE = 0.95  # measured on xling_dev/demo/banking77: 0.9-0.98 alike, lower is worse
 
@@ -56,6 +59,28 @@ def phrase_vectors(lexicon: Lexicon, encoder: Encoder, cache: EmbeddingCache | N
         vectors, _ = embed_texts(encoder, missing, cache)
         known.update(zip((text_hash(t) for t in missing), vectors))
     return np.stack([known[text_hash(t)] for t in texts]).astype(np.float32) if texts else np.zeros((0, encoder.dim), np.float32)
+
+
+def concept_space(lexicon: Lexicon, encoder: Encoder, cache: EmbeddingCache | None) -> "ConceptSpace":
+    """The lexicon's concept space for this encoder, kept in miner's cache folder between runs
+    (building it takes about a second: the phrases' vectors and the discriminant)."""
+    key = hashlib.sha256(f"{SPACE_VERSION}\t{lexicon.sha256}\t{encoder.id}".encode()).hexdigest()[:24]
+    path = cache_dir() / "concepts" / f"{key}.npz"
+    try:
+        return ConceptSpace.from_arrays(unpack_arrays(path.read_bytes()))
+    except (OSError, ValueError, KeyError):
+        pass
+    # Through its stored form (phrase means in float16) from the start, so that a run on a fresh
+    # space and one on the cached space give the same labels.
+    space = ConceptSpace.from_arrays(ConceptSpace.build(lexicon, phrase_vectors(lexicon, encoder, cache)).to_arrays())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(pack_arrays(space.to_arrays()))
+        tmp.replace(path)
+    except OSError:  # a read-only home: build it again next time
+        pass
+    return space
 
 
 @dataclass

@@ -32,7 +32,7 @@ from ..segments.links import link_themes_to_touchpoints
 from ..segments.vectors import Documents, Segments, load_documents, load_segments
 from ..store import get_setting, set_setting, transaction, utc_now
 from .background import TermsInBackground
-from .concepts import ConceptSpace, phrase_vectors
+from .concepts import ConceptSpace, concept_space
 from .fit import FitResult, ThemeParams, centroids_of, fit_themes, multilingual
 from .identity import Matching, match_clusters
 from .keywords import TermTable, keywords_by_language
@@ -104,7 +104,7 @@ def discover(
     seg, sstats = load_segments(db, encoder)
     if len(docs.ids) == 0:
         raise UsageError("E801", "there are no informative documents to find themes in.", "Ingest documents first (`miner ingest FILE`).")
-    concepts = ConceptSpace.build(lexicon, phrase_vectors(lexicon, encoder, EmbeddingCache(db))) if params.concepts else None
+    concepts = concept_space(lexicon, encoder, EmbeddingCache(db)) if params.concepts else None
     seconds = {"embeddings": _since(t0)}
     # Keyword tokenising needs no themes: a second process does it while this one clusters.
     with TermsInBackground(seg.texts, seg.langs, stop_terms) as background:

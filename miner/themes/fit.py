@@ -27,6 +27,7 @@ import numpy as np
 
 from ..nlp.encoders.base import normalise_rows as normalise
 from .debias import LanguageDebias
+from .umap_import import import_umap
 
 
 @dataclass(frozen=True)
@@ -146,8 +147,8 @@ def _cluster_distinct(Zfit: np.ndarray, params: ThemeParams) -> np.ndarray:
 def _cluster(X: np.ndarray, params: ThemeParams) -> np.ndarray:
     """HDBSCAN labels over a UMAP reduction (cosine, on the exact neighbour graph)."""
     from hdbscan import HDBSCAN
-    from umap import UMAP
 
+    UMAP = import_umap()
     n = X.shape[0]
     mcs = params.min_cluster_size or auto_min_cluster_size(n)
     neighbors = min(params.umap_neighbors, max(2, n - 1))
