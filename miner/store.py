@@ -293,6 +293,13 @@ def _m007_document_themes(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
+def _m008_document_sentiment_probabilities(db: sqlite_utils.Database) -> None:
+    # A document's sentiment is learned from its segments (issue 16): its calibrated class
+    # probabilities are kept beside its label (`mixed` when it clearly holds both) and score.
+    for column in ("p_neg", "p_neu", "p_pos"):
+        db.execute(f"ALTER TABLE document_sentiment ADD COLUMN {column} REAL")
+
+
 def get_setting(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:
     row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
     return row[0] if row else default
@@ -310,6 +317,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("005_touchpoints_backlog", _m005_touchpoints_backlog),
     ("006_embeddings_rowid", _m006_embeddings_rowid),
     ("007_document_themes", _m007_document_themes),
+    ("008_document_sentiment_probabilities", _m008_document_sentiment_probabilities),
 ]
 
 
