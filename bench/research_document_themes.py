@@ -88,6 +88,7 @@ def main() -> None:
     X, _ = cache_vectors(texts)
     Z = normalise(X - X.mean(axis=0))
     bank = (neighbour_share(Z, cats), neighbour_share(space.project(Z), cats))
+    defaults = _defaults(lexicon, encoder, docs, y, langs)
     table = md_table(["unit", "space", "k-means NMI with the topic", "k-means NMI with the language", "15 nearest neighbours on its topic"],
                      [[u, n, f"{t:.3f}", f"{lang:.3f}", f"{sh:.1%}"] for u, n, t, lang, sh in rows])
     body = f"""## Research: documents as the unit of themes (`bench/research_document_themes.py`)
@@ -101,9 +102,41 @@ projection": the lexicon's discriminant beside the centred vector (miner.themes.
 
 banking77 test ({len(texts):,} texts, English only): 15 nearest neighbours on the intent {bank[0]:.1%} centred,
 {bank[1]:.1%} with the concept projection (one language: nothing to align, so discovery leaves the projection out).
+
+Defaults of `ThemeParams` and the concept space on xling_dev (`fit_themes` with the projection, mean of seeds 42 and
+1: NMI / topic in its main theme; the discriminant's shrinkage by the neighbour share above):
+
+{defaults}
 """
     print(body)
     write_section("research-document-themes", body)
+
+
+def _defaults(lexicon, encoder, docs, y, langs) -> str:
+    import miner.themes.concepts as concepts
+    from miner.themes.concepts import ConceptSpace, phrase_vectors
+    from miner.themes.fit import ThemeParams, fit_themes
+
+    vectors = phrase_vectors(lexicon, encoder, None)
+    lines = []
+    for shrink in (0.5, 0.9, 0.95, 0.98):
+        concepts.SHRINKAGE = shrink
+        space = ConceptSpace.build(lexicon, vectors)
+        lines.append(f"- shrinkage {shrink}: {neighbour_share(space.project(centre(docs.vectors, langs)), y):.1%} of neighbours on the topic")
+    concepts.SHRINKAGE = 0.95
+    space = ConceptSpace.build(lexicon, vectors)
+
+    def fit(**kw) -> str:
+        runs = [fit_themes(docs.vectors, langs, docs.keys, ThemeParams(seed=s, **kw), space.project).theme_of for s in (42, 1)]
+        shares = []
+        for lab in runs:
+            t, la = np.asarray(y), np.asarray(lab)
+            shares.append(np.mean([np.unique(la[t == x], return_counts=True)[1].max() / (t == x).sum() for x in set(y)]))
+        return f"{np.mean([nmi(y, np.where(r >= 0, r, -1 - np.arange(len(r)))) for r in runs]):.3f} / {np.mean(shares):.1%}"
+
+    lines.append("- merge distance: " + ", ".join(f"{d}: {fit(merge_distance=d)}" for d in (0.55, 0.6, 0.65, 0.7, 0.75)))
+    lines.append("- smallest sub-theme (HDBSCAN min_cluster_size): " + ", ".join(f"{m}: {fit(min_cluster_size=m)}" for m in (5, 8, 12)))
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

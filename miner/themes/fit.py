@@ -7,8 +7,8 @@ hierarchy of themes out. No database access here (the store side is `miner.theme
 
 Why documents, not sentences: on cross-lingual complaint data (xling_dev, 16 topics in 10
 languages) the whole document's vector found the complaint far better than its sentences did
-(NMI 0.71 vs 0.52 for sentences pooled per document, 0.49 for sentences clustered alone;
-docs/benchmarks.md). A sentence with no content of its own ("Pas encore ça") is given its
+(k-means NMI 0.650 against 0.526 for its sentences' vectors averaged; the sentence themes of
+earlier versions scored 0.487; docs/benchmarks.md). A sentence with no content of its own ("Pas encore ça") is given its
 document's theme by `miner.themes.discover`, not a theme of its own.
 
 The last step is what makes later assignment agree with the fit (BERTopic users' complaint 4):
@@ -42,7 +42,7 @@ class ThemeParams:
     outlier_quantile: float = 0.05  # the threshold: this quantile of fitted documents' best cosine
     debias: str = "center"
     concepts: bool = True  # align languages with the concept lexicon's projection
-    merge_distance: float = 0.65  # sub-themes whose centroids are closer (average cosine distance) form one theme
+    merge_distance: float = 0.65  # sub-themes closer than this (average cosine distance) form one theme; 0.55-0.7 alike on xling_dev
     max_themes: int = 0  # at most this many themes (0: as the data gives)
     min_size: int = 3  # a theme with fewer documents joins its nearest theme
 
@@ -51,9 +51,9 @@ class ThemeParams:
 
 
 def auto_min_cluster_size(n: int) -> int:
-    # Sub-themes of 5+ documents up to 10k documents (xling_dev, the demo and banking77 measured
-    # best at 5; bench/bench_themes.py), growing slowly above so 200k documents give hundreds,
-    # not thousands.
+    # Sub-themes of 5+ documents up to 10k documents (on xling_dev 5 and 8 alike, 12 coarser:
+    # bench/research_document_themes.py; banking77's 77 intents want small ones), growing slowly
+    # above so that 200k documents give hundreds, not thousands.
     return int(max(5, min(50, round(n / 2000))))
 
 
@@ -85,8 +85,8 @@ def sample_order(keys: list[str], langs: list[str] | None = None) -> np.ndarray:
 
 def multilingual(langs: list[str], min_docs: int = 20) -> bool:
     """Two or more languages with `min_docs` documents each (LanguageDebias's own minimum): only
-    then has the concept projection languages to align (on English-only banking77 and
-    Vietnamese-only UIT-VSFC it changed nothing or cost a little: docs/benchmarks.md)."""
+    then has the concept projection languages to align (on English-only banking77 it moved the
+    share of neighbours on the same intent by one point: docs/benchmarks.md)."""
     return sum(n >= min_docs for n in Counter(langs).values()) >= 2
 
 
