@@ -1,16 +1,16 @@
 """The sentiment head: a small MLP (or linear layer) on the encoder's embeddings.
 
-Three classes (neg, neu, pos) and a score in [-1, 1] = p(pos) - p(neg), per segment.
-Inference is plain numpy; the weights live in an `.npz` file (loaded with
-allow_pickle=False) with a JSON metadata string: labels, the encoder it was trained on,
-training data and measured metrics. No pickle anywhere.
+Three classes (neg, neu, pos) and a score in [-1, 1] = p(pos) - p(neg), per segment. The
+probabilities are calibrated: the head's logits are divided by a temperature fitted on
+held-out predictions (`meta["temperature"]`), so that p = 0.8 means right about 8 times in
+10 whatever the language. Inference is plain numpy; the weights live in an `.npz` file
+(loaded with allow_pickle=False) with a JSON metadata string: labels, the encoder it was
+trained on, training data and measured metrics. No pickle anywhere.
 
-Document sentiment from its segments (`aggregate`): complaints are asymmetric, so one
-clearly negative sentence makes the document negative even among polite ones ("Thanks for
-the quick install. But I was billed twice and nobody answers."):
-- label: `neg` if any segment is `neg`; otherwise `pos` if any segment is `pos`; else `neu`;
-- score: the mean of segment scores weighted by segment length, with negative segments
-  weighted twice; then clipped to [-1, 1].
+A head trained since issue 16 also carries its document model (`sentiment_document`): a
+document's label, probabilities and score are learned from its segments, in order, and from
+the head's reading of the whole text (`document_sentiment`). The earlier rule, one negative
+segment makes the document negative, stays available (`aggregate`, mode `any-negative`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..paths import model_file
+from .sentiment_document import DocumentInput, DocumentModel, any_negative, decide, features, is_question, opens_with_contrast, softmax
 
 LABELS = ("neg", "neu", "pos")
 DEFAULT_HEAD = "sentiment-e5-small.npz"
@@ -34,17 +35,28 @@ class SentimentHead:
     encoder_id: str
     meta: dict = field(default_factory=dict)
     labels: tuple[str, ...] = LABELS
+    document: DocumentModel | None = None  # the document model trained with this head, if any
 
     @property
     def name(self) -> str:
         return self.meta.get("name", "sentiment")
 
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+    @property
+    def temperature(self) -> float:
+        return float(self.meta.get("temperature", 1.0))
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
         h = np.asarray(x, dtype=np.float32)
         for i, (w, b) in enumerate(self.layers):
             h = h @ w + b
             if i < len(self.layers) - 1:
                 np.maximum(h, 0, out=h)
+        return h
+
+    def predict_proba(self, x: np.ndarray, calibrated: bool = True) -> np.ndarray:
+        h = self.logits(x)
+        if calibrated and self.temperature != 1.0:
+            h = h / np.float32(self.temperature)
         h -= h.max(axis=1, keepdims=True)
         np.exp(h, out=h)
         return h / h.sum(axis=1, keepdims=True)
@@ -53,6 +65,9 @@ class SentimentHead:
         arrays = {f"w{i}": w.astype(np.float32) for i, (w, _) in enumerate(self.layers)}
         arrays |= {f"b{i}": b.astype(np.float32) for i, (_, b) in enumerate(self.layers)}
         meta = dict(self.meta, encoder_id=self.encoder_id, labels=list(self.labels), n_layers=len(self.layers))
+        if self.document is not None:
+            arrays |= self.document.arrays()
+            meta["document_model"] = dict(self.document.meta, temperature=self.document.temperature)
         arrays["meta"] = np.array(json.dumps(meta, ensure_ascii=False))
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as fh:  # np.savez would append .npz to other names
@@ -64,11 +79,12 @@ class SentimentHead:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
                 layers = [(data[f"w{i}"], data[f"b{i}"]) for i in range(int(meta["n_layers"]))]
+                document = DocumentModel.from_arrays(data, meta["document_model"]) if "document_model" in meta else None
         except (OSError, KeyError, ValueError) as exc:
             raise UsageError(
                 "E720", f"{path} is not a miner sentiment head ({str(exc)[:120]}).", "Train one with `miner train sentiment`."
             ) from None
-        return cls(layers, meta.pop("encoder_id"), meta, tuple(meta.pop("labels")))
+        return cls(layers, meta.pop("encoder_id"), meta, tuple(meta.pop("labels")), document)
 
 
 def resolve_head(name_or_path: str | None = None) -> Path:
@@ -88,10 +104,55 @@ def label_and_score(proba: np.ndarray) -> tuple[list[str], np.ndarray]:
 
 
 def aggregate(labels: list[str], scores: list[float], lengths: list[int]) -> tuple[str | None, float | None]:
-    """Document label and score from its segments (see the module docstring)."""
-    if not labels:
-        return None, None
-    label = "neg" if "neg" in labels else ("pos" if "pos" in labels else "neu")
-    weights = np.array([max(1, n) * (2.0 if l == "neg" else 1.0) for l, n in zip(labels, lengths)])
-    score = float(np.clip(np.dot(weights, scores) / weights.sum(), -1.0, 1.0))
-    return label, round(score, 4)
+    """Document label and score by the rule "any negative segment" (mode `any-negative`)."""
+    return any_negative(labels, scores, lengths)
+
+
+DOCUMENT_MODES = ("model", "any-negative")
+
+
+@dataclass
+class DocumentSentiment:
+    label: str | None
+    score: float | None
+    proba: tuple[float, float, float] | None  # calibrated p_neg, p_neu, p_pos
+
+
+def document_input(seg_proba: np.ndarray, texts: list[str], langs: list[str | None], doc_proba: np.ndarray) -> DocumentInput:
+    """What the document model reads of one document (segments in order)."""
+    return DocumentInput(
+        seg_proba=np.asarray(seg_proba).reshape(-1, 3),
+        lengths=[len(t) for t in texts],
+        contrast=[opens_with_contrast(t, l) for t, l in zip(texts, langs)],
+        questions=[is_question(t) for t in texts],
+        doc_proba=np.asarray(doc_proba).reshape(3),
+    )
+
+
+def document_sentiment(head: SentimentHead, docs: list[DocumentInput], mode: str = "model") -> list[DocumentSentiment]:
+    """Label, score and calibrated probabilities of each document. `model`: the head's
+    document model (a head without one reads the whole text: its probabilities on the document
+    vector); `any-negative`: the earlier rule for the label and score, probabilities as `model`."""
+    if not docs:
+        return []
+    if head.document is not None:
+        proba = head.document.predict_proba(np.stack([features(d) for d in docs]))
+    else:
+        proba = np.stack([d.doc_proba for d in docs]).astype(np.float64)
+    out = []
+    for d, p in zip(docs, proba):
+        if len(d.seg_proba) == 0:
+            out.append(DocumentSentiment(None, None, None))
+            continue
+        probs = tuple(round(float(v), 4) for v in p)
+        if mode == "any-negative":
+            seg_labels = [LABELS[i] for i in np.asarray(d.seg_proba).argmax(axis=1)]
+            seg_scores = (np.asarray(d.seg_proba)[:, 2] - np.asarray(d.seg_proba)[:, 0]).tolist()
+            label, score = any_negative(seg_labels, seg_scores, d.lengths)
+        else:
+            label, score = decide(p, d.seg_proba), round(float(p[2] - p[0]), 4)
+        out.append(DocumentSentiment(label, score, probs))
+    return out
+
+
+__all__ = ["LABELS", "DOCUMENT_MODES", "SentimentHead", "DocumentSentiment", "aggregate", "document_input", "document_sentiment", "label_and_score", "resolve_head", "softmax"]
