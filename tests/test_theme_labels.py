@@ -510,18 +510,20 @@ def test_confidence_is_the_share_of_documents_with_the_concept_in_their_top_thre
 
 def test_theme_kind_from_the_documents_sentiment():
     assert theme_kind("complaint", None) == "complaint"
-    assert theme_kind("praise", (0, 0)) == "praise"
-    assert theme_kind("complaint", (2, 8)) == "praise"  # mostly positive documents: praise, whatever the concept
-    assert theme_kind("complaint", (4, 6)) == "praise" and PRAISE_SHARE == 0.6
-    assert theme_kind("complaint", (5, 5)) == "complaint"
-    assert theme_kind("praise", (8, 2)) == "complaint"  # a praise concept over angry documents is a complaint
-    assert theme_kind("praise", (3, 4)) == "praise"
-    assert theme_kind("request", (9, 1)) == "request" and theme_kind("venting", (7, 0)) == "venting"
+    assert theme_kind("praise", (0, 0, 0)) == "praise"
+    assert theme_kind("complaint", (2, 0, 8)) == "praise"  # mostly positive documents: praise, whatever the concept
+    assert theme_kind("complaint", (4, 0, 6)) == "praise" and PRAISE_SHARE == 0.6
+    assert theme_kind("complaint", (5, 0, 5)) == "complaint"
+    assert theme_kind("praise", (8, 0, 2)) == "complaint"  # a praise concept over angry documents is a complaint
+    assert theme_kind("praise", (3, 0, 4)) == "praise"
+    assert theme_kind("request", (9, 0, 1)) == "request" and theme_kind("venting", (7, 0, 0)) == "venting"
+    # neutral documents count: questions with a few positive answers are not praise (banking77)
+    assert theme_kind("request", (1, 12, 5)) == "request" and theme_kind("request", (1, 2, 5)) == "praise"
 
 
 def test_label_themes_uses_the_sentiment_for_the_kind():
     S, theme = rows([0, 0, 0, 3, 0, 0], [0, 3, 0, 0, 0, 0], [0, 0, 0, 0, 3, 0])
-    out = label_themes(S, theme, LEX, C, "en", sentiment={0: (7, 1), 1: (0, 9)})
+    out = label_themes(S, theme, LEX, C, "en", sentiment={0: (7, 0, 1), 1: (0, 0, 9)})
     assert (out[0].concept, out[0].kind) == ("great", "complaint")
     assert (out[1].concept, out[1].kind) == ("late", "praise")
     assert (out[2].concept, out[2].kind) == ("ask", "request")  # no sentiment: the concept's kind

@@ -1,9 +1,14 @@
 """Build the backlog in the store: rank items, keep their ids and the statuses people set.
 
-- An item's id comes from its theme id and touchpoint key (`BL-12-billing`), so re-runs
-  find the same row. When theme 12 is merged into 7, its segments count for 7: the item
-  becomes `BL-7-billing`, the old row points at it (`details.moved_to`), and a status set on
-  the old item is carried over once to the new one if that one has none of its own.
+- An item is a theme (`BL-12`), what a team would put in a sprint; the touchpoints where it
+  hurts are its facets (documents, share, negative share, owner), and the touchpoint owner
+  where it hurts most owns the item. Re-runs find the same row by its id. When theme 12 is
+  merged into 7, its documents count for 7: the old row points at `BL-7`
+  (`details.moved_to`), and a status set on the old item is carried over once to the new one
+  if that one has none of its own. Rows of earlier versions, one per (theme, touchpoint)
+  (`BL-12-billing`), point at their theme's item the same way.
+- Themes of kind praise (thanks) and venting (dissatisfaction with no cause, "worst company
+  ever") are set aside in lists of their own, never ranked as problems (docs/themes.md).
 - Statuses: open, planned, shipped (with its date), wont_fix. They live in the row and no
   rebuild touches them. Items no longer found keep their row (rank NULL) and their status
   comes back with them.
@@ -63,12 +68,13 @@ def _impacts(score_sets: dict, docs, min_with: int, method: str) -> dict:
     return {kind: impact(kind, s.scores, s.mask(docs), min_with=min_with, method=method).to_dict() for kind, s in score_sets.items()}
 
 
-def _fix(db: sqlite_utils.Database, theme: int, touchpoint: str | None, shipped: str | None) -> dict | None:
+def _fix(db: sqlite_utils.Database, theme: int, shipped: str | None) -> dict | None:
+    """"Did the fix work?" for the item's theme from the shipped day: the very figures of
+    `miner trends fix --theme` (one fix-check figure everywhere)."""
     if not shipped:
         return None
     try:
-        day = date.fromisoformat(shipped)
-        r = fix_check(db, theme, day, filters={"touchpoint": [touchpoint]} if touchpoint else None)
+        r = fix_check(db, theme, date.fromisoformat(shipped))
     except (UsageError, ValueError) as exc:
         return {"verdict": "not checked", "summary": str(exc)}
     return {k: r[k] for k in ("verdict", "negative_verdict", "summary", "window", "period", "notes")} | {
@@ -101,18 +107,21 @@ def build_backlog(
     totals = C.week_totals(c, weeks) if weeks else []
     score_sets = load_scores(db, score_kind)
     tp_info = C.touchpoint_info(db)
-    items = []
-    for pair in c.pairs.values():
-        n = C.counts(pair)
+    items, set_aside = [], {"venting": [], "thanks": []}
+    for theme, pairs in C.by_theme(c).items():
+        whole = C.theme_pair(pairs)
+        n = C.counts(whole)
         if n["documents"] < min_documents:
+            continue
+        kind = c.themes[theme].kind
+        if kind in ("praise", "venting"):  # kept, measured and shown, never ranked as a thing to fix
+            set_aside["thanks" if kind == "praise" else "venting"].append(_aside(theme, c.themes[theme].label, n))
             continue
         if n["negative_share"] is not None and n["negative_share"] < min_negative_share:
             continue
-        if c.themes[pair.theme].kind == "praise":  # praise is kept, measured and shown, never a thing to fix
-            continue
-        t = C.trend(pair, weeks, totals) if weeks else {"recent_documents": 0, "baseline_documents": 0, "growth": None}
-        items.append(_item(pair, c.themes[pair.theme].label, tp_info.get(pair.touchpoint, {}) if pair.touchpoint else {}, n, t,
-                           _impacts(score_sets, pair.docs, min_responses, ci_method)))
+        t = C.trend(whole, weeks, totals) if weeks else {"recent_documents": 0, "baseline_documents": 0, "growth": None}
+        items.append(_item(whole, c.themes[theme].label, kind, C.facets(pairs, n["documents"], tp_info), n, t,
+                           _impacts(score_sets, whole.docs, min_responses, ci_method)))
     score_items(items, weights)
     stored = _stored(db)
     now = utc_now()
@@ -132,6 +141,7 @@ def build_backlog(
         "min_documents": min_documents,
         "min_negative_share": min_negative_share,
         "items": items,
+        "set_aside": set_aside,
         "moved": moves,
         "stale": sorted(i for i in stored if i not in by_id),
     }
@@ -140,17 +150,26 @@ def build_backlog(
     return result
 
 
-def _item(pair: C.Pair, theme_label: str, tp: dict, counts: dict, trend: dict, impacts: dict) -> dict:
-    """A candidate item, before its priority, status and evidence."""
-    return {
+def _aside(theme: int, label: str, n: dict) -> dict:
+    return {"theme_id": theme, "theme": label, "documents": n["documents"], "negative_share": n["negative_share"],
+            "languages": n["languages"], "first_seen": n["first_seen"], "last_seen": n["last_seen"]}
+
+
+def _item(pair: C.Pair, theme_label: str, kind: str, facets: list[dict], counts: dict, trend: dict, impacts: dict) -> dict:
+    """A candidate item (a theme), before its priority, status and evidence."""
+    top = max(facets, key=lambda f: (f["neg_segments"], f["documents"]), default={})  # where it hurts most owns it
+    item = {
         "id": pair.id,
         "theme_id": pair.theme,
         "theme": theme_label,
-        "touchpoint": pair.touchpoint,
-        "touchpoint_label": tp.get("label") or pair.touchpoint,
-        "stage": tp.get("stage"),
-        "owner": tp.get("owner"),
-        "title": f"{theme_label} — {tp.get('label') or pair.touchpoint}" if pair.touchpoint else theme_label,
+        "kind": kind,
+        "touchpoint": top.get("touchpoint"),
+        "touchpoint_label": top.get("label"),
+        "stage": top.get("stage"),
+        "owner": top.get("owner"),
+        "facets": facets,
+        "where": ", ".join(f"{f['label']} {f['share']:.0%}" for f in facets[:3]),
+        "title": theme_label,
         **counts,
         "trend": trend,
         "growth": trend["growth"],
@@ -160,6 +179,24 @@ def _item(pair: C.Pair, theme_label: str, tp: dict, counts: dict, trend: dict, i
         "impacts": impacts,
         "_pair": pair,
     }
+    item["summary"] = summary_line(item)
+    return item
+
+
+def summary_line(it: dict) -> str:
+    """What customers report, how many, since when, where in the journey, the measured impact."""
+    langs = len(it["languages"])
+    neg = f", {it['negative_share']:.0%} negative" if it.get("negative_share") is not None else ""
+    text = (f"Customers report \"{it['theme']}\": {it['documents']} documents{neg}, in {langs} language{'s' if langs != 1 else ''}, "
+            f"since {it['first_seen'] or 'an unknown date'}")
+    if it["where"]:
+        text += f"; where: {it['where']}"
+    measured = [(k, v) for k, v in sorted(it["impacts"].items()) if v["impact"] is not None and v["ci95"] and v["ci95"][1] < 0]
+    if measured:
+        kind, imp = measured[0]
+        digits = "{:+.2f}" if kind in ("stars", "mean") else "{:+.1f}"
+        text += f"; lowers {kind.upper() if kind in ('nps', 'csat') else kind} by {digits.format(imp['impact'])} (95% CI {digits.format(imp['ci95'][0])} to {digits.format(imp['ci95'][1])})"
+    return text + "."
 
 
 def _keep_statuses(items: list[dict], stored: dict[str, dict], now: str) -> None:
@@ -177,17 +214,18 @@ def _add_evidence(db: sqlite_utils.Database, items: list[dict], theme_quotes: di
         segs = C.pick_quotes(pair, theme_quotes.get(pair.theme, set()), quotes)
         rows = C.quote_rows(db, segs)
         it["quotes"] = [rows[s] for s in segs if s in rows]
-        it["fix_check"] = _fix(db, it["theme_id"], it["touchpoint"], it["status_date"]) if it["status"] == "shipped" else None
+        it["fix_check"] = _fix(db, it["theme_id"], it["status_date"]) if it["status"] == "shipped" else None
 
 
 def _follow_merges(stored: dict[str, dict], targets: dict[int, int], by_id: dict[str, dict]) -> dict[str, str]:
-    """Old ids whose theme was merged away -> the new ids; carry a person's status over once."""
+    """Old ids -> the ids of their themes' items now (a theme merged away, or a (theme,
+    touchpoint) item of an earlier version); carry a person's status over once."""
     moves = {}
     for old_id, row in stored.items():
         target = targets.get(row["theme_id"], row["theme_id"])
-        if target == row["theme_id"]:
+        new_id = C.item_id(target, None)
+        if new_id == old_id:
             continue
-        new_id = C.item_id(target, row["touchpoint"])
         moves[old_id] = new_id
         details = _details(row)
         new = by_id.get(new_id)
@@ -195,15 +233,16 @@ def _follow_merges(stored: dict[str, dict], targets: dict[int, int], by_id: dict
             continue
         if new["status"] == "open" and not new["status_note"] and not new["status_date"]:
             new["status"], new["status_date"] = row["status"], row["status_date"]
-            new["status_note"] = row["status_note"] or f"carried over from {old_id} (theme {row['theme_id']} merged into {target})"
+            why = f"theme {row['theme_id']} merged into {target}" if target != row["theme_id"] else "one item per theme now"
+            new["status_note"] = row["status_note"] or f"carried over from {old_id} ({why})"
         new.setdefault("moved_from", []).append(old_id)
     return moves
 
 
 def _write(db, items, stored, moves, now) -> None:
-    keep = ("id", "theme", "touchpoint_label", "stage", "owner", "documents", "segments", "neg_segments", "pos_segments",
-            "labelled_segments", "negative_share", "languages", "channels", "trend", "impacts", "breakdown",
-            "explanation", "quotes", "fix_check", "moved_from")
+    keep = ("id", "theme", "kind", "touchpoint_label", "stage", "owner", "facets", "summary", "documents", "segments",
+            "neg_segments", "pos_segments", "labelled_segments", "negative_share", "languages", "channels", "trend",
+            "impacts", "breakdown", "explanation", "quotes", "fix_check", "moved_from")
     with transaction(db):
         for it in items:
             details = {k: it.get(k) for k in keep if k != "id"}
@@ -274,7 +313,7 @@ def set_status(db: sqlite_utils.Database, item: str, status: str, *, on: str | N
     out = {"id": row["id"], "asked": item, "title": row["title"], "status": status,
            "status_date": day.isoformat() if day else None, "status_note": note}
     if status == "shipped":
-        out["fix_check"] = _fix(db, row["theme_id"], row["touchpoint"], out["status_date"])
+        out["fix_check"] = _fix(db, row["theme_id"], out["status_date"])
     return out
 
 

@@ -22,6 +22,7 @@ from ..measures.theme_targets import theme_targets
 from ..sparkline import sparkline
 from ..trends.detect import spike_pvalue
 from ..trends.periods import Period, parse_day, period_of, period_range
+from .priority import MIN_GROWTH_DOCUMENTS
 
 TREND_WEEKS = 12  # the sparkline
 RECENT_WEEKS = 4  # growth: these weeks (ending with the as-of week) ...
@@ -100,6 +101,41 @@ def collect(db: sqlite_utils.Database) -> Collected:
     return Collected(pairs, theme_docs, tp_docs, info, targets, totals)
 
 
+def by_theme(c: Collected) -> dict[int, list[Pair]]:
+    """Each theme's (theme, touchpoint) pairs: an item is a theme, its touchpoints are facets of it."""
+    out: dict[int, list[Pair]] = defaultdict(list)
+    for (theme, _tp), pair in sorted(c.pairs.items(), key=lambda kv: (kv[0][0], kv[0][1] is None, kv[0][1] or "")):
+        out[theme].append(pair)
+    return out
+
+
+def theme_pair(pairs: list[Pair]) -> Pair:
+    """All of a theme's documents and segments as one pair without touchpoint (a segment at two
+    touchpoints counts once)."""
+    whole = Pair(pairs[0].theme, None)
+    for p in pairs:
+        whole.docs.update(p.docs)
+        whole.channels.update(p.channels)
+        whole.segments.update(p.segments)
+    return whole
+
+
+def facets(pairs: list[Pair], theme_docs: int, tp_info: dict[str, dict]) -> list[dict]:
+    """Where in the journey a theme hurts: each touchpoint with its documents, share of the
+    theme's documents and negative share, the most documents first."""
+    out = []
+    for p in pairs:
+        if p.touchpoint is None:
+            continue
+        n = counts(p)
+        info = tp_info.get(p.touchpoint, {})
+        out.append({"touchpoint": p.touchpoint, "label": info.get("label") or p.touchpoint, "stage": info.get("stage"),
+                    "owner": info.get("owner"), "documents": n["documents"],
+                    "share": round(n["documents"] / theme_docs, 4) if theme_docs else None,
+                    "negative_share": n["negative_share"], "neg_segments": n["neg_segments"]})
+    return sorted(out, key=lambda f: (-f["documents"], -f["neg_segments"], f["touchpoint"]))
+
+
 def default_as_of(c: Collected) -> date | None:
     """The last day with data: the backlog of an old export reads the same whenever it is built."""
     return max(c.day_totals, default=None)
@@ -123,8 +159,9 @@ def trend(pair: Pair, weeks: list[Period], week_totals: list[int], recent: int =
             volume[i] += 1
     x, n = sum(volume[-recent:]), sum(week_totals[-recent:])
     xb, nb = sum(volume[:-recent]), sum(week_totals[:-recent])
+    few = x + xb < MIN_GROWTH_DOCUMENTS  # "+700%" from a dozen documents is noise, not news
     growth = None
-    if n and nb and xb:
+    if n and nb and xb and not few:
         growth = (x / n) / (xb / nb) - 1
     p_value = spike_pvalue(x, n, xb, nb) if n and nb else None
     return {
@@ -137,6 +174,7 @@ def trend(pair: Pair, weeks: list[Period], week_totals: list[int], recent: int =
         "baseline_documents": xb,
         "baseline_share": round(xb / nb, 6) if nb else None,
         "growth": None if growth is None else round(growth, 4),
+        "few": few,
         "p_value": None if p_value is None else round(p_value, 6),
     }
 

@@ -62,6 +62,8 @@ def impact_text(item: dict, kind: str | None, ci: bool = True, named: bool = Fal
 def growth_text(item: dict) -> str:
     g = item.get("growth")
     if g is None:
+        if (item.get("trend") or {}).get("few"):
+            return "few"  # too few documents to tell (MIN_GROWTH_DOCUMENTS)
         return "new" if item.get("recent_documents") and not item.get("baseline_documents") else MISSING
     return shown(g, "+.0%")
 
@@ -84,18 +86,33 @@ def table_lines(result: dict, show_all: bool = False, top: int | None = None) ->
     if not result["items"]:
         return ["No backlog items: run `miner analyze` and `miner themes discover` first, or lower --min-documents."]
     w = max([len(i["id"]) for i in items] + [8])
-    lines = [f"{'#':>3}  {'ID':<{w}} {'Prio':>5} {'Docs':>5} {'Neg':>4} {'Growth':>6}  {'Impact [95% CI]':<26}  {'Trend':<12}  {'Status':<14}  Title"]
+    lines = [f"{'#':>3}  {'ID':<{w}} {'Prio':>5} {'Docs':>5} {'Neg':>4} {'Growth':>6}  {'Impact [95% CI]':<26}  {'Trend':<12}  {'Status':<14}  Title  (where)"]
     for it in items:
+        where = f"  ({it['where']})" if it.get("where") else ""
         lines.append(
             f"{it['rank']:>3}  {it['id']:<{w}} {it['priority']:>5.1f} {it['documents']:>5} {negative_share_text(it):>4} {growth_text(it):>6}  "
-            f"{impact_text(it, kind, named=True):<26}  {it['trend'].get('sparkline', ''):<12}  {status_text(it, True):<14}  {it['title']}"
+            f"{impact_text(it, kind, named=True):<26}  {it['trend'].get('sparkline', ''):<12}  {status_text(it, True):<14}  {it['title']}{where}"
         )
     hidden = len([i for i in result["items"] if i["status"] == "wont_fix"]) if not show_all else 0
     shown = f"{len(items)} of {len(result['items']) - hidden} item(s)"
     extra = f"; {hidden} won't-fix hidden (--all)" if hidden else ""
     scores = "; ".join(f"{KIND_NAMES[k]} {v['figure']:.1f} over {v['responses']:,} responses" for k, v in result["scores"].items())
-    lines.append(f"{shown}{extra}. Data up to {result['as_of']}." + (f" Scores: {scores}." if scores else ""))
+    lines.append(f"{shown}{extra}. Data up to {result['as_of'] or 'an unknown date (no dated documents)'}." + (f" Scores: {scores}." if scores else ""))
+    lines.extend(set_aside_lines(result))
     return lines
+
+
+def set_aside_lines(result: dict) -> list[str]:
+    """The themes kept out of the ranking: venting without a cause, and thanks."""
+    out = []
+    for key, name in (("venting", "Venting without a cause"), ("thanks", "Thanks and praise")):
+        themes = (result.get("set_aside") or {}).get(key) or []
+        if themes:
+            docs = sum(t["documents"] for t in themes)
+            out.append(f"{name}, not ranked ({len(themes)} theme(s), {docs:,} documents): "
+                       + "; ".join(f"{t['theme']} [{t['theme_id']}] {t['documents']}" for t in themes[:6])
+                       + ("; ..." if len(themes) > 6 else ""))
+    return out
 
 
 def _cell(text: str) -> str:
@@ -105,7 +122,7 @@ def _cell(text: str) -> str:
 def markdown(result: dict, show_all: bool = False, top: int | None = None) -> str:
     items = visible(result, show_all, top)
     kind = primary_kind(result)
-    lines = [f"# Product backlog (data up to {result['as_of']})", ""]
+    lines = [f"# Product backlog (data up to {result['as_of'] or 'an unknown date'})", ""]
     lines.append(f"| # | ID | Priority | Documents | Negative | Growth | Impact on {KIND_NAMES.get(kind, 'score')} | Trend | Status | Title |")
     lines.append("|---:|---|---:|---:|---:|---:|---|---|---|---|")
     for it in items:
@@ -113,7 +130,11 @@ def markdown(result: dict, show_all: bool = False, top: int | None = None) -> st
                      f"{_cell(impact_text(it, kind))} | {it['trend'].get('sparkline', '')} | {_cell(status_text(it))} | {_cell(it['title'])} |")
     for it in items:
         lines += ["", f"## {it['rank']}. {_cell(it['title'])} (`{it['id']}`)", ""]
+        lines.append(f"- {_cell(it['summary'])}")
         lines.append(f"- **Priority {it['priority']:.1f}**: {it['explanation']}")
+        if it.get("facets"):
+            lines.append("- **Where**: " + ", ".join(f"{_cell(f['label'])} {f['documents']} ({percent(f['negative_share'], 0)} negative)"
+                                                    + (f", owner {_cell(f['owner'])}" if f.get("owner") else "") for f in it["facets"]))
         lines.append(f"- **Status**: {_cell(status_text(it))}" + (f" — {_cell(it['status_note'])}" if it.get("status_note") else ""))
         lines.append(f"- **Documents** {it['documents']}, segments {it['segments']}, negative {negative_share_text(it)}; "
                      f"seen {it['first_seen']} to {it['last_seen']}")
@@ -132,12 +153,15 @@ def markdown(result: dict, show_all: bool = False, top: int | None = None) -> st
                 lines.append(f"> [{q['lang']}] {q['text']}")
                 lines.append(">")
             lines.pop()
+    aside = set_aside_lines(result)
+    if aside:
+        lines += ["", "## Set aside", ""] + [f"- {_cell(x)}" for x in aside]
     return "\n".join(lines) + "\n"
 
 
 CSV_COLUMNS = ["rank", "id", "status", "status_date", "status_note", "priority", "title", "theme_id", "theme", "touchpoint",
                "owner", "documents", "segments", "negative_share", "growth", "recent_documents", "baseline_documents",
-               "first_seen", "last_seen", "trend", "explanation"]
+               "first_seen", "last_seen", "trend", "explanation", "kind", "where", "summary"]
 
 
 def _csv_rows(result: dict, show_all: bool, top: int | None) -> tuple[list[str], list[list]]:
@@ -149,7 +173,7 @@ def _csv_rows(result: dict, show_all: bool, top: int | None) -> tuple[list[str],
         row = [it["rank"], it["id"], it["status"], it["status_date"], it["status_note"], it["priority"], it["title"],
                it["theme_id"], it["theme"], it["touchpoint"], it.get("owner"), it["documents"], it["segments"],
                it["negative_share"], it["growth"], it["recent_documents"], it["baseline_documents"], it["first_seen"],
-               it["last_seen"], it["trend"].get("sparkline", ""), it["explanation"]]
+               it["last_seen"], it["trend"].get("sparkline", ""), it["explanation"], it.get("kind"), it.get("where"), it.get("summary")]
         for k in kinds:
             imp = it["impacts"].get(k) or {}
             ci = imp.get("ci95") or [None, None]
@@ -174,7 +198,8 @@ def _label(text: str) -> str:
 
 
 def jira_description(it: dict, kind: str | None) -> str:
-    lines = [f"Backlog item {it['id']} from miner (priority {it['priority']:.1f}, rank {it['rank']}).",
+    lines = [it.get("summary") or it["title"],
+             f"Backlog item {it['id']} from miner (priority {it['priority']:.1f}, rank {it['rank']}).",
              f"Why it ranks here: {it['explanation']}.",
              f"Documents: {it['documents']}; segments: {it['segments']}; negative: {negative_share_text(it)}; seen {it['first_seen']} to {it['last_seen']}.",
              "Languages: " + ", ".join(f"{k} {v}" for k, v in it["languages"].items()) + "."]
@@ -183,8 +208,9 @@ def jira_description(it: dict, kind: str | None) -> str:
     for k, imp in it["impacts"].items():
         if imp["impact"] is not None:
             lines.append(f"Impact on {KIND_NAMES[k]}: {impact_text(it, k)} {UNITS[k]} (95% CI).")
-    if it.get("owner"):
-        lines.append(f"Touchpoint owner: {it['owner']}.")
+    if it.get("facets"):
+        lines.append("Where: " + ", ".join(f"{f['label']} {f['documents']}" + (f" (owner {f['owner']})" if f.get("owner") else "")
+                                          for f in it["facets"]) + ".")
     if it.get("fix_check"):
         lines.append(f"Did the fix work? {it['fix_check']['summary']}")
     if it["quotes"]:
@@ -197,7 +223,7 @@ def jira_description(it: dict, kind: str | None) -> str:
 def write_jira(result: dict, out: IO[str], show_all: bool = False, top: int | None = None, issue_type: str = "Task") -> int:
     items = visible(result, show_all, top)
     kind = primary_kind(result)
-    labels = [["miner", _label(it["id"])] + ([_label(f"touchpoint-{it['touchpoint']}")] if it["touchpoint"] else []) for it in items]
+    labels = [["miner", _label(it["id"])] + [_label(f"touchpoint-{f['touchpoint']}") for f in (it.get("facets") or [])[:3]] for it in items]
     width = max((len(x) for x in labels), default=2)
     w = csv.writer(out)
     w.writerow(["Summary", "Issue Type", "Priority", "Description"] + ["Labels"] * width + ["Backlog ID"])

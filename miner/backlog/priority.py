@@ -8,8 +8,8 @@
 - growth: the item's share of documents in the last 4 weeks against the 8 weeks before
   (see collect.trend); +100% or more counts 1, no growth or a decline counts 0, and so does
   a rise the share test of miner.trends.detect (conditional binomial, one-sided) does not
-  find significant at `GROWTH_ALPHA`, or one with fewer than `MIN_RECENT` recent documents:
-  noise in small weekly counts earns no points. An item with no mention before counts 1
+  find significant at `GROWTH_ALPHA`, or one with fewer than `MIN_RECENT` recent documents or
+  `MIN_GROWTH_DOCUMENTS` in both windows together: noise in small weekly counts earns no points. An item with no mention before counts 1
   when its recent mentions pass the same test.
 - impact: how much the item drags the score down (minus the impact, when negative),
   divided by the largest drag among the items, per score kind; several kinds are averaged
@@ -34,6 +34,7 @@ COMPONENTS = ("volume", "negativity", "growth", "impact")
 DEFAULT_WEIGHTS = {c: 1.0 for c in COMPONENTS}
 PRIOR = 5  # pseudo-segments of the overall negative share added to each item
 MIN_RECENT = 3  # documents in the recent window for growth to count
+MIN_GROWTH_DOCUMENTS = 10  # documents in both windows together before any growth is shown or counts
 GROWTH_ALPHA = 0.05
 MAX_WEIGHT = 1000.0
 
@@ -90,7 +91,7 @@ def shrunk_share(neg: int, labelled: int, prior_share: float, prior: int = PRIOR
 
 
 def growth_component(growth: float | None, recent: int, baseline: int, p_value: float | None = 0.0) -> float:
-    if recent < MIN_RECENT or p_value is None or p_value > GROWTH_ALPHA:
+    if recent < MIN_RECENT or recent + baseline < MIN_GROWTH_DOCUMENTS or p_value is None or p_value > GROWTH_ALPHA:
         return 0.0
     if baseline == 0:
         return 1.0

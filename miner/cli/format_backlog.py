@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import json
 
-from miner.measures.accounts import GROUP_LABELS
 from miner.backlog.formats import KIND_NAMES, growth_text, impact_text, negative_share_text, status_text
+from miner.display import percent
+from miner.measures.accounts import GROUP_LABELS
 from miner.measures.impact import UNITS
 
 
 def item_lines(item: dict) -> list[str]:
     """Everything about one item, for `miner backlog show`."""
     t = item["trend"]
-    out = [f"{item['id']}  #{item['rank']}  priority {item['priority']:.1f}  status {status_text(item)}", item["title"]]
+    out = [f"{item['id']}  #{item['rank']}  priority {item['priority']:.1f}  status {status_text(item)}", item["title"], item["summary"]]
     if item.get("status_note"):
         out.append(f"Note: {item['status_note']}")
-    out.append(f"Why: {item['explanation']}")
+    for f in item.get("facets") or []:
+        owner = f", owner {f['owner']}" if f.get("owner") else ""
+        out.append(f"  at {f['label']}: {f['documents']} documents ({percent(f['share'], 0)} of the item's), "
+                   f"{percent(f['negative_share'], 0)} negative{owner}")
+    out.append(f"Why it ranks here: {item['explanation']}")
     for name, b in item["breakdown"].items():
         used = "" if b["used"] else " (not used)"
         out.append(f"  {name:<10} value {json.dumps(b['value'], ensure_ascii=False)}  component {b['component']:.2f}  "

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
+from .. import __version__
 from ..errors import UsageError
 from ..nlp.cache import EmbeddingCache
 from ..nlp.encoders.base import Encoder
@@ -44,6 +45,9 @@ from .state import ThemeState
 QUOTES_PER_LANGUAGE = 3
 LIVE = ("active", "archived")  # statuses that take part in matching and assignment
 DEFAULT_LABEL_LANG = "en"
+# Part of every run's fingerprint, with miner's version: raise it when what a run computes from
+# the same input changes (clustering, placement, labels, kinds), so that stores refit once.
+FINGERPRINT_VERSION = 2
 
 
 @dataclass
@@ -154,7 +158,7 @@ def _fingerprint(db: sqlite_utils.Database, encoder: Encoder, params: ThemeParam
     and segments with their content, the options, the lexicon and the encoder (the label
     language only changes the labels, and is added to the run's fingerprint after a colon)."""
     h = hashlib.sha256()
-    h.update(json.dumps([encoder.id, params.to_dict(), sorted(stop_terms), lexicon_digest]).encode())
+    h.update(json.dumps([__version__, FINGERPRINT_VERSION, encoder.id, params.to_dict(), sorted(stop_terms), lexicon_digest]).encode())
     for row in db.execute(
         "SELECT s.id, s.document_id, s.text, d.lang, d.script, d.duplicate_of FROM segments s JOIN documents d ON d.id = s.document_id "
         "WHERE s.informative = 1 AND d.informative = 1 ORDER BY s.id"
@@ -428,17 +432,20 @@ def _labels(db: sqlite_utils.Database, docs: Documents, theme_of: np.ndarray, su
     return labels
 
 
-def _sentiment_tallies(db: sqlite_utils.Database, docs: Documents, *keys: np.ndarray) -> dict[int, tuple[int, int]]:
-    """theme -> (negative documents, positive documents) for every theme id in `keys`."""
+def _sentiment_tallies(db: sqlite_utils.Database, docs: Documents, *keys: np.ndarray) -> dict[int, tuple[int, int, int]]:
+    """theme -> (negative, other, positive documents) for every theme id in `keys` (other:
+    neutral, mixed or any other label)."""
     sentiment = {int(d): label for d, label in db.execute("SELECT document_id, label FROM document_sentiment WHERE label IS NOT NULL")}
-    tallies: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    tallies: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     for i, doc in enumerate(docs.ids.tolist()):
         label = sentiment.get(doc)
-        if label in ("neg", "pos"):
-            for key in keys:
-                if key[i] >= 0:
-                    tallies[int(key[i])][label == "pos"] += 1
-    return {t: (v[0], v[1]) for t, v in tallies.items()}
+        if label is None:
+            continue
+        slot = 0 if label == "neg" else 2 if label == "pos" else 1
+        for key in keys:
+            if key[i] >= 0:
+                tallies[int(key[i])][slot] += 1
+    return {t: (v[0], v[1], v[2]) for t, v in tallies.items()}
 
 
 def _quotes(seg: Segments, rows: np.ndarray, scores: np.ndarray) -> dict[str, list[int]]:

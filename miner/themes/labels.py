@@ -21,8 +21,8 @@ from .lexicon import Lexicon
 
 TOP_PER_DOCUMENT = 3
 WEAK_BELOW = 0.25  # confidence under this: the label is a guess (shown with "?")
-PRAISE_SHARE = 0.6  # a theme whose documents are this positive is praise, whatever its concept
-COMPLAINT_SHARE = 0.5  # ... and a "praise" concept whose documents are this negative is a complaint
+PRAISE_SHARE = 0.6  # a theme with this share of positive documents is praise, whatever its concept
+COMPLAINT_SHARE = 0.5  # ... and a "praise" concept with this share of negative documents is a complaint
 
 
 @dataclass
@@ -39,9 +39,9 @@ class ThemeLabel:
 
 
 def label_themes(scores: np.ndarray, theme_of: np.ndarray, lexicon: Lexicon, concepts: list[str], label_lang: str,
-                 sentiment: dict[int, tuple[int, int]] | None = None, taken: set[str] | None = None) -> dict[int, ThemeLabel]:
+                 sentiment: dict[int, tuple[int, int, int]] | None = None, taken: set[str] | None = None) -> dict[int, ThemeLabel]:
     """{theme: ThemeLabel} for every theme >= 0 in `theme_of` (one theme per row of `scores`).
-    `sentiment`: theme -> (negative documents, positive documents), for the theme's kind.
+    `sentiment`: theme -> (negative, other, positive documents), for the theme's kind.
 
     Labels are distinct: themes are named largest first, and a theme whose best concept names a
     larger theme already (or is in `taken`, e.g. its parent's) takes its next best concept that
@@ -74,12 +74,15 @@ def label_themes(scores: np.ndarray, theme_of: np.ndarray, lexicon: Lexicon, con
     return out
 
 
-def theme_kind(concept_kind: str, sentiment: tuple[int, int] | None) -> str:
-    """The concept's kind, corrected by what the documents' sentiment says."""
+def theme_kind(concept_kind: str, sentiment: tuple[int, int, int] | None) -> str:
+    """The concept's kind, corrected by what the documents' sentiment says: (negative, other,
+    positive) documents, where other is neutral or mixed. Neutral documents count in the
+    denominator: a theme of questions with a few positive answers is not praise (seen on
+    banking77's support requests)."""
     if not sentiment or sum(sentiment) == 0:
         return concept_kind
-    neg, pos = sentiment
-    n = neg + pos
+    neg, _other, pos = sentiment
+    n = sum(sentiment)
     if pos / n >= PRAISE_SHARE:
         return "praise"
     if concept_kind == "praise" and neg / n >= COMPLAINT_SHARE:
