@@ -300,6 +300,18 @@ def _m008_document_sentiment_probabilities(db: sqlite_utils.Database) -> None:
         db.execute(f"ALTER TABLE document_sentiment ADD COLUMN {column} REAL")
 
 
+def _m009_document_fields(db: sqlite_utils.Database) -> None:
+    # The values of the input's other columns (`documents.meta`), indexed once per field when a
+    # command first slices or filters by it (`--by meta.FIELD`, `--filter meta.FIELD=VALUE`),
+    # then kept up to date: a large store answers from the index instead of parsing JSON.
+    db.execute(
+        "CREATE TABLE document_fields (field TEXT NOT NULL, document_id INTEGER NOT NULL REFERENCES documents(id), "
+        "value TEXT, PRIMARY KEY (field, document_id)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX document_fields_value ON document_fields (field, value)")
+    db.execute("CREATE TABLE document_field_index (field TEXT PRIMARY KEY, last_document_id INTEGER NOT NULL)")
+
+
 def get_setting(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:
     row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
     return row[0] if row else default
@@ -318,6 +330,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("006_embeddings_rowid", _m006_embeddings_rowid),
     ("007_document_themes", _m007_document_themes),
     ("008_document_sentiment_probabilities", _m008_document_sentiment_probabilities),
+    ("009_document_fields", _m009_document_fields),
 ]
 
 
