@@ -326,7 +326,7 @@ The same themes in other label languages (first labels): {"; ".join(f"{k}: {', '
 def _stopword_labels(db: Path) -> int:
     """Labels (every label language of the lexicon) whose words are all stopwords or digits."""
     from miner.nlp.tokens import is_stopword
-    from miner.themes.lexicon import load_lexicon
+    from miner.concepts.lexicon import load_lexicon
 
     lexicon = load_lexicon()
     con = sqlite3.connect(str(db))
@@ -347,10 +347,10 @@ def part_lexicon(args) -> tuple[str, dict]:
 
     from miner.nlp.encoders.registry import get_encoder
     from miner.segments.vectors import load_documents
-    from miner.themes.concepts import ConceptSpace, phrase_vectors
+    from miner.concepts.space import ConceptSpace, phrase_vectors
     from miner.themes.fit import ThemeParams, fit_themes
     from miner.themes.labels import label_themes
-    from miner.themes.lexicon import load_lexicon
+    from miner.concepts.lexicon import load_lexicon
 
     db = sqlite_utils.Database(str(xling_store(args.workdir, "xling")))
     encoder = get_encoder(None, lazy=True)
@@ -388,7 +388,7 @@ get: the 27 concepts closest to xling_dev's 16 topics removed (listed in this sc
 
 
 def _without(lexicon, drop: set[str]):
-    from miner.themes.lexicon import Lexicon
+    from miner.concepts.lexicon import Lexicon
 
     return Lexicon([c for c in lexicon.concepts if c not in drop], {c: k for c, k in lexicon.kinds.items() if c not in drop},
                    {lang: {c: v for c, v in p.items() if c not in drop} for lang, p in lexicon.phrases.items()})
@@ -401,9 +401,9 @@ def part_debias(args) -> tuple[str, dict]:
 
     from miner.nlp.encoders.registry import get_encoder
     from miner.segments.vectors import load_documents
-    from miner.themes.concepts import ConceptSpace, phrase_vectors
+    from miner.concepts.space import ConceptSpace, phrase_vectors
     from miner.themes.fit import ThemeParams, fit_themes
-    from miner.themes.lexicon import load_lexicon
+    from miner.concepts.lexicon import load_lexicon
 
     encoder = get_encoder(None, lazy=True)
     lexicon = load_lexicon()
@@ -505,9 +505,9 @@ of documents without a theme; {pct(m['themes_3_languages'], 0)} of the themes ho
 
 
 def part_public(args) -> tuple[str, dict]:
-    from miner.themes.concepts import ConceptSpace, phrase_vectors
+    from miner.concepts.space import ConceptSpace, phrase_vectors
     from miner.themes.fit import ThemeParams, fit_themes
-    from miner.themes.lexicon import load_lexicon
+    from miner.concepts.lexicon import load_lexicon
     from miner.nlp.encoders.registry import get_encoder
 
     lexicon = load_lexicon()
@@ -575,9 +575,9 @@ without that, every process compiled it anew (the first-run row).
 
 def _label_time_100() -> float:
     from miner.nlp.encoders.registry import get_encoder
-    from miner.themes.concepts import ConceptSpace, phrase_vectors
+    from miner.concepts.space import ConceptSpace, phrase_vectors
     from miner.themes.labels import label_themes
-    from miner.themes.lexicon import load_lexicon
+    from miner.concepts.lexicon import load_lexicon
 
     texts, _ = banking_test()
     X, _ = cache_vectors(texts)

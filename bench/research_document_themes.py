@@ -59,8 +59,8 @@ def main() -> None:
 
     from miner.nlp.encoders.registry import get_encoder
     from miner.segments.vectors import load_documents, load_segments
-    from miner.themes.concepts import ConceptSpace, phrase_vectors
-    from miner.themes.lexicon import load_lexicon
+    from miner.concepts.space import ConceptSpace, phrase_vectors
+    from miner.concepts.lexicon import load_lexicon
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--workdir", type=Path, default=ROOT / "bench" / "_work" / "themes")
@@ -96,7 +96,7 @@ def main() -> None:
 xling_dev (640 documents, 16 topics, 10 languages), k-means with k = 16 and the share of each document's 15
 nearest neighbours (cosine) that carry its topic. "Document vector": its informative sentences joined and embedded
 once; "mean of its sentences": their cached vectors averaged; "centred": each language's mean removed; "concept
-projection": the lexicon's discriminant beside the centred vector (miner.themes.concepts).
+projection": the lexicon's discriminant beside the centred vector (miner.concepts.space).
 
 {table}
 
@@ -113,8 +113,8 @@ Defaults of `ThemeParams` and the concept space on xling_dev (`fit_themes` with 
 
 
 def _defaults(lexicon, encoder, docs, y, langs) -> str:
-    import miner.themes.concepts as concepts
-    from miner.themes.concepts import ConceptSpace, phrase_vectors
+    import miner.concepts.space as concepts
+    from miner.concepts.space import ConceptSpace, phrase_vectors
     from miner.themes.fit import ThemeParams, fit_themes
 
     vectors = phrase_vectors(lexicon, encoder, None)

@@ -23,10 +23,12 @@ LAYERS: dict[str, int] = {
     "miner.table_export": 2,
     # 3. text in: readers, cleaning, language, segments, duplicates, PII
     "miner.ingest": 3,
+    "miner.fields": 3,  # the input's other columns (documents.meta) as fields to slice and filter by
     # 4. models: encoders, the embedding cache, sentiment, tokenisers
     "miner.nlp": 4,
     # 5. what the stages that group segments share
     "miner.segments": 5,
+    "miner.concepts": 5,  # the concept lexicon and its space (themes and touchpoints use it)
     # 6. grouping stages, and measures over what they stored
     "miner.themes": 6,
     "miner.touchpoints": 6,

@@ -1,7 +1,7 @@
 import pytest
 from typer.testing import CliRunner
 
-import miner.themes.concepts
+import miner.concepts.space
 
 from miner.store import open_db
 
@@ -39,7 +39,7 @@ def write(tmp_path):
 def concept_spaces_in_a_temporary_folder(tmp_path_factory):
     """Concept spaces the tests build are cached in a folder of their own, never in ~/.cache/miner."""
     folder = tmp_path_factory.mktemp("miner-cache")
-    original = miner.themes.concepts.cache_dir
-    miner.themes.concepts.cache_dir = lambda: folder
+    original = miner.concepts.space.cache_dir
+    miner.concepts.space.cache_dir = lambda: folder
     yield
-    miner.themes.concepts.cache_dir = original
+    miner.concepts.space.cache_dir = original

@@ -30,7 +30,7 @@ from miner.themes import manage
 from miner.themes.assign import assign_themes_to_new_segments
 from miner.themes.discover import discover
 from miner.themes.fit import FitResult, ThemeParams, fit_themes, merge_subthemes
-from miner.themes.lexicon import load_lexicon
+from miner.concepts.lexicon import load_lexicon
 from miner.themes.placement import SEGMENT_MARGIN, Centroids, place_documents, place_segments, theme_centroids
 from miner.themes.state import ThemeState
 

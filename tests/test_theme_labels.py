@@ -20,9 +20,9 @@ from miner.nlp.encoders.base import E5_ID, normalise_rows
 from miner.nlp.textprep import encoder_input
 from miner.paths import model_file
 from miner.store import open_db
-from miner.themes.concepts import SHIPPED_VECTORS, ConceptSpace, phrase_vectors, shipped_vectors
+from miner.concepts.space import SHIPPED_VECTORS, ConceptSpace, phrase_vectors, shipped_vectors
 from miner.themes.labels import PRAISE_SHARE, WEAK_BELOW, ThemeLabel, label_themes, theme_kind
-from miner.themes.lexicon import (
+from miner.concepts.lexicon import (
     KINDS,
     MAX_BYTES,
     MAX_PHRASE,

@@ -17,7 +17,7 @@ from miner.themes import manage
 from miner.themes.fit import ThemeParams
 from miner.themes.assign import assign_themes_to_new_segments
 from miner.themes.discover import discover
-from miner.themes.lexicon import load_lexicon
+from miner.concepts.lexicon import load_lexicon
 from miner.themes.state import ThemeState
 
 TOPICS = {

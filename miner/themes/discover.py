@@ -33,12 +33,12 @@ from ..segments.links import link_themes_to_touchpoints
 from ..segments.vectors import Documents, Segments, load_documents, load_segments
 from ..store import get_setting, set_setting, transaction, utc_now
 from .background import TermsInBackground
-from .concepts import ConceptSpace, concept_space
+from ..concepts.space import ConceptSpace, concept_space
 from .fit import FitResult, ThemeParams, centroids_of, fit_themes, multilingual
 from .identity import Matching, match_clusters
 from .keywords import TermTable, keywords_by_language
 from .labels import label_themes
-from .lexicon import Lexicon, label_language, lexicon_digest, load_lexicon, normalise_language
+from ..concepts.lexicon import Lexicon, label_language, lexicon_digest, load_lexicon, normalise_language
 from .placement import Centroids, Placed, place_documents, place_segments, segment_threshold, theme_centroids
 from .state import ThemeState
 

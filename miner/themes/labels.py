@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .lexicon import Lexicon
+from ..concepts.lexicon import Lexicon
 
 TOP_PER_DOCUMENT = 3
 WEAK_BELOW = 0.25  # confidence under this: the label is a guess (shown with "?")

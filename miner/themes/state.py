@@ -18,7 +18,7 @@ import sqlite_utils
 
 from ..arrays import pack_arrays, unpack_arrays
 from ..errors import UsageError
-from .concepts import ConceptSpace
+from ..concepts.space import ConceptSpace
 from .debias import LanguageDebias
 from .fit import space
 
