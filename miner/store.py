@@ -312,6 +312,29 @@ def _m009_document_fields(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE document_field_index (field TEXT PRIMARY KEY, last_document_id INTEGER NOT NULL)")
 
 
+def _m010_touchpoint_documents_labels(db: sqlite_utils.Database) -> None:
+    # Touchpoints per document (issue 14): a document's main touchpoint is decided on its whole
+    # text (NULL: none, with the reason and the closest touchpoint); segments left without a
+    # touchpoint keep why; people's corrections (a document's or a segment's touchpoint, NULL for
+    # "none") persist across runs, which keep them and learn from them.
+    db.execute(
+        "CREATE TABLE document_touchpoints (document_id INTEGER PRIMARY KEY REFERENCES documents(id), touchpoint TEXT, "
+        "confidence REAL NOT NULL, method TEXT NOT NULL, reason TEXT, closest TEXT)"
+    )
+    db.execute("CREATE INDEX document_touchpoints_touchpoint ON document_touchpoints (touchpoint)")
+    db.execute(
+        "CREATE TABLE touchpoint_abstentions (segment_id INTEGER PRIMARY KEY REFERENCES segments(id), reason TEXT NOT NULL, "
+        "closest TEXT, confidence REAL NOT NULL)"
+    )
+    db.execute(
+        "CREATE TABLE touchpoint_labels (id INTEGER PRIMARY KEY, document_id INTEGER REFERENCES documents(id), "
+        "segment_id INTEGER REFERENCES segments(id), touchpoint TEXT, source TEXT NOT NULL, created_at TEXT NOT NULL, "
+        "CHECK ((document_id IS NULL) <> (segment_id IS NULL)))"
+    )
+    db.execute("CREATE UNIQUE INDEX touchpoint_labels_document ON touchpoint_labels (document_id) WHERE document_id IS NOT NULL")
+    db.execute("CREATE UNIQUE INDEX touchpoint_labels_segment ON touchpoint_labels (segment_id) WHERE segment_id IS NOT NULL")
+
+
 def get_setting(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:
     row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
     return row[0] if row else default
@@ -331,6 +354,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("007_document_themes", _m007_document_themes),
     ("008_document_sentiment_probabilities", _m008_document_sentiment_probabilities),
     ("009_document_fields", _m009_document_fields),
+    ("010_touchpoint_documents_labels", _m010_touchpoint_documents_labels),
 ]
 
 
