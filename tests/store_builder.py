@@ -7,6 +7,7 @@ trends and alerts can be exercised without running any model.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 
 import sqlite_utils
@@ -52,6 +53,7 @@ class StoreBuilder:
         informative: int = 1,
         score: float | None = None,
         text: str | None = None,
+        meta: dict | None = None,
     ) -> int:
         """Add a document; `segments` items are a theme id (or None), or a dict with keys
         theme, sentiment ('neg'|'neu'|'pos'), touchpoint, text. Returns the document id."""
@@ -60,9 +62,10 @@ class StoreBuilder:
         body = text or " ".join(s.get("text") or f"segment {i} of document {self.n}." for i, s in enumerate(segs)) or f"document {self.n}"
         doc_id = self.db.execute(
             "INSERT INTO documents (source_id, record_key, text, clean_text, lang, created_at, channel, score, content_hash, "
-            "duplicate_of, informative, n_segments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "duplicate_of, informative, n_segments, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [self.source, f"k{self.n}", body, body, lang, created_at, channel, score,
-             hashlib.sha1(f"{self.n}".encode()).hexdigest(), duplicate_of, informative, len(segs)],
+             hashlib.sha1(f"{self.n}".encode()).hexdigest(), duplicate_of, informative, len(segs),
+             json.dumps(meta, ensure_ascii=False) if meta is not None else None],
         ).lastrowid
         pos = 0
         for i, s in enumerate(segs):

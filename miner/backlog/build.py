@@ -24,7 +24,9 @@ from datetime import date, datetime, timezone
 
 import sqlite_utils
 
+from ..display import MISSING
 from ..errors import UsageError
+from ..fields import documents_by_value, field_name, is_field
 from ..measures.impact import UNITS, figure, impact
 from ..measures.scores import load_scores
 from ..store import transaction, utc_now
@@ -95,13 +97,17 @@ def build_backlog(
     min_responses: int = 5,
     ci_method: str = "delta",
     write: bool = True,
+    fields: dict[str, list[str]] | None = None,
 ) -> dict:
-    """Compute every item, rank, store (unless `write=False`), and return the ranked items."""
+    """Compute every item, rank, store (unless `write=False`), and return the ranked items.
+    `fields` (`{"airline": ["United"]}`): a backlog of those documents only, never stored (the
+    stored backlog is the whole store's)."""
     if min_documents < 1 or quotes < 0 or min_responses < 2 or not 0 <= min_negative_share <= 1:
         raise UsageError("E977", "--min-documents must be at least 1, --quotes 0 or more, --min-responses 2 or more, "
                          "--min-negative between 0 and 1.", "The defaults are 3, 5, 5 and 0.2.")
     weights = weights or dict(DEFAULT_WEIGHTS)
-    c = C.collect(db)
+    c = C.collect(db, fields)
+    write = write and not fields
     as_of = as_of or C.default_as_of(c)
     weeks = C.weeks_until(as_of) if as_of else []
     totals = C.week_totals(c, weeks) if weeks else []
@@ -140,6 +146,7 @@ def build_backlog(
                    for k, s in score_sets.items()},
         "min_documents": min_documents,
         "min_negative_share": min_negative_share,
+        "fields": fields or {},
         "items": items,
         "set_aside": set_aside,
         "moved": moves,
@@ -317,6 +324,17 @@ def set_status(db: sqlite_utils.Database, item: str, status: str, *, on: str | N
     return out
 
 
+def _impact_groups(db: sqlite_utils.Database, by: str) -> list[tuple]:
+    """(key, label, documents) of each theme, touchpoint or field value."""
+    if is_field(by):
+        return [(value, value if value is not None else MISSING, docs) for value, docs in documents_by_value(db, field_name(by)).items()]
+    c = C.collect(db)
+    if by == "theme":
+        return [(key, c.themes[key].label, docs) for key, docs in c.theme_docs.items()]
+    tp_info = C.touchpoint_info(db)
+    return [(key, tp_info.get(key, {}).get("label") or key, docs) for key, docs in c.touchpoint_docs.items()]
+
+
 def impact_report(
     db: sqlite_utils.Database,
     by: str = "theme",
@@ -325,18 +343,15 @@ def impact_report(
     min_responses: int = 5,
     ci_method: str = "delta",
 ) -> dict:
-    """Impact of every active theme (or touchpoint) on each score kind, the largest drag first."""
-    if by not in ("theme", "touchpoint"):
-        raise UsageError("E982", f"cannot compute impact by {by!r}.", "Choose theme or touchpoint.")
+    """Impact of every active theme (or touchpoint, or value of a field `meta.FIELD`) on each
+    score kind, the largest drag first."""
+    if by not in ("theme", "touchpoint") and not is_field(by):
+        raise UsageError("E982", f"cannot compute impact by {by!r}.", "Choose theme, touchpoint or a field: meta.FIELD.")
     if min_responses < 2:
         raise UsageError("E977", "--min-responses must be at least 2.", "The default is 5.")
-    c = C.collect(db)
     score_sets = load_scores(db, score_kind)
-    groups = c.theme_docs if by == "theme" else c.touchpoint_docs
-    tp_info = C.touchpoint_info(db) if by == "touchpoint" else {}
     rows = []
-    for key, docs in groups.items():
-        label = c.themes[key].label if by == "theme" else (tp_info.get(key, {}).get("label") or key)
+    for key, label, docs in _impact_groups(db, by):
         rows.append({"key": key, "label": label, "documents": len(docs),
                      "impacts": _impacts(score_sets, docs, min_responses, ci_method)})
 

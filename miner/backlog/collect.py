@@ -18,6 +18,7 @@ from datetime import date
 
 import sqlite_utils
 
+from ..fields import documents_clause
 from ..measures.theme_targets import theme_targets
 from ..sparkline import sparkline
 from ..trends.detect import spike_pvalue
@@ -71,12 +72,15 @@ class Collected:
     day_totals: dict[date, int]
 
 
-def collect(db: sqlite_utils.Database) -> Collected:
+def collect(db: sqlite_utils.Database, fields: dict[str, list[str]] | None = None) -> Collected:
+    """Every (theme, touchpoint) pair's documents and segments, and documents per day; `fields`
+    (`{"airline": ["United"]}`) keeps only the documents with those values."""
     targets, info = theme_targets(db)
     pairs: dict[tuple, Pair] = {}
     theme_docs: dict[int, set] = defaultdict(set)
     tp_docs: dict[str, set] = defaultdict(set)
-    for doc, seg, theme, tp, label, score, lang, day, channel in db.execute(PAIRS_SQL):
+    restrict, params = documents_clause(db, fields or {}, "d.id")
+    for doc, seg, theme, tp, label, score, lang, day, channel in db.execute(PAIRS_SQL + restrict, params):
         target = targets.get(theme, theme)
         if target not in info or info[target].status != "active":
             continue
@@ -91,9 +95,10 @@ def collect(db: sqlite_utils.Database) -> Collected:
         if tp is not None:
             tp_docs[tp].add(doc)
     totals: dict[date, int] = {}
+    restrict, params = documents_clause(db, fields or {}, "id")
     for day_text, n in db.execute(
         "SELECT substr(created_at, 1, 10), COUNT(*) FROM documents WHERE duplicate_of IS NULL AND informative = 1 "
-        "AND created_at IS NOT NULL GROUP BY 1"
+        "AND created_at IS NOT NULL" + restrict + " GROUP BY 1", params
     ):
         day = parse_day(day_text)
         if day is not None:

@@ -13,17 +13,20 @@ from miner.errors import UsageError
 from .common import DEFAULT_DB, DbOption, clean_errors, err, open_store, parse_date, print_result
 
 app = typer.Typer(
-    help="The ranked product-improvement backlog: (theme, touchpoint) items with evidence, impact on scores, statuses.",
+    help="The ranked product-improvement backlog: one item per theme, with where it hurts, evidence, impact on scores, statuses.",
     invoke_without_command=True,
 )
 
-ItemId = Annotated[str, typer.Argument(help="The item id, e.g. BL-12-billing.")]
+ItemId = Annotated[str, typer.Argument(help="The item id, e.g. BL-12.")]
 ScoreKindOption = Annotated[Optional[str], typer.Option("--score-kind", help="nps, csat, stars or mean (default: detected per source).")]
 WeightsOption = Annotated[Optional[str], typer.Option("--weights", help="volume=1,negativity=1,growth=1,impact=1, or a YAML file.")]
 AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="Last day of the trend window, YYYY-MM-DD (default: the last day with data).")]
-MinDocsOption = Annotated[int, typer.Option("--min-documents", help="Fewest documents for a (theme, touchpoint) pair to become an item.")]
+MinDocsOption = Annotated[int, typer.Option("--min-documents", help="Fewest documents for a theme to become an item.")]
 MinNegativeOption = Annotated[
-    float, typer.Option("--min-negative", help="Smallest negative share for a pair to be an item (praise is not).")
+    float, typer.Option("--min-negative", help="Smallest negative share for a theme to be an item (praise is not).")
+]
+FieldFilter = Annotated[
+    Optional[list[str]], typer.Option("--filter", help="Only documents with this field value: meta.FIELD=VALUE (an input column). Repeatable.")
 ]
 FormatOption = Annotated[str, typer.Option("--format", help="table, md, csv, json or jira (a CSV for Jira's importer).")]
 
@@ -44,6 +47,7 @@ def backlog_cmd(
     format: FormatOption = "table",
     out: Annotated[Optional[Path], typer.Option("--out", help="Write to this file (default: standard output).")] = None,
     issue_type: Annotated[str, typer.Option("--issue-type", help="Jira issue type for --format jira.")] = "Task",
+    filter: FieldFilter = None,
 ) -> None:
     """Build the backlog (ids and statuses kept across runs) and print it ranked, or export it.
 
@@ -56,7 +60,7 @@ def backlog_cmd(
     check_format(format)
     if top is not None and top < 1:
         raise UsageError("E989", "--top must be at least 1.", "Leave it out to list every item.")
-    result = build(db, weights, score_kind, as_of, min_documents, quotes, min_negative=min_negative)
+    result = build(db, weights, score_kind, as_of, min_documents, quotes, min_negative=min_negative, filters=filter)
     if format == "table" and top is None and not out:
         top = 20
     if out:
@@ -67,14 +71,16 @@ def backlog_cmd(
 
 
 def build(db: Path, weights: Optional[str], score_kind: Optional[str], as_of: Optional[str], min_documents: int,
-          quotes: int, write: bool = True, min_negative: float = 0.2) -> dict:
+          quotes: int, write: bool = True, min_negative: float = 0.2, filters: Optional[list[str]] = None) -> dict:
     """The backlog built with the options `miner backlog` and `miner backlog show` share."""
     from miner.backlog import build_backlog
     from miner.backlog.priority import parse_weights
+    from miner.fields import parse_filters
 
     w = parse_weights(weights)  # bad weights stop before the store is opened
+    fields = parse_filters(filters)
     return build_backlog(open_store(db), weights=w, score_kind=score_kind, as_of=parse_date(as_of, "--as-of"),
-                         min_documents=min_documents, min_negative_share=min_negative, quotes=quotes, write=write)
+                         min_documents=min_documents, min_negative_share=min_negative, quotes=quotes, write=write, fields=fields)
 
 
 @app.command("status")
@@ -125,14 +131,14 @@ def backlog_show(
 @clean_errors
 def backlog_impact(
     db: DbOption = DEFAULT_DB,
-    by: Annotated[str, typer.Option("--by", help="theme or touchpoint.")] = "theme",
+    by: Annotated[str, typer.Option("--by", help="theme, touchpoint, or a field: meta.FIELD (an input column).")] = "theme",
     score_kind: ScoreKindOption = None,
     min_responses: Annotated[int, typer.Option("--min-responses", help="Fewest scored responses with and without the key.")] = 5,
     bootstrap: Annotated[bool, typer.Option("--bootstrap", help="Seeded bootstrap intervals instead of the delta method.")] = False,
     top: Annotated[int, typer.Option("--top", help="Most rows in the terminal.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print every row as JSON.")] = False,
 ) -> None:
-    """Impact of each theme (or touchpoint) on NPS / CSAT / stars: the figure of all responses minus the figure without it."""
+    """Impact of each theme (touchpoint, field value) on NPS / CSAT / stars: the figure of all responses minus the figure without it."""
     from miner.backlog import impact_report
 
     from .format_backlog import impact_lines

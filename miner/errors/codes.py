@@ -43,6 +43,7 @@ SECTIONS = (
     ("E830", "Touchpoints"),
     ("E900", "Trends"),
     ("E920", "Alert rules and alerts"),
+    ("E960", "Fields (meta.FIELD)"),
     ("E970", "Backlog, impact and accounts"),
     ("E999", "Internal errors"),
 )
@@ -168,6 +169,10 @@ CODES: dict[str, ErrorCode] = _table(
     ("E928", INPUT, "A rule filters by account group, but the group is unknown or there is no `accounts:` block.", "Add a top-level `accounts:` block and use the groups docs/alerts.md lists."),
     ("E929", INPUT, "The accounts of the rules file's `accounts:` block cannot be computed.", "Fix the error the message quotes (its code is in brackets)."),
     # backlog
+    # fields
+    ("E960", USAGE, "That is not a field: fields are written meta.FIELD.", "Name an input column kept in meta, e.g. meta.airline."),
+    ("E961", USAGE, "A field filter has no '='.", "Write --filter meta.FIELD=VALUE, e.g. --filter meta.airline=United."),
+    ("E962", USAGE, "No document has that field.", "The message lists the fields the documents have; ingest with the column kept (--meta)."),
     ("E971", USAGE, "Unknown score kind (--score-kind).", "Choose one of: nps, csat, stars, mean."),
     ("E972", USAGE, "Unknown interval method.", "Choose delta or bootstrap."),
     ("E973", USAGE, "The priority weights are not valid.", "Use e.g. --weights volume=1,negativity=2 (volume, negativity, growth, impact; at least one above 0)."),
