@@ -20,7 +20,6 @@ LAYERS: dict[str, int] = {
     # 2. the SQLite store, and plain reads of it
     "miner.store": 2,
     "miner.search": 2,
-    "miner.table_export": 2,
     # 3. text in: readers, cleaning, language, segments, duplicates, PII
     "miner.ingest": 3,
     "miner.fields": 3,  # the input's other columns (documents.meta) as fields to slice and filter by
@@ -36,6 +35,7 @@ LAYERS: dict[str, int] = {
     # 7. stages over several rooms below: incremental analysis, trends and alerts
     "miner.analyze": 7,
     "miner.trends": 7,
+    "miner.table_export": 7,  # `miner export`: reads what every stage stored, filters by fields
     # 8. the backlog (reads trends for growth and fix checks)
     "miner.backlog": 8,
     # 9. the whole pipeline on the demo corpus

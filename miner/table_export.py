@@ -15,6 +15,7 @@ from typing import IO
 import sqlite_utils
 
 from .errors import UsageError
+from .fields import documents_clause
 from .files import replacing, write_csv_rows
 
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
@@ -62,10 +63,15 @@ QUERIES = {
     """,
 }
 
-def _rows(db: sqlite_utils.Database, table: str) -> tuple[list[str], Iterator[tuple]]:
+_DOCUMENT_COLUMN = {"documents": "d.id", "segments": "g.document_id"}
+
+
+def _rows(db: sqlite_utils.Database, table: str, fields: dict[str, list[str]] | None = None) -> tuple[list[str], Iterator[tuple]]:
     if table not in QUERIES:
         raise UsageError("E401", f"cannot export {table!r}.", f"Choose one of: {', '.join(QUERIES)}.")
-    cursor = db.execute(QUERIES[table])
+    head, order = QUERIES[table].rsplit("ORDER BY", 1)  # the outer ORDER BY: filters go before it
+    restrict, params = documents_clause(db, fields or {}, _DOCUMENT_COLUMN[table])
+    cursor = db.execute(f"{head} WHERE 1{restrict} ORDER BY {order}", params)
     columns = [c[0] for c in cursor.description]
     return columns, iter(cursor)
 
@@ -107,14 +113,16 @@ def write_parquet(columns: list[str], rows: Iterator[tuple], path: str) -> int:
     return n
 
 
-def export_table(db: sqlite_utils.Database, table: str, fmt: str, out: str | Path | IO[str]) -> dict:
-    """Export `table` to the file `out`, or to an open text stream (jsonl/csv only).
+def export_table(db: sqlite_utils.Database, table: str, fmt: str, out: str | Path | IO[str],
+                 fields: dict[str, list[str]] | None = None) -> dict:
+    """Export `table` to the file `out`, or to an open text stream (jsonl/csv only); `fields`
+    (`{"airline": ["United"]}`) keeps the documents with those values (and their segments).
 
     Returns {"rows": n, "path": out-or-None}.
     """
     if fmt not in EXPORT_FORMATS:
         raise UsageError("E402", f"unknown export format {fmt!r}.", f"Choose one of: {', '.join(EXPORT_FORMATS)}.")
-    columns, rows = _rows(db, table)
+    columns, rows = _rows(db, table, fields)
     if not isinstance(out, (str, Path)):
         if fmt == "parquet":
             raise UsageError("E403", "Parquet is binary and needs a file.", "Add --out FILE.parquet.")

@@ -103,3 +103,18 @@ def test_cli_backlog_filter_and_impact_by_field(runner, db_path):
     assert r.exit_code == 0 and "Delta" in r.output and "United" in r.output
     r = runner.invoke(app, ["backlog", "--db", str(db_path), "--filter", "meta.nope=1"])
     assert r.exit_code == 2 and "E962" in r.output and "meta.airline" in r.output and "Traceback" not in r.output
+
+
+def test_export_of_one_airline(runner, db_path):
+    import json
+
+    from miner.cli.main import app
+    from miner.store import open_db
+
+    db = open_db(str(db_path))
+    make_store(db, days=2)
+    r = runner.invoke(app, ["export", "documents", "--db", str(db_path), "--filter", "meta.airline=Delta"])
+    rows = [json.loads(line) for line in r.output.splitlines() if line.startswith("{")]
+    assert r.exit_code == 0 and len(rows) == 4 and all(json.loads(x["meta"])["airline"] == "Delta" if isinstance(x["meta"], str) else x["meta"]["airline"] == "Delta" for x in rows)
+    r = runner.invoke(app, ["export", "segments", "--db", str(db_path), "--filter", "meta.airline=United", "--format", "csv"])
+    assert r.exit_code == 0 and r.output.count("where is my bag") == 2 and "late again" not in r.output

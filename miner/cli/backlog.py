@@ -10,7 +10,7 @@ import typer
 
 from miner.errors import UsageError
 
-from .common import DEFAULT_DB, DbOption, clean_errors, err, open_store, parse_date, print_result
+from .common import DEFAULT_DB, DbOption, FieldFilter, clean_errors, err, open_store, parse_date, print_result
 
 app = typer.Typer(
     help="The ranked product-improvement backlog: one item per theme, with where it hurts, evidence, impact on scores, statuses.",
@@ -25,9 +25,7 @@ MinDocsOption = Annotated[int, typer.Option("--min-documents", help="Fewest docu
 MinNegativeOption = Annotated[
     float, typer.Option("--min-negative", help="Smallest negative share for a theme to be an item (praise is not).")
 ]
-FieldFilter = Annotated[
-    Optional[list[str]], typer.Option("--filter", help="Only documents with this field value: meta.FIELD=VALUE (an input column). Repeatable.")
-]
+
 FormatOption = Annotated[str, typer.Option("--format", help="table, md, csv, json or jira (a CSV for Jira's importer).")]
 
 

@@ -153,3 +153,9 @@ def count_progress(quiet: bool) -> Iterator[Optional[Callable[[int, int], None]]
     task = bar.add_task("analyze", total=None)
     with bar:
         yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+# Documents with these field values only: `--filter meta.airline=United` (repeatable; miner.fields).
+FieldFilter = Annotated[
+    Optional[list[str]], typer.Option("--filter", help="Only documents with this field value: meta.FIELD=VALUE (an input column). Repeatable.")
+]
