@@ -6,6 +6,13 @@ in batches of documents; the embeddings of a batch are committed as soon as the 
 returns them (so a kill never costs model time twice), then the batch's sentiment rows
 are written in one transaction (so a kill never leaves a document half-analyzed).
 Non-informative documents and segments get no sentiment.
+
+A document's sentiment is learned from its segments in order and from the head's reading of
+its whole text (`nlp.sentiment.document_sentiment`, mode `model`), or, for teams that want
+"any complaint counts", by the rule "one negative segment makes the document negative"
+(mode `any-negative`). The store keeps the mode it was given (`settings`), and the mode is
+part of the `head` recorded with every document, so changing it re-labels the documents
+(from cached vectors: no encoder time).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import sqlite_utils
 
 from .errors import UsageError
@@ -24,9 +32,9 @@ from .nlp.cache import EmbeddingCache, EmbedStats, embed_texts
 from .nlp.encoders.base import Encoder
 from .nlp.encoders.registry import get_encoder
 from .nlp.textprep import encoder_input
-from .nlp.sentiment import SentimentHead, aggregate, label_and_score, resolve_head
+from .nlp.sentiment import DOCUMENT_MODES, SentimentHead, document_input, document_sentiment, label_and_score, resolve_head
 from .segments.vectors import joined_document_input
-from .store import transaction, utc_now
+from .store import get_setting, set_setting, transaction, utc_now
 from .themes.assign import assign_themes_to_new_segments
 from .touchpoints.model import assign_touchpoints_to_new_segments
 
@@ -41,9 +49,11 @@ class AnalyzeSummary:
     encoder: str = ""
     backend: str = ""  # what computed the vectors: torch-fp32, c, torch-int8...
     head: str = ""
+    document_mode: str = "model"  # how document sentiment is decided: model | any-negative
     themes: dict = field(default_factory=dict)  # new segments assigned to existing themes
     touchpoints: dict = field(default_factory=dict)  # new segments given touchpoints by the saved model
     seconds: float = 0.0
+    sentiment_seconds: float = 0.0  # the head and the document model (not the encoder, not the store)
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -52,9 +62,21 @@ class AnalyzeSummary:
         return out
 
 
-def head_id(path: Path) -> str:
+def head_id(path: Path, document_mode: str = "model") -> str:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-    return f"{path.stem}@{digest}"
+    return f"{path.stem}@{digest}" + ("" if document_mode == "model" else f"+{document_mode}")
+
+
+DOCUMENT_MODE_SETTING = "sentiment.document_mode"
+
+
+def document_mode_of(db: sqlite_utils.Database, mode: str | None) -> str:
+    """The mode given (then kept by the store), else the store's, else `model`."""
+    if mode is None:
+        return get_setting(db, DOCUMENT_MODE_SETTING, "model") or "model"
+    if mode not in DOCUMENT_MODES:
+        raise UsageError("E731", f"unknown document sentiment mode {mode!r}.", f"Choose one of: {', '.join(DOCUMENT_MODES)}.")
+    return mode
 
 
 # Documents still to analyze with head `?`: informative, and no sentiment from this head yet.
@@ -72,10 +94,12 @@ def analyze(
     batch_documents: int = 512,
     encoder_batch: int = 256,  # texts per encoder call; the torch backend re-batches them by token count
     threads: int | None = None,
+    document_mode: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> AnalyzeSummary:
     if batch_documents < 1 or encoder_batch < 1:
         raise UsageError("E730", "batch sizes must be at least 1.", "Use the defaults.")
+    mode = document_mode_of(db, document_mode)
     path = resolve_head(head_path)
     head = SentimentHead.load(path)
     encoder = encoder or get_encoder(None, threads=threads)
@@ -85,9 +109,12 @@ def analyze(
             f"the head {path.name} was trained on {head.encoder_id}, not on {encoder.id}.",
             "Use the encoder it was trained with, or train a head for this encoder with `miner train sentiment --encoder`.",
         )
-    hid = head_id(path)
+    hid = head_id(path, mode)
+    if document_mode is not None and get_setting(db, DOCUMENT_MODE_SETTING) != mode:
+        with transaction(db):
+            set_setting(db, DOCUMENT_MODE_SETTING, mode)
     cache = EmbeddingCache(db)
-    summary = AnalyzeSummary(encoder=encoder.id, head=hid)
+    summary = AnalyzeSummary(encoder=encoder.id, head=hid, document_mode=mode)
     started = time.perf_counter()
     total = db.execute(f"SELECT COUNT(*) {_PENDING}", [hid]).fetchone()[0]
     summary.pending_before = total
@@ -99,7 +126,8 @@ def analyze(
         if not doc_ids:
             break
         last_id = doc_ids[-1]
-        segments, labels, stats = _analyze_batch(db, doc_ids, encoder, head, hid, cache, encoder_batch)
+        segments, labels, stats, sentiment_seconds = _analyze_batch(db, doc_ids, encoder, head, hid, cache, encoder_batch, mode)
+        summary.sentiment_seconds += sentiment_seconds
         summary.embed.add(stats)
         summary.labels.update(labels)
         summary.documents += len(doc_ids)
@@ -116,37 +144,55 @@ def analyze(
 
 def _analyze_batch(
     db: sqlite_utils.Database, doc_ids: list[int], encoder: Encoder, head: SentimentHead, hid: str,
-    cache: EmbeddingCache, encoder_batch: int,
-) -> tuple[int, Counter, EmbedStats]:
+    cache: EmbeddingCache, encoder_batch: int, mode: str = "model",
+) -> tuple[int, Counter, EmbedStats, float]:
     """Embed the documents' informative segments (committed to the cache as they come), label
     them, and write segment and document sentiment in one transaction. Returns (segments,
-    documents by label, embedding stats)."""
+    documents by label, embedding stats, seconds spent on sentiment)."""
     marks = ",".join("?" * len(doc_ids))
     segs = list(
         db.execute(
-            f"SELECT id, document_id, text FROM segments WHERE informative = 1 AND document_id IN ({marks}) ORDER BY document_id, seg_index",
+            f"SELECT id, document_id, text, lang FROM segments WHERE informative = 1 AND document_id IN ({marks}) "
+            "ORDER BY document_id, seg_index",
             doc_ids,
         )
     )
     # The documents' whole texts ride in the same encoder pass (themes are found among documents).
-    texts_of: dict[int, list[str]] = {}
-    for _, doc_id, text in segs:
-        texts_of.setdefault(doc_id, []).append(text)
-    joined = [t for t in (joined_document_input(texts) for texts in texts_of.values()) if t is not None]
-    vectors, stats = embed_texts(encoder, [encoder_input(s[2]) for s in segs] + joined, cache, batch_size=encoder_batch)
-    vectors = vectors[: len(segs)]
-    proba = head.predict_proba(vectors) if segs else None
+    rows_of: dict[int, list[int]] = {}
+    for r, (_, doc_id, _, _) in enumerate(segs):
+        rows_of.setdefault(doc_id, []).append(r)
+    joined_of = {d: joined_document_input([segs[r][2] for r in rows]) for d, rows in rows_of.items()}
+    joined_docs = [d for d, t in joined_of.items() if t is not None]
+    vectors, stats = embed_texts(
+        encoder, [encoder_input(s[2]) for s in segs] + [joined_of[d] for d in joined_docs], cache, batch_size=encoder_batch
+    )
+    seg_vectors, joined_vectors = vectors[: len(segs)], dict(zip(joined_docs, vectors[len(segs):]))
+    started = time.perf_counter()
+    proba = head.predict_proba(seg_vectors) if segs else np.zeros((0, 3), np.float32)
     labels, scores = label_and_score(proba) if segs else ([], [])
-    per_doc: dict[int, list[tuple[str, float, int]]] = {d: [] for d in doc_ids}
-    seg_rows = []
-    for (seg_id, doc_id, text), label, score, p in zip(segs, labels, scores, proba if segs else []):
-        per_doc[doc_id].append((label, float(score), len(text)))
-        seg_rows.append((seg_id, hid, label, round(float(score), 4), round(float(p[0]), 4), round(float(p[1]), 4), round(float(p[2]), 4)))
+    seg_rows = [
+        (seg_id, hid, label, round(float(score), 4), round(float(p[0]), 4), round(float(p[1]), 4), round(float(p[2]), 4))
+        for (seg_id, _, _, _), label, score, p in zip(segs, labels, scores, proba)
+    ]
+    # A document's own vector: its joined text, its one segment, or (too long to read whole)
+    # the mean of its segments.
+    analyzed = [d for d in doc_ids if d in rows_of]
+    doc_vectors = np.stack([
+        joined_vectors[d] if d in joined_vectors else _mean_vector(seg_vectors[rows_of[d]]) for d in analyzed
+    ]) if analyzed else np.zeros((0, seg_vectors.shape[1] if len(segs) else 1), np.float32)
+    doc_proba = head.predict_proba(doc_vectors) if analyzed else np.zeros((0, 3))
+    inputs = [
+        document_input(proba[rows_of[d]], [segs[r][2] for r in rows_of[d]], [segs[r][3] for r in rows_of[d]], doc_proba[k])
+        for k, d in enumerate(analyzed)
+    ]
+    results = dict(zip(analyzed, document_sentiment(head, inputs, mode)))
+    sentiment_seconds = time.perf_counter() - started
     now = utc_now()
     doc_rows, by_label = [], Counter()
-    for doc_id, items in per_doc.items():
-        label, score = aggregate([i[0] for i in items], [i[1] for i in items], [i[2] for i in items])
-        doc_rows.append((doc_id, hid, label, score, len(items), now))
+    for doc_id in doc_ids:
+        r = results.get(doc_id)
+        label, score, p = (r.label, r.score, r.proba) if r else (None, None, None)
+        doc_rows.append((doc_id, hid, label, score, len(rows_of.get(doc_id, [])), now, *(p or (None, None, None))))
         if label:
             by_label[label] += 1
     with transaction(db):
@@ -155,7 +201,14 @@ def _analyze_batch(
             seg_rows,
         )
         db.conn.executemany(
-            "INSERT OR REPLACE INTO document_sentiment (document_id, head, label, score, n_segments, analyzed_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO document_sentiment (document_id, head, label, score, n_segments, analyzed_at, p_neg, p_neu, p_pos) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             doc_rows,
         )
-    return len(segs), by_label, stats
+    return len(segs), by_label, stats, sentiment_seconds
+
+
+def _mean_vector(vectors: np.ndarray) -> np.ndarray:
+    v = vectors.mean(axis=0)
+    n = float(np.linalg.norm(v))
+    return v / n if n > 0 else v

@@ -27,7 +27,7 @@ QUERIES = {
         SELECT d.id, d.source_id, s.name AS source_name, d.external_id, d.record_key, d.text, d.clean_text,
                d.lang, d.script, d.lang_confidence, d.created_at, d.channel, d.score, d.meta, d.content_hash,
                d.duplicate_of, d.duplicate_kind, d.informative, d.n_segments, d.pii, d.ingested_at,
-               ds.label AS sentiment, ds.score AS sentiment_score,
+               ds.label AS sentiment, ds.score AS sentiment_score, ds.p_neg, ds.p_neu, ds.p_pos,
                (SELECT json_group_array(json_object('id', x.theme_id, 'label', x.label, 'score', x.score,
                                                     'segments', x.n, 'low_confidence', x.low))
                 FROM (SELECT st.theme_id, COALESCE(t.custom_label, t.label) AS label, ROUND(MAX(st.score), 4) AS score,

@@ -29,10 +29,10 @@ def examples():
     return out
 
 
-@pytest.fixture
-def head_path(tmp_path):
+@pytest.fixture(scope="module")
+def head_path(tmp_path_factory):
     result = train_sentiment(examples(), FakeEncoder(), None, name="toy", grid=[{"hidden": 0, "weight_decay": 1e-4, "epochs": 60}])
-    path = tmp_path / "toy.npz"
+    path = tmp_path_factory.mktemp("head") / "toy.npz"
     result.head.save(path)
     return path
 
@@ -59,7 +59,7 @@ def test_analyze_labels_documents_and_segments(store, head_path):
     assert docs["a"]["label"] == "neg" and docs["a"]["score"] < 0
     assert docs["b"]["label"] == "pos" and docs["b"]["score"] > 0
     assert docs["c"]["label"] is None
-    assert docs["e"]["label"] == "neg"  # one angry sentence makes the complaint negative
+    assert docs["e"]["label"] in ("neg", "mixed")  # praise then an angry turn: never positive
     segs = store.execute("SELECT COUNT(*) FROM segment_sentiment").fetchone()[0]
     assert segs == summary.segments >= 5
 
@@ -176,3 +176,60 @@ def test_cli_analyze_and_train_from_csv(runner, tmp_path, write):
     assert json.loads(result.stdout)["documents"] == 1
     result = runner.invoke(app, ["analyze", "--db", db, "--encoder", "fake", "--head", str(tmp_path / "none.npz")])
     assert result.exit_code == 2 and "E721" in result.stderr
+
+
+def test_document_mode_any_negative_is_kept_by_the_store_and_relabels_from_cache(store, head_path):
+    from miner.store import get_setting
+
+    encoder = FakeEncoder()
+    first = analyze(store, encoder=encoder, head_path=str(head_path))
+    assert first.document_mode == "model" and get_setting(store, "sentiment.document_mode") is None
+    calls = encoder.calls
+    rule = analyze(store, encoder=encoder, head_path=str(head_path), document_mode="any-negative")
+    assert rule.documents == 4 and encoder.calls == calls  # relabelled from cached vectors
+    assert get_setting(store, "sentiment.document_mode") == "any-negative"
+    docs = {r["external_id"]: r for r in store.query(
+        "SELECT d.external_id, s.label, s.head FROM documents d JOIN document_sentiment s ON s.document_id = d.id WHERE s.label IS NOT NULL"
+    )}
+    assert docs["e"]["label"] == "neg"  # one angry sentence makes the complaint negative
+    assert all(r["head"].endswith("+any-negative") for r in docs.values())
+    again = analyze(store, encoder=encoder, head_path=str(head_path))  # the store keeps the mode
+    assert again.documents == 0 and again.document_mode == "any-negative"
+    back = analyze(store, encoder=encoder, head_path=str(head_path), document_mode="model")
+    assert back.documents == 4 and get_setting(store, "sentiment.document_mode") == "model"
+    with pytest.raises(UsageError, match="E731"):
+        analyze(store, encoder=encoder, head_path=str(head_path), document_mode="majority")
+
+
+def test_documents_keep_calibrated_probabilities_and_their_score(store, head_path):
+    summary = analyze(store, encoder=FakeEncoder(), head_path=str(head_path))
+    rows = list(store.query("SELECT label, score, p_neg, p_neu, p_pos FROM document_sentiment WHERE label IS NOT NULL"))
+    assert len(rows) == 4 and summary.sentiment_seconds < summary.seconds
+    for r in rows:
+        assert r["p_neg"] + r["p_neu"] + r["p_pos"] == pytest.approx(1, abs=1e-3)
+        assert r["score"] == pytest.approx(r["p_pos"] - r["p_neg"], abs=1e-3)
+        assert r["label"] in ("neg", "neu", "pos", "mixed")
+    head = SentimentHead.load(head_path)
+    assert head.document is not None and head.temperature > 0
+
+
+def test_a_head_trained_before_issue_16_still_analyzes(store, head_path, tmp_path):
+    head = SentimentHead.load(head_path)
+    old = SentimentHead(head.layers, head.encoder_id, {"name": "old"})  # no temperature, no document model
+    old.save(tmp_path / "old.npz")
+    summary = analyze(store, encoder=FakeEncoder(), head_path=str(tmp_path / "old.npz"))
+    assert summary.documents == 4
+    docs = dict(store.execute("SELECT d.external_id, s.label FROM documents d JOIN document_sentiment s ON s.document_id = d.id").fetchall())
+    assert docs["a"] == "neg" and docs["b"] == "pos"
+
+
+def test_cli_document_sentiment_option(runner, head_path, tmp_path, write):
+    from miner.cli.main import app
+
+    db_file = str(tmp_path / "m.db")
+    runner.invoke(app, ["ingest", str(write("t.txt", "Great service. But the billing error is awful.")), "--db", db_file])
+    result = runner.invoke(app, ["analyze", "--db", db_file, "--encoder", "fake", "--head", str(head_path), "--document-sentiment", "any-negative", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["document_mode"] == "any-negative"
+    result = runner.invoke(app, ["analyze", "--db", db_file, "--encoder", "fake", "--head", str(head_path), "--document-sentiment", "vote"])
+    assert result.exit_code == 2 and "E731" in result.stderr

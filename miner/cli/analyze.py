@@ -20,6 +20,11 @@ def analyze(
     head: Annotated[Optional[str], typer.Option(help="Sentiment head: a .npz path or a name in models/.")] = None,
     threads: Annotated[Optional[int], typer.Option(help="Encoder threads (default: all cores).")] = None,
     batch_size: Annotated[int, typer.Option(help="Texts per encoder call (torch re-batches them by token count).")] = 256,
+    document_sentiment: Annotated[Optional[str], typer.Option(
+        "--document-sentiment",
+        help="How a document's sentiment is decided: 'model' (learned from its segments, in order, and its whole text; "
+        "may say 'mixed') or 'any-negative' (one negative segment makes it negative). Kept by the store; default model.",
+    )] = None,
     quiet: QuietOption = False,
     as_json: JsonSummaryOption = False,
 ) -> None:
@@ -29,7 +34,8 @@ def analyze(
     store = open_store(db)
     enc = resolve_encoder(encoder, threads=threads, lazy=True)  # a re-run on cached vectors loads no model
     with count_progress(quiet) as progress:
-        result = run_analyze(store, encoder=enc, head_path=head, encoder_batch=batch_size, progress=progress).to_dict()
+        result = run_analyze(store, encoder=enc, head_path=head, encoder_batch=batch_size, document_mode=document_sentiment,
+                             progress=progress).to_dict()
     if as_json:
         print_json(result)
     elif not quiet:

@@ -113,6 +113,7 @@ CODES: dict[str, ErrorCode] = _table(
     ("E721", USAGE, "No sentiment head of that name or path.", "Give a .npz path or train one with `miner train sentiment`."),
     ("E722", USAGE, "The sentiment head was trained on another encoder.", "Use the encoder it was trained with, or train a head for this encoder with `miner train sentiment --encoder`."),
     ("E730", USAGE, "An analyze batch size is below 1.", "Use the defaults."),
+    ("E731", USAGE, "An unknown document sentiment mode.", "Choose one of: model, any-negative."),
     # themes
     ("E800", USAGE, "A `miner themes discover` option is out of range.",
      "--max-outliers 0..0.9, --max-fit at least 10, --min-cluster-size and --max-themes at least 0, --min-size at least 1."),

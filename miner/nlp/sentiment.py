@@ -131,14 +131,16 @@ def document_input(seg_proba: np.ndarray, texts: list[str], langs: list[str | No
 
 def document_sentiment(head: SentimentHead, docs: list[DocumentInput], mode: str = "model") -> list[DocumentSentiment]:
     """Label, score and calibrated probabilities of each document. `model`: the head's
-    document model (a head without one reads the whole text: its probabilities on the document
-    vector); `any-negative`: the earlier rule for the label and score, probabilities as `model`."""
+    document model; `any-negative`: the earlier rule for the label and score, probabilities as
+    `model`. A head trained before issue 16 has no document model: its documents follow the
+    rule, with the head's probabilities on the whole text."""
     if not docs:
         return []
     if head.document is not None:
         proba = head.document.predict_proba(np.stack([features(d) for d in docs]))
     else:
         proba = np.stack([d.doc_proba for d in docs]).astype(np.float64)
+        mode = "any-negative"
     out = []
     for d, p in zip(docs, proba):
         if len(d.seg_proba) == 0:

@@ -8,6 +8,15 @@ was selected) and evaluated once on test.
 
 Every (corpus, language) group weighs the same in the loss, and classes are balanced
 inside each group, so 2,000 food-delivery reviews do not drown 600 Persian ones.
+
+Calibration and the document model (issue 16): the chosen shape is also fitted in FOLDS
+folds over train + valid, so that every one of those texts gets a prediction from a head
+that never saw it. A temperature fitted on these out-of-fold predictions calibrates the
+head. The document model (`sentiment_document`) learns each labelled text's label from its
+segments as `miner ingest` cuts them, read by the fold head that never saw the text, and
+from the head's reading of the whole text: fitted on train, its regularisation chosen and
+its own temperature fitted on valid, then refitted on train + valid. Test is read once, by
+the final head and document model.
 """
 
 from __future__ import annotations
@@ -15,16 +24,19 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+import xxhash
 
 from .cache import EmbeddingCache, embed_texts
 from .encoders.base import Encoder
-from .sentiment import LABELS, SentimentHead
-from .sentiment_data import Example
+from .sentiment import LABELS, SentimentHead, document_input, document_sentiment
+from .sentiment_data import Example, document_segments, documents_with_segments
+from .sentiment_document import DocumentInput, features, fit_document_model, fit_temperature, softmax
+from .textprep import encoder_input
 
 # Corpora whose labels are only neg/pos: scored on the neg-vs-pos decision.
 BINARY = {"snappfood_fa", "chnsenticorp_hotel_zh", "waimai_zh", "uit_vsfc_vi"}
@@ -70,6 +82,41 @@ def evaluate(proba: np.ndarray, examples: list[Example]) -> dict[str, dict]:
             "macro_f1": round(macro_f1(gold, pred, classes), 4),
             "binary": binary,
         }
+    return out
+
+
+FOLDS = 5
+DOCUMENT_C = (0.03, 0.3, 3.0)  # inverse regularisation of the document model, chosen on valid
+
+
+def evaluate_documents(labels: list[str], proba: np.ndarray, examples: list[Example]) -> dict[str, dict]:
+    """Document labels per (corpus, language) group, as a user reads them: `mixed` counts as
+    `neu` against three-class gold (gold has no mixed; a mixed review is its neutral); on
+    binary corpora `accuracy` is the label (a neu or mixed answer is wrong) and
+    `binary_accuracy` the neg-vs-pos decision of the probabilities."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, e in enumerate(examples):
+        groups[f"{e.corpus}/{e.lang}"].append(i)
+    out = {}
+    for key, idx in sorted(groups.items()):
+        gold = np.array([LABELS.index(examples[i].label) for i in idx])
+        pred = np.array([LABELS.index("neu" if labels[i] == "mixed" else labels[i]) for i in idx])
+        p = np.asarray(proba)[idx]
+        binary = key.split("/")[0] in BINARY
+        if binary:
+            keep = gold != 1
+            gold, pred, p = gold[keep], pred[keep], p[keep]
+        classes = [0, 2] if binary else [0, 1, 2]
+        m = {
+            "n": int(len(gold)),
+            "accuracy": round(float(np.mean(pred == gold)), 4) if len(gold) else 0.0,
+            "macro_f1": round(macro_f1(gold, pred, classes), 4),
+            "binary": binary,
+            "mixed": int(sum(labels[i] == "mixed" for i in idx)),
+        }
+        if binary:
+            m["binary_accuracy"] = round(float(np.mean(np.where(p[:, 2] >= p[:, 0], 2, 0) == gold)), 4) if len(gold) else 0.0
+        out[key] = m
     return out
 
 
@@ -129,10 +176,24 @@ class TrainResult:
     grid: list
     seconds: float
     embed_stats: dict
+    documents: dict = field(default_factory=dict)  # the document model: choice, valid and test metrics
 
 
 def _mean_f1(metrics: dict) -> float:
-    return float(np.mean([m["macro_f1"] for m in metrics.values()]))
+    return float(np.mean([m["macro_f1"] for m in metrics.values()])) if metrics else 0.0
+
+
+def _fold(text: str) -> int:
+    return xxhash.xxh64_intdigest(("fold/" + text).encode("utf-8", "surrogatepass")) % FOLDS
+
+
+def _gold_mask(examples: list[Example]) -> np.ndarray:
+    """The classes each text's gold can take: binary corpora have no neutral."""
+    mask = np.ones((len(examples), 3), dtype=bool)
+    for i, e in enumerate(examples):
+        if e.corpus in BINARY:
+            mask[i, 1] = False
+    return mask
 
 
 def train_sentiment(
@@ -144,6 +205,7 @@ def train_sentiment(
     data_description: str = "",
     grid: list[dict] | None = None,
     refit: bool = True,
+    documents: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> TrainResult:
     started = time.perf_counter()
@@ -170,21 +232,47 @@ def train_sentiment(
     best_score, best_params, best_layers = max(results, key=lambda r: r[0])
     head = SentimentHead(best_layers, encoder.id)
     valid = evaluate(head.predict_proba(x[by_split["valid"]]), valid_examples) if valid_examples else {}
+
+    # Out-of-fold logits over train + valid: calibration and the document model's training data.
+    seen = np.array(by_split["train"] + by_split["valid"])
+    fold = np.array([_fold(e.text) for e in examples])
+    fold_heads: dict[int, SentimentHead] = {}
+    oof = np.zeros((len(examples), 3), dtype=np.float32)
+    for k in range(FOLDS):
+        fit_idx, out_idx = seen[fold[seen] != k], seen[fold[seen] == k]
+        if not len(out_idx) or not len(fit_idx):
+            continue
+        say(f"fold {k + 1}/{FOLDS}")
+        fold_heads[k] = SentimentHead(fit_head(x[fit_idx], y[fit_idx], _weights([examples[i] for i in fit_idx]), **best_params), encoder.id)
+        oof[out_idx] = fold_heads[k].logits(x[out_idx])
+    covered = np.array([i for i in seen if fold[i] in fold_heads])
+    temperature = (
+        fit_temperature(oof[covered], y[covered], _weights([examples[i] for i in covered]), _gold_mask([examples[i] for i in covered]))
+        if len(covered) else 1.0
+    )
+
     if valid_examples and refit:
         # The shape is chosen; valid data now helps more as training data than held back.
         both = np.array(by_split["train"] + by_split["valid"])
         head = SentimentHead(fit_head(x[both], y[both], _weights([examples[i] for i in both]), **best_params), encoder.id)
+    head.meta = {"temperature": round(temperature, 4)}
     test_examples = [examples[i] for i in by_split["test"]]
     test = evaluate(head.predict_proba(x[by_split["test"]]), test_examples) if test_examples else {}
+
+    doc_report: dict = {}
+    if documents:
+        doc_report = _train_document_model(examples, x, y, oof, fold, fold_heads, temperature, head, encoder, cache, say)
     head.meta = {
         "name": name,
         "trained_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         "data": data_description,
         "params": best_params,
+        "temperature": round(temperature, 4),
         "train_examples": len(tr) + (len(valid_examples) if refit else 0),
         "valid": valid,
         "test": test,
         "grid": [{"params": p, "valid_mean_macro_f1": round(s, 4)} for s, p, _ in results],
+        "documents": {k: v for k, v in doc_report.items() if k != "test_proba"},
     }
     return TrainResult(
         head=head,
@@ -193,7 +281,133 @@ def train_sentiment(
         grid=[{"params": p, "valid_mean_macro_f1": round(s, 4)} for s, p, _ in results],
         seconds=time.perf_counter() - started,
         embed_stats=stats.__dict__,
+        documents=doc_report,
     )
+
+
+def _train_document_model(
+    examples: list[Example], x: np.ndarray, y: np.ndarray, oof: np.ndarray, fold: np.ndarray, fold_heads: dict[int, SentimentHead],
+    temperature: float, head: SentimentHead, encoder: Encoder, cache: EmbeddingCache | None, say: Callable[[str], None],
+) -> dict:
+    """Fit the head's document model (see the module docstring); returns what it measured."""
+    say("cutting the texts into segments")
+    segments = document_segments(examples)
+    multi = documents_with_segments(examples, segments)
+    flat = [(i, encoder_input(t)) for i in multi for t, _ in segments[i]]
+    say(f"embedding {len(flat):,} segments of {len(multi):,} documents")
+    seg_x, _ = embed_texts(encoder, [t for _, t in flat], cache)
+    rows_of: dict[int, list[int]] = defaultdict(list)
+    for r, (i, _) in enumerate(flat):
+        rows_of[i].append(r)
+
+    def doc_inputs(indices: list[int], reader: Callable[[int], SentimentHead | None], whole: np.ndarray) -> tuple[list[int], list[DocumentInput]]:
+        keep, docs = [], []
+        for i in indices:
+            segs = segments[i]
+            if not segs or (len(segs) > 1 and i not in rows_of):
+                continue
+            doc_p = softmax(whole[i] / temperature)
+            if len(segs) == 1:
+                seg_p = doc_p[None, :]
+            else:
+                h = reader(i)
+                if h is None:
+                    continue
+                seg_p = softmax(h.logits(seg_x[rows_of[i]]) / temperature)
+            keep.append(i)
+            docs.append(document_input(seg_p, [t for t, _ in segs], [l for _, l in segs], doc_p))
+        return keep, docs
+
+    split_of = np.array([e.split for e in examples])
+    fold_reader = lambda i: fold_heads.get(int(fold[i]))  # noqa: E731
+    tr_idx, tr_docs = doc_inputs([i for i in range(len(examples)) if split_of[i] == "train"], fold_reader, oof)
+    va_idx, va_docs = doc_inputs([i for i in range(len(examples)) if split_of[i] == "valid"], fold_reader, oof)
+    if len(tr_idx) < 10 or len({int(y[i]) for i in tr_idx}) < 2:
+        return {"trained": False, "reason": "too few training documents"}
+    x_tr, x_va = np.stack([features(d) for d in tr_docs]), (np.stack([features(d) for d in va_docs]) if va_docs else None)
+    w_tr = _weights([examples[i] for i in tr_idx])
+    va_examples = [examples[i] for i in va_idx]
+    choices = []
+    for c in DOCUMENT_C if x_va is not None else DOCUMENT_C[1:2]:
+        model = fit_document_model(x_tr, y[tr_idx], w_tr, c)
+        if x_va is None:
+            choices.append((0.0, c, model, {}))
+            continue
+        proba = model.predict_proba(x_va)
+        labels = [r.label for r in _decide_all(proba, va_docs)]
+        metrics = evaluate_documents(labels, proba, va_examples)
+        choices.append((_mean_f1(metrics), c, model, metrics))
+        say(f"document model c={c}: valid mean macro-F1 {_mean_f1(metrics):.3f}")
+    score, c, model, _ = max(choices, key=lambda r: r[0])
+    doc_temperature = 1.0
+    if x_va is not None:
+        doc_temperature = fit_temperature(model.logits(x_va), y[va_idx], _weights(va_examples), _gold_mask(va_examples))
+        model.temperature = doc_temperature
+        proba = model.predict_proba(x_va)
+        valid_metrics = evaluate_documents([r.label for r in _decide_all(proba, va_docs)], proba, va_examples)
+        both = tr_idx + va_idx
+        model = fit_document_model(np.concatenate([x_tr, x_va]), y[both], _weights([examples[i] for i in both]), c)
+        model.temperature = doc_temperature
+    else:
+        valid_metrics = {}
+    model.meta = {"features_version": 1, "c": c, "train_documents": len(tr_idx) + len(va_idx)}
+    head.document = model
+    # Test, once: the final head reads every segment and whole text.
+    te_all = [i for i in range(len(examples)) if split_of[i] == "test"]
+    test_metrics, test_proba = {}, None
+    if te_all:
+        te_examples = [examples[i] for i in te_all]
+        results = document_predictions(head, encoder, cache, te_examples, [segments[i] for i in te_all], x[te_all])
+        test_proba = np.array([r.proba if r.proba else (np.nan,) * 3 for r in results])
+        keep = [k for k, r in enumerate(results) if r.label]
+        test_metrics = evaluate_documents([results[k].label for k in keep], test_proba[keep], [te_examples[k] for k in keep])
+    return {
+        "trained": True,
+        "c": c,
+        "temperature": round(doc_temperature, 4),
+        "grid": [{"c": cc, "valid_mean_macro_f1": round(sc, 4)} for sc, cc, _, _ in choices],
+        "train_documents": len(tr_idx),
+        "segmented_documents": len(multi),
+        "valid": valid_metrics,
+        "test": test_metrics,
+        "test_proba": test_proba,
+    }
+
+
+def document_predictions(
+    head: SentimentHead, encoder: Encoder, cache: EmbeddingCache | None, examples: list[Example],
+    segments: list[list[tuple[str, str]]] | None = None, whole: np.ndarray | None = None, mode: str = "model",
+):
+    """What `miner analyze` says of each example as a document: its text cut into segments as
+    ingest cuts it, every segment read by the head, the whole text too, then the document model
+    (or the rule, `mode`). `whole`: the examples' own vectors if already at hand. A result's
+    label is None where the text has no informative segment."""
+    segments = document_segments(examples) if segments is None else segments
+    if whole is None:
+        whole, _ = embed_texts(encoder, [e.text for e in examples], cache)
+    flat = [(i, encoder_input(t)) for i, segs in enumerate(segments) if len(segs) > 1 for t, _ in segs]
+    seg_x, _ = embed_texts(encoder, [t for _, t in flat], cache) if flat else (np.zeros((0, whole.shape[1]), np.float32), None)
+    rows_of: dict[int, list[int]] = defaultdict(list)
+    for r, (i, _) in enumerate(flat):
+        rows_of[i].append(r)
+    whole_p = head.predict_proba(whole)
+    seg_p = head.predict_proba(seg_x) if len(seg_x) else np.zeros((0, 3), np.float32)
+    docs = [
+        document_input(seg_p[rows_of[i]] if len(segs) > 1 else whole_p[i : i + 1], [t for t, _ in segs], [l for _, l in segs], whole_p[i])
+        for i, segs in enumerate(segments)
+        if segs
+    ]
+    results = iter(document_sentiment(head, docs, mode))
+    from .sentiment import DocumentSentiment
+
+    return [next(results) if segs else DocumentSentiment(None, None, None) for segs in segments]
+
+
+def _decide_all(proba: np.ndarray, docs: list[DocumentInput]):
+    from .sentiment import DocumentSentiment
+    from .sentiment_document import decide
+
+    return [DocumentSentiment(decide(p, d.seg_proba), float(p[2] - p[0]), tuple(p)) for p, d in zip(proba, docs)]
 
 
 def model_card(head: SentimentHead, grid: list | None = None) -> str:
@@ -206,13 +420,45 @@ def model_card(head: SentimentHead, grid: list | None = None) -> str:
         rows = [f"| {k} | {v['n']} | {100 * v['accuracy']:.1f}% | {100 * v['macro_f1']:.1f} | {'neg/pos' if v['binary'] else '3 classes'} |" for k, v in metrics.items()]
         return "| corpus/language | texts | accuracy | macro-F1 | scored on |\n|---|---|---|---|---|\n" + "\n".join(rows)
 
+    def doc_table(metrics: dict) -> str:
+        rows = [
+            f"| {k} | {v['n']} | {100 * v['accuracy']:.1f}% | "
+            + (f"{100 * v['binary_accuracy']:.1f}%" if v["binary"] else "-")
+            + f" | {100 * v['macro_f1']:.1f} | {v['mixed']} |"
+            for k, v in metrics.items()
+        ]
+        return "| corpus/language | documents | label right | neg-vs-pos right | macro-F1 | mixed |\n|---|---|---|---|---|---|\n" + "\n".join(rows)
+
     grid_rows = "\n".join(f"| {g['params']} | {100 * g['valid_mean_macro_f1']:.1f} |" for g in grid or m.get("grid", []))
     langs = sorted({k.split("/")[1] for k in m.get("test", {}) or m.get("valid", {})})
+    docs = m.get("documents") or {}
+    if docs.get("trained"):
+        doc_grid = ", ".join(f"c={g['c']}: {100 * g['valid_mean_macro_f1']:.1f}" for g in docs.get("grid", []))
+        doc_section = f"""
+## Document model
+A document's label is learned from its segments (multinomial logistic regression over the
+head's calibrated probabilities of each segment, in order: first, last, strongest negative and
+positive, after the last contrast word, share of questions; and the head's reading of the whole
+text), trained on {docs.get('train_documents', 0):,} labelled texts of the train split cut into segments as
+`miner ingest` cuts them, each read by a head fitted without it ({FOLDS} folds). Regularisation
+chosen on valid ({doc_grid}), temperature {docs.get('temperature')} fitted on valid, then refitted on
+train + valid. `mixed`: p_neg and p_pos of the document both at least 0.3, one segment clearly
+negative and another clearly positive.
+
+Test split, as documents (`mixed` counts as `neu` against three-class gold; on binary corpora
+"label right" counts a `neu` or `mixed` answer as wrong):
+
+{doc_table(docs.get('test', {}))}
+"""
+    else:
+        doc_section = "\n## Document model\nNone: documents are read from the head's probabilities on their whole text.\n"
     return f"""# Model card: `{m.get('name')}`
 
 A sentiment head for miner: {shape} on the frozen embeddings of `{head.encoder_id}`,
-softmax over neg / neu / pos. Weights and metadata in `{m.get('name')}.npz` (numpy, loaded
-with `allow_pickle=False`). Trained {m.get('trained_at')} by `miner train sentiment`.
+softmax over neg / neu / pos, calibrated by a temperature of {m.get('temperature', 1.0)} (fitted on
+out-of-fold predictions over train + valid). Weights, the document model and metadata in
+`{m.get('name')}.npz` (numpy, loaded with `allow_pickle=False`). Trained {m.get('trained_at')} by
+`miner train sentiment`.
 
 ## Data
 {m.get('data')}: {m.get('train_examples'):,} training texts. Every (corpus, language) group
@@ -232,14 +478,12 @@ others the head works through the shared multilingual space, unmeasured.
 
 Binary corpora (snappfood, waimai, ChnSentiCorp, UIT-VSFC, whose labels have no or almost
 no neutral) are scored on the head's neg-vs-pos decision.
-
+{doc_section}
 ## Limits
-- Trained on tweets and product, food-delivery, hotel and course reviews, not on support
-  tickets: complaint language is close, but sarcasm, mixed feelings and domain words
-  ("churn", "SLA") are unmeasured here.
-- Neutral is the weakest class (short factual questions vs mild complaints).
-- Praise for a solved problem ("problème réglé en cinq minutes, merci !") can come out
-  neutral: the problem words pull towards negative.
+- Trained on tweets, product, food-delivery, hotel and course reviews, banking queries and a
+  small set of questions and requests the team wrote, not on support tickets: complaint
+  language is close, but sarcasm and domain words ("churn", "SLA") are unmeasured here.
+- `mixed` has no gold label in any training corpus: its rule was fixed, not learned.
 - umsab `hi` tweets are romanised Hindi; Devanagari Hindi is unmeasured.
 - A head only works with the encoder it was trained on (checked at load: error E722).
 """

@@ -153,14 +153,15 @@ def undated_documents(db: sqlite_utils.Database, scope: Scope) -> int:
 
 
 def keyed_counts(db: sqlite_utils.Database, dimension: str, scope: Scope) -> list[tuple]:
-    """Rows (day, key, documents, neg, pos, with sentiment). Themes and touchpoints count the
-    mentioning segments' sentiment (negative if any is negative); channels and languages the document's."""
+    """Rows (day, key, documents, neg, pos, with sentiment, mixed). Themes and touchpoints count the
+    mentioning segments' sentiment (negative if any is negative; a segment is never mixed);
+    channels and languages the document's (`mixed`: a document that clearly holds both)."""
     where, params = _document_where(scope)
     if dimension in SEGMENT_DIMENSIONS:
         key = KEY_COLUMNS[dimension]
         joins, seg_where, seg_params = _segment_join(db, scope.filters, dimension == "theme", dimension == "touchpoint")
         sql = (
-            "SELECT day, k, COUNT(*), SUM(neg), SUM(pos AND NOT neg), SUM(lab) FROM ("
+            "SELECT day, k, COUNT(*), SUM(neg), SUM(pos AND NOT neg), SUM(lab), 0 FROM ("
             f"SELECT {_DAY} AS day, {key} AS k, MAX(ss.label = 'neg') AS neg, MAX(ss.label = 'pos') AS pos, "
             "MAX(ss.label IS NOT NULL) AS lab "
             f"FROM documents d {joins} LEFT JOIN segment_sentiment ss ON ss.segment_id = g.id "
@@ -171,7 +172,7 @@ def keyed_counts(db: sqlite_utils.Database, dimension: str, scope: Scope) -> lis
     mentioned, seg_params = _mentioned_by_segments(db, scope.filters)
     sql = (
         f"SELECT {_DAY} AS day, {KEY_COLUMNS[dimension]} AS k, COUNT(*), SUM(ds.label = 'neg'), SUM(ds.label = 'pos'), "
-        "SUM(ds.label IS NOT NULL) FROM documents d LEFT JOIN document_sentiment ds ON ds.document_id = d.id "
+        "SUM(ds.label IS NOT NULL), SUM(ds.label = 'mixed') FROM documents d LEFT JOIN document_sentiment ds ON ds.document_id = d.id "
         f"WHERE d.created_at IS NOT NULL AND {where}{mentioned} GROUP BY day, k"
     )
     return db.execute(sql, params + seg_params).fetchall()

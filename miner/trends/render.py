@@ -8,7 +8,7 @@ from ..files import write_csv_rows
 from .series import TrendTable
 
 CSV_COLUMNS = ("dimension", "key", "label", "status", "period", "period_start", "volume", "total", "share",
-               "net_sentiment", "neg", "pos", "with_sentiment")
+               "net_sentiment", "neg", "pos", "with_sentiment", "mixed")
 
 
 def trends_rows(table: TrendTable):
@@ -16,7 +16,8 @@ def trends_rows(table: TrendTable):
     for s in d["series"]:
         for i, period in enumerate(d["periods"]):
             yield (table.dimension, s["key"], s["label"], s["status"], period, d["period_starts"][i], s["volume"][i],
-                   d["totals"][i], s["share"][i], s["net_sentiment"][i], s["neg"][i], s["pos"][i], s["with_sentiment"][i])
+                   d["totals"][i], s["share"][i], s["net_sentiment"][i], s["neg"][i], s["pos"][i], s["with_sentiment"][i],
+                   s["mixed"][i])
 
 
 def write_trends_csv(table: TrendTable, out: IO[str]) -> int:

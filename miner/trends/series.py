@@ -7,7 +7,8 @@ ended in. Share = documents with the key / all counted documents of the period (
 channel and language filters), so it is comparable between quiet and busy periods.
 Net sentiment = (pos - neg) / documents with a sentiment; for themes and touchpoints it is
 the sentiment of the mentioning segments (negative if any is negative, else positive if any
-is positive), for channels and languages the document's.
+is positive), for channels and languages the document's. A `mixed` document (it clearly holds
+both) is counted apart (`mixed`), neither negative nor positive in the net sentiment.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class KeySeries:
     neg: list[int] = field(default_factory=list)
     pos: list[int] = field(default_factory=list)
     labelled: list[int] = field(default_factory=list)
+    mixed: list[int] = field(default_factory=list)  # documents labelled mixed (channels, languages)
 
     def net_sentiment(self, i: int) -> float | None:
         return (self.pos[i] - self.neg[i]) / self.labelled[i] if self.labelled[i] else None
@@ -76,6 +78,7 @@ class TrendTable:
                     "neg": s.neg,
                     "pos": s.pos,
                     "with_sentiment": s.labelled,
+                    "mixed": s.mixed,
                 }
             )
         return {
@@ -186,14 +189,14 @@ def _totals_by_period(db: sqlite_utils.Database, scope: Scope, period: str) -> t
 
 
 def _counts_by_key(db: sqlite_utils.Database, by: str, scope: Scope, period: str) -> dict[Any, dict[Period, list[int]]]:
-    """key -> period -> [documents, neg, pos, with sentiment]."""
-    counts: dict[Any, dict[Period, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0]))
-    for day_text, key, n, neg, pos, lab in keyed_counts(db, by, scope):
+    """key -> period -> [documents, neg, pos, with sentiment, mixed]."""
+    counts: dict[Any, dict[Period, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0, 0]))
+    for day_text, key, n, neg, pos, lab, mixed in keyed_counts(db, by, scope):
         day = parse_day(day_text)
         if day is None:
             continue
         cell = counts[key][period_of(day, period)]
-        for i, v in enumerate((n, neg, pos, lab)):
+        for i, v in enumerate((n, neg, pos, lab, mixed)):
             cell[i] += v or 0
     return counts
 
@@ -203,9 +206,10 @@ def _key_series(key: Any, cells: dict[Period, list[int]], periods: list[Period],
     if key in themes:
         s.status = themes[key].status
     for p in periods:
-        n, neg, pos, lab = cells.get(p, (0, 0, 0, 0))
+        n, neg, pos, lab, mixed = cells.get(p, (0, 0, 0, 0, 0))
         s.volume.append(n)
         s.neg.append(neg)
         s.pos.append(pos)
         s.labelled.append(lab)
+        s.mixed.append(mixed)
     return s
