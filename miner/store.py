@@ -335,6 +335,37 @@ def _m010_touchpoint_documents_labels(db: sqlite_utils.Database) -> None:
     db.execute("CREATE UNIQUE INDEX touchpoint_labels_segment ON touchpoint_labels (segment_id) WHERE segment_id IS NOT NULL")
 
 
+def _m011_crawl(db: sqlite_utils.Database) -> None:
+    # `miner crawl` (issue 19): each run of a site (resumed after a kill, incremental after a
+    # finished one), the frontier and every URL seen with what its last fetch said (ETag,
+    # Last-Modified, content hash: re-crawls ask conditionally and skip unchanged pages), and
+    # each host's robots.txt. Documents of a run belong to its `sources` row (format 'crawl').
+    db.execute(
+        "CREATE TABLE crawl_runs (id INTEGER PRIMARY KEY, site TEXT NOT NULL, profile TEXT NOT NULL, "
+        "profile_sha256 TEXT, source_id INTEGER REFERENCES sources(id), status TEXT NOT NULL, stop_reason TEXT, "
+        "started_at TEXT NOT NULL, finished_at TEXT, pid INTEGER, machine TEXT, heartbeat_at TEXT, options TEXT, "
+        "pages INTEGER NOT NULL DEFAULT 0, not_modified INTEGER NOT NULL DEFAULT 0, unchanged INTEGER NOT NULL DEFAULT 0, "
+        "documents INTEGER NOT NULL DEFAULT 0, errors INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0, "
+        "wait_seconds REAL NOT NULL DEFAULT 0)"
+    )
+    db.execute("CREATE INDEX crawl_runs_site ON crawl_runs (site, status)")
+    db.execute(
+        "CREATE TABLE crawl_urls (id INTEGER PRIMARY KEY, site TEXT NOT NULL, url TEXT NOT NULL, host TEXT NOT NULL, "
+        "kind TEXT NOT NULL, depth INTEGER NOT NULL DEFAULT 0, fruitless INTEGER NOT NULL DEFAULT 0, "
+        "parent_id INTEGER REFERENCES crawl_urls(id), run_id INTEGER NOT NULL REFERENCES crawl_runs(id), "
+        "state TEXT NOT NULL, reason TEXT, attempts INTEGER NOT NULL DEFAULT 0, next_at REAL NOT NULL DEFAULT 0, "
+        "http_status INTEGER, etag TEXT, last_modified TEXT, content_hash TEXT, bytes INTEGER, "
+        "documents INTEGER NOT NULL DEFAULT 0, discovered_at TEXT NOT NULL, fetched_at TEXT, changed_at TEXT, "
+        "UNIQUE (site, url))"
+    )
+    db.execute("CREATE INDEX crawl_urls_queue ON crawl_urls (site, state, host)")
+    db.execute("CREATE INDEX crawl_urls_content ON crawl_urls (site, content_hash)")
+    db.execute(
+        "CREATE TABLE crawl_hosts (site TEXT NOT NULL, host TEXT NOT NULL, robots TEXT, robots_status INTEGER, "
+        "fetched_at TEXT, PRIMARY KEY (site, host)) WITHOUT ROWID"
+    )
+
+
 def get_setting(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:
     row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
     return row[0] if row else default
@@ -355,6 +386,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("008_document_sentiment_probabilities", _m008_document_sentiment_probabilities),
     ("009_document_fields", _m009_document_fields),
     ("010_touchpoint_documents_labels", _m010_touchpoint_documents_labels),
+    ("011_crawl", _m011_crawl),
 ]
 
 

@@ -20,7 +20,7 @@ def test_006_moves_the_embeddings_into_a_rowid_table_and_keeps_every_vector():
     vectors = {f"h{i}": np.full(384, i, dtype=np.float32) for i in range(50)}
     EmbeddingCache(db).put("enc", list(vectors.items()))
 
-    assert migrate(db) == ["006_embeddings_rowid", "007_document_themes", "008_document_sentiment_probabilities", "009_document_fields", "010_touchpoint_documents_labels"]
+    assert migrate(db) == ["006_embeddings_rowid", "007_document_themes", "008_document_sentiment_probabilities", "009_document_fields", "010_touchpoint_documents_labels", "011_crawl"]
     sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'embeddings'").fetchone()[0]
     assert "WITHOUT ROWID" not in sql and "UNIQUE (encoder, text_hash)" in sql
     got = EmbeddingCache(db).get("enc", list(vectors), 384)
