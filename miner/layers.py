@@ -40,6 +40,9 @@ LAYERS: dict[str, int] = {
     "miner.backlog": 8,
     # 9. the whole pipeline on the demo corpus
     "miner.demo": 9,
+    # 9. what people look at: the HTML report (reads the backlog, trends, themes) and Datasette
+    "miner.report": 9,
+    "miner.browse": 9,
     # 10. the command line: parses, calls the library, formats; may import anything
     "miner.cli": 10,
 }

@@ -17,4 +17,13 @@ if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+
   pip install "torch==2.13.0"
 fi
 pip install -e ".${extras}"
+# The browser tests drive Debian's chromium through Playwright (Playwright's own browser
+# download cannot work offline).
+if [ -n "$extras" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "chromium is missing: the browser tests will be skipped (apt-get install chromium)" >&2
+  fi
+fi
 echo "miner is set up in .venv ($(.venv/bin/miner --help >/dev/null && echo ok))" >&2

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from . import alerts, analyze, backlog, demo, export, ingest, search, themes, touchpoints, train, trends
+from . import alerts, analyze, backlog, browse, demo, export, ingest, report, search, themes, touchpoints, train, trends
 
 app = typer.Typer(
     help="Mine complaints and open feedback into themes, touchpoints and a ranked backlog, stored in SQLite.",
@@ -23,6 +23,8 @@ app.command("search")(search.search)
 app.command("demo")(demo.demo)
 app.command("analyze")(analyze.analyze)
 app.command("alerts")(alerts.alerts)
+app.command("report")(report.report)
+app.command("browse")(browse.browse)
 app.add_typer(export.app, name="export")
 app.add_typer(train.app, name="train")
 app.add_typer(themes.app, name="themes")

@@ -38,6 +38,7 @@ SECTIONS = (
     ("E400", "Export"),
     ("E500", "Search"),
     ("E600", "Demo"),
+    ("E650", "Report and browse"),
     ("E700", "Encoders and sentiment"),
     ("E800", "Themes"),
     ("E830", "Touchpoints"),
@@ -94,6 +95,16 @@ CODES: dict[str, ErrorCode] = _table(
     ("E502", USAGE, "--limit is below 1.", "Use --limit 20, for example."),
     # demo
     ("E601", INPUT, "The bundled demo corpus is missing.", "Reinstall miner or run from a checkout."),
+    # report and browse
+    ("E650", INPUT, "The store has no themes to report on.", "Run `miner analyze` and `miner themes discover` first (or `miner demo`)."),
+    ("E651", USAGE, "The report's --out path is a folder.", "Give a file name with --out, e.g. report.html."),
+    ("E652", USAGE, "The folder of the report's --out path does not exist.", "Create it first or choose another --out."),
+    ("E653", INPUT, "The report cannot be written to --out.", "Choose a folder you can write to with --out."),
+    ("E654", INPUT, "plotly.js cannot be read from the installed plotly package.", "Reinstall miner's dependencies: pip install plotly."),
+    ("E655", USAGE, "--browse-url is not an http(s) URL.", "E.g. --browse-url http://127.0.0.1:8001"),
+    ("E660", INPUT, "Datasette is not installed.", "pip install datasette (miner's dependencies include it)."),
+    ("E661", INPUT, "miner browse cannot listen on the address and port.", "Another program uses the port: choose another with --port."),
+    ("E662", USAGE, "--port is not a TCP port.", "Use a port from 1024 to 65535, e.g. 8001."),
     # encoders and sentiment
     ("E700", USAGE, "Unknown encoder (--encoder or MINER_ENCODER).", "Choose e5-small (default), fake, or hf:PATH for a local transformers model."),
     ("E701", USAGE, "Unknown e5 role.", "Use query or passage."),
