@@ -17,7 +17,7 @@ from miner.cli.main import app
 from miner.report import build_report, write_report
 from miner.report.gather import gather
 from miner.report.safety import esc, neutralise, safe_url, script_json
-from miner.store import open_db, set_setting, transaction
+from miner.store import index_fts, open_db, set_setting, transaction
 from tests.store_builder import StoreBuilder
 
 HOSTILE_LABEL = '<img src=x onerror="window.__pwned=1">Login <script>window.__pwned=2</script>'
@@ -85,6 +85,7 @@ def make_report_store(path) -> None:
                    "VALUES ('a1', 'spikes', 'theme', '2', ?, 'week', '2026-W36', 'spike', 'high', 'mobile', '{}', '2026-09-08T06:00:00Z', 'none')",
                    [HOSTILE_LABEL])
         set_setting(db, "label_lang", "en")
+        index_fts(db, 1, b.n)
     build_backlog(db)
     set_status(db, "BL-1", "shipped", on="2026-08-01", note="<script>window.__pwned=7</script>", today=date(2026, 9, 30))
     db.conn.close()

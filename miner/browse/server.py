@@ -51,9 +51,13 @@ def make_datasette(path: str | Path):
     return Datasette([str(Path(path).resolve())], metadata=build_metadata(path, tables), settings=dict(SETTINGS))
 
 
-def check_port(host: str, port: int) -> None:
+def check_port_number(port: int) -> None:
     if not 1 <= port <= 65535:
         raise UsageError("E662", f"--port {port} is not a TCP port.", "Use a port from 1024 to 65535, e.g. 8001.")
+
+
+def check_port(host: str, port: int) -> None:
+    """E661 now, in one line, when the address cannot be listened on (uvicorn would log and exit)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -75,8 +79,9 @@ def serve(path: str | Path, *, host: str = "127.0.0.1", port: int = 8001, ready=
 
     import uvicorn
 
-    check_port(host, port)
+    check_port_number(port)
     ds = make_datasette(path)
+    check_port(host, port)
     asyncio.run(ds.invoke_startup())
     config = uvicorn.Config(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
