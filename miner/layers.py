@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "miner.fields": 3,  # the input's other columns (documents.meta) as fields to slice and filter by
     # 4. models: encoders, the embedding cache, sentiment, tokenisers
     "miner.nlp": 4,
+    "miner.crawl": 4,  # `miner crawl`: fetches pages politely and stores them through ingest
     # 5. what the stages that group segments share
     "miner.segments": 5,
     "miner.concepts": 5,  # the concept lexicon and its space (themes and touchpoints use it)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from . import alerts, analyze, backlog, browse, demo, export, ingest, report, search, themes, touchpoints, train, trends
+from . import alerts, analyze, backlog, browse, crawl, demo, export, ingest, report, search, themes, touchpoints, train, trends
 
 app = typer.Typer(
     help="Mine complaints and open feedback into themes, touchpoints and a ranked backlog, stored in SQLite.",
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 # `miner --help` lists the commands, then the groups, each in this order.
 app.command("ingest")(ingest.ingest)
+app.command("crawl")(crawl.crawl)
 app.command("search")(search.search)
 app.command("demo")(demo.demo)
 app.command("analyze")(analyze.analyze)

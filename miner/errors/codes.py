@@ -36,6 +36,7 @@ SECTIONS = (
     ("E200", "Ingest: inputs, formats, columns, cleaning rules"),
     ("E300", "Redaction of personal data"),
     ("E400", "Export"),
+    ("E460", "Crawl: site profiles, options, fetching"),
     ("E500", "Search"),
     ("E600", "Demo"),
     ("E650", "Report and browse"),
@@ -90,6 +91,13 @@ CODES: dict[str, ErrorCode] = _table(
     ("E403", USAGE, "Parquet needs an output file.", "Add --out FILE.parquet."),
     ("E404", USAGE, "The --out path is a folder.", "Give a file name with --out."),
     ("E405", USAGE, "The folder of the --out path does not exist.", "Create it first."),
+    # crawl
+    ("E460", INPUT, "The site profile file does not exist or cannot be read.", "Give a YAML profile (see docs/sites/ for examples) or a start URL."),
+    ("E461", INPUT, "The site profile is not valid (the message gives file and line).", "See docs/crawl.md for the profile format."),
+    ("E462", USAGE, "The crawl target is neither a profile file nor an http(s) URL.", "Give a site profile (.yaml) or a URL such as https://example.com/complaints."),
+    ("E463", USAGE, "A crawl option is out of range (delay, budgets, depth, --since, --base, User-Agent).", "Leave it out to use the profile's value."),
+    ("E464", USAGE, "Another `miner crawl` of the same site is running on this store.", "Wait for it to finish, or stop it; a killed crawl is resumed by the next one."),
+    ("E465", INPUT, "Not one page of the site could be fetched (unreachable, robots.txt unavailable, or every answer an error).", "Check the URL and that the site is reachable; the crawl resumes where it stopped when run again."),
     # search
     ("E501", USAGE, "The search query is empty.", "Give at least one word."),
     ("E502", USAGE, "--limit is below 1.", "Use --limit 20, for example."),

@@ -83,35 +83,40 @@ def _unwrap_layout_tables(tree: lxml.html.HtmlElement) -> None:
             unwrap(table)
 
 
-def _fallback_text(tree: lxml.html.HtmlElement) -> str:
-    """Text of <body> with block elements on their own lines."""
-    body = tree.find(".//body")
-    root = body if body is not None else tree
+def element_text(el: etree._Element) -> str:
+    """Text of one element (a post, a reply found by a selector) with block elements and <br> on
+    their own lines; scripts, styles and forms left out; spaces collapsed."""
     parts: list[str] = []
 
-    def walk(el: etree._Element) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
+    def walk(node: etree._Element, top: bool) -> None:
+        tag = node.tag if isinstance(node.tag, str) else ""
         if tag in _SKIP_TAGS or not tag:  # comments, processing instructions
-            if el.tail:
-                parts.append(el.tail)
+            if node.tail and not top:
+                parts.append(node.tail)
             return
         block = tag in _BLOCK_TAGS
         if block:
             parts.append("\n")
         if tag == "br":
             parts.append("\n")
-        if el.text:
-            parts.append(el.text)
-        for child in el:
-            walk(child)
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            walk(child, False)
         if block:
             parts.append("\n")
-        if el.tail:
-            parts.append(el.tail)
+        if node.tail and not top:
+            parts.append(node.tail)
 
-    walk(root)
+    walk(el, True)
     lines = (_SPACES.sub(" ", ln).strip() for ln in "".join(parts).split("\n"))
-    return "\n".join(ln for ln in lines if ln)
+    return "\n".join(ln for ln in lines if ln).translate(_RESTORE)
+
+
+def _fallback_text(tree: lxml.html.HtmlElement) -> str:
+    """Text of <body> with block elements on their own lines."""
+    body = tree.find(".//body")
+    return element_text(body if body is not None else tree)
 
 
 def _fallback_title(tree: lxml.html.HtmlElement) -> str | None:

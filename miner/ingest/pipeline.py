@@ -631,3 +631,25 @@ def _finish_source(db: sqlite_utils.Database, report: InputReport, status: str) 
         db.execute(
             "UPDATE sources SET status = ?, finished_at = ? WHERE id = ?", [status, utc_now(), report.source_id]
         )
+
+
+def store_items(
+    db: sqlite_utils.Database,
+    source_id: int,
+    items: list[tuple[dict, Prepared | Rejected]],
+    options: IngestOptions,
+    report: InputReport,
+    summary: IngestSummary,
+) -> None:
+    """Store records that come from elsewhere than a file (a crawled page's complaint and its
+    replies) exactly as ingest stores a batch: the same record keys (a record already stored
+    adds nothing), duplicates, counts and source row. Each item is (fields, prepared): fields
+    may hold external_id, created_at, channel, score, meta (redacted by the caller) and pii
+    (counts of what the caller redacted). Runs in the caller's transaction."""
+    fields = [
+        _Fields(n, "", f.get("external_id"), f.get("created_at"), f.get("channel"), f.get("score"),
+                f.get("meta") or {}, dict(f.get("pii") or {}))
+        for n, (f, _) in enumerate(items, start=report.rows_read + 1)
+    ]
+    report.rows_read += len(items)
+    _write_batch(db, source_id, _records(fields, [p for _, p in items], options, report), report, summary)
