@@ -100,17 +100,25 @@ _COLUMNS = ("d.id", "id", "g.document_id")  # the document-id columns callers re
 def documents_clause(db: sqlite_utils.Database, filters: dict[str, list[str]], column: str = "d.id") -> tuple[str, list]:
     """` AND <column> IN (...)` for each field filter (fields AND-ed, values OR-ed), indexing the
     fields first; ('', []) without filters. `column` is one of the fixed document-id columns."""
-    if not filters:
-        return "", []
+    if filters:
+        ensure_indexed(db, list(filters))
+    return fields_sql(filters, column)
+
+
+def fields_sql(filters: dict[str, list[str]], column: str = "d.id") -> tuple[str, list]:
+    """The SQL of `documents_clause` for fields already indexed."""
     if column not in _COLUMNS:
         raise ValueError(f"unknown document column {column!r}")
-    ensure_indexed(db, list(filters))
     sql, params = "", []
-    for field, values in filters.items():
+    for field, values in (filters or {}).items():
         marks = ", ".join("?" for _ in values)
         sql += f" AND {column} IN (SELECT document_id FROM document_fields WHERE field = ? AND value IN ({marks}))"
         params += [field, *values]
     return sql, params
+
+
+# A document's value of a field, as a column of `documents d` (the field is its one parameter).
+VALUE_SQL = "(SELECT value FROM document_fields WHERE field = ? AND document_id = d.id)"
 
 
 def documents_by_value(db: sqlite_utils.Database, field: str) -> dict[str | None, set[int]]:

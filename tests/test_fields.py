@@ -118,3 +118,58 @@ def test_export_of_one_airline(runner, db_path):
     assert r.exit_code == 0 and len(rows) == 4 and all(json.loads(x["meta"])["airline"] == "Delta" if isinstance(x["meta"], str) else x["meta"]["airline"] == "Delta" for x in rows)
     r = runner.invoke(app, ["export", "segments", "--db", str(db_path), "--filter", "meta.airline=United", "--format", "csv"])
     assert r.exit_code == 0 and r.output.count("where is my bag") == 2 and "late again" not in r.output
+
+
+def test_trends_by_a_field_and_filtered_by_one(db):
+    from miner.trends.series import trends
+
+    bags, delays = make_store(db)
+    table = trends(db, "meta.airline", "week")
+    assert set(table.series) == {"United", "Delta", None}
+    assert sum(table.series["Delta"].volume) == 56 and sum(table.series["United"].volume) == 28
+    only = trends(db, "theme", "week", filters={"fields": {"airline": ["United"]}})
+    assert set(only.series) == {bags} and sum(only.totals) == 28  # the period totals are United's too
+    with pytest.raises(UsageError) as e:
+        trends(db, "meta.nope", "week")
+    assert e.value.code == "E962"
+
+
+def test_emerging_by_a_field(db):
+    from miner.trends.detect import DetectSettings, detect_in_store
+
+    b = StoreBuilder(db)
+    with transaction(db):
+        t = b.theme("app crash")
+        for d in range(70):
+            day = (START + timedelta(days=d)).isoformat()
+            version = "5.2" if d >= 63 else "5.1"
+            for k in range(4 if version == "5.2" else 1):
+                b.doc(day, [{"theme": t, "sentiment": "neg", "text": f"crash {d} {k}"}], meta={"app_version": version})
+            b.doc(day, [], meta={"app_version": "5.1"})
+    r = detect_in_store(db, "meta.app_version", "week", DetectSettings(baseline=8, alpha=0.05, min_count=3, min_growth=0.5))
+    assert [f["key"] for f in r["flagged"]] == ["5.2"] and r["flagged"][0]["new"]
+
+
+def test_alert_rules_by_and_filtered_by_fields(tmp_path, db):
+    from miner.trends.rules import load_rules
+
+    path = tmp_path / "rules.yaml"
+    path.write_text("rules:\n  - name: per-airline\n    by: meta.airline\n    when: {flagged: true}\n    filters: {meta.tier: [1, 2]}\n", encoding="utf-8")
+    rule = load_rules(path).rules[0]
+    assert rule.by == "meta.airline" and rule.filters == {"fields": {"tier": ["1", "2"]}}
+    path.write_text("rules:\n  - name: bad\n    by: meta.\n    when: {flagged: true}\n", encoding="utf-8")
+    with pytest.raises(Exception) as e:
+        load_rules(path)
+    assert getattr(e.value, "code", None) == "E924"
+
+
+def test_cli_trends_by_a_field(runner, db_path):
+    from miner.cli.main import app
+    from miner.store import open_db
+
+    db = open_db(str(db_path))
+    make_store(db)
+    r = runner.invoke(app, ["trends", "--db", str(db_path), "--by", "meta.airline", "--period", "week"])
+    assert r.exit_code == 0 and "Delta" in r.output and "United" in r.output
+    r = runner.invoke(app, ["trends", "--db", str(db_path), "--filter", "meta.airline=United", "--json"])
+    assert r.exit_code == 0 and '"Lost luggage"' in r.output and '"Flight delayed"' not in r.output

@@ -159,3 +159,12 @@ def count_progress(quiet: bool) -> Iterator[Optional[Callable[[int, int], None]]
 FieldFilter = Annotated[
     Optional[list[str]], typer.Option("--filter", help="Only documents with this field value: meta.FIELD=VALUE (an input column). Repeatable.")
 ]
+
+
+def field_filters(specs: Optional[list[str]]) -> dict:
+    """--filter values as miner.fields filters ({} without any); imports the library only when given."""
+    if not specs:
+        return {}
+    from miner.fields import parse_filters
+
+    return parse_filters(specs)

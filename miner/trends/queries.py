@@ -15,13 +15,14 @@ from typing import Any
 import sqlite_utils
 
 from ..errors import UsageError
+from ..fields import VALUE_SQL, field_name, fields_sql, is_field
 from ..measures.theme_targets import theme_targets
 from .periods import Period
 
 # What each dimension's key is, in the joins below: documents `d`, segments `g`, the theme a
 # segment's theme ended in `m.target`, its touchpoint `tp`.
 KEY_COLUMNS = {"theme": "m.target", "touchpoint": "tp.touchpoint", "channel": "d.channel", "lang": "d.lang"}
-DIMENSIONS = tuple(KEY_COLUMNS)
+DIMENSIONS = tuple(KEY_COLUMNS)  # and any field of the input: meta.FIELD (miner.fields)
 SEGMENT_DIMENSIONS = ("theme", "touchpoint")
 _DAY = "substr(d.created_at, 1, 10)"
 
@@ -29,8 +30,8 @@ _DAY = "substr(d.created_at, 1, 10)"
 @dataclass(frozen=True)
 class Scope:
     """Which documents count. `filters`: {"theme": [ids], "touchpoint": [...], "channel": [...],
-    "lang": [...]} (normalised); `until` is inclusive; `restricted`: only the documents last
-    given to `restrict_documents`."""
+    "lang": [...], "fields": {field: [values]}} (normalised; fields already indexed); `until` is
+    inclusive; `restricted`: only the documents last given to `restrict_documents`."""
 
     filters: dict = field(default_factory=dict)
     since: date | None = None
@@ -61,6 +62,10 @@ def _document_where(scope: Scope) -> tuple[str, list]:
             clause, p = _in(KEY_COLUMNS[dim], scope.filters[dim])
             where.append(clause)
             params += p
+    if scope.filters.get("fields"):
+        clause, p = fields_sql(scope.filters["fields"], "d.id")
+        where.append("1" + clause)
+        params += p
     if scope.since:
         where.append("d.created_at >= ?")
         params.append(scope.since.isoformat())
@@ -131,9 +136,14 @@ def _mentioned_by_segments(db: sqlite_utils.Database, filters: dict) -> tuple[st
     return f" AND d.id IN (SELECT d.id FROM documents d {joins} WHERE {where})", params
 
 
+def _key_column(dimension: str) -> tuple[str, list]:
+    """The key's column in the joins below, and its parameters (a field's name)."""
+    return (VALUE_SQL, [field_name(dimension)]) if is_field(dimension) else (KEY_COLUMNS[dimension], [])
+
+
 def _key_clause(dimension: str, key: Any) -> tuple[str, list]:
-    column = KEY_COLUMNS[dimension]
-    return (f"{column} IS NULL", []) if key is None else (f"{column} = ?", [key])
+    column, params = _key_column(dimension)
+    return (f"{column} IS NULL", params) if key is None else (f"{column} = ?", params + [key])
 
 
 # --- series ----------------------------------------------------------------------------
@@ -170,12 +180,13 @@ def keyed_counts(db: sqlite_utils.Database, dimension: str, scope: Scope) -> lis
         )
         return db.execute(sql, params + seg_params).fetchall()
     mentioned, seg_params = _mentioned_by_segments(db, scope.filters)
+    key, key_params = _key_column(dimension)
     sql = (
-        f"SELECT {_DAY} AS day, {KEY_COLUMNS[dimension]} AS k, COUNT(*), SUM(ds.label = 'neg'), SUM(ds.label = 'pos'), "
+        f"SELECT {_DAY} AS day, {key} AS k, COUNT(*), SUM(ds.label = 'neg'), SUM(ds.label = 'pos'), "
         "SUM(ds.label IS NOT NULL), SUM(ds.label = 'mixed') FROM documents d LEFT JOIN document_sentiment ds ON ds.document_id = d.id "
         f"WHERE d.created_at IS NOT NULL AND {where}{mentioned} GROUP BY day, k"
     )
-    return db.execute(sql, params + seg_params).fetchall()
+    return db.execute(sql, key_params + params + seg_params).fetchall()
 
 
 # --- evidence of one key in one period -----------------------------------------------------

@@ -13,7 +13,8 @@ from urllib.parse import urlparse
 
 import yaml
 
-from ..errors import InputError
+from ..errors import InputError, UsageError
+from ..fields import field_name, is_field
 from ..measures.accounts import GROUPS
 from ..measures.impact import SCORE_KINDS
 from .detect import MAX_BASELINE, DetectSettings
@@ -209,13 +210,24 @@ def _filters(value, where: str, w: _Where, accounts: Accounts | None = None) -> 
         if dim == ACCOUNT_FILTER:
             groups = _account_groups(values, where, w, accounts)
             continue
-        if dim not in DIMENSIONS:
-            raise w.fail("E924", f"{where} filters.{dim}", "unknown filter.", f"Filter by: {', '.join(DIMENSIONS + (ACCOUNT_FILTER,))}.")
+        if dim not in DIMENSIONS and not is_field(dim):
+            raise w.fail("E924", f"{where} filters.{dim}", "unknown filter.",
+                         f"Filter by: {', '.join(DIMENSIONS + (ACCOUNT_FILTER,))}, or a field of the input: meta.FIELD.")
         values = [values] if isinstance(values, (str, int)) and not isinstance(values, bool) else values
         if not isinstance(values, list) or not values or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values):
             raise w.fail("E924", f"{where} filters.{dim}", f"expected a value or a list of values, got {values!r}.")
-        out[dim] = values
+        if is_field(dim):  # meta.airline: [United] -> the trends' field filters
+            out.setdefault("fields", {})[_field(dim, f"{where} filters", w)] = [str(v) for v in values]
+        else:
+            out[dim] = values
     return out, groups
+
+
+def _field(dim: str, where: str, w: _Where) -> str:
+    try:
+        return field_name(dim)
+    except UsageError as exc:
+        raise w.fail("E924", f"{where}.{dim}", exc.message) from None
 
 
 def _text(value, where: str, w: _Where) -> str:
@@ -322,8 +334,10 @@ def _parse_rule(r, i: int, names: set[str], base: dict, accounts: Accounts | Non
         if k not in RULE_KEYS:
             raise w.fail("E922", f"{where} {k}", "unknown key.", f"Expected: {', '.join(RULE_KEYS)}.")
     by = r.get("by", "theme")
-    if by not in DIMENSIONS:
-        raise w.fail("E924", f"{where} by", f"expected one of {', '.join(DIMENSIONS)}, got {by!r}.")
+    if by not in DIMENSIONS and not (isinstance(by, str) and is_field(by)):
+        raise w.fail("E924", f"{where} by", f"expected one of {', '.join(DIMENSIONS)} or a field meta.FIELD, got {by!r}.")
+    if is_field(by):
+        _field(by, f"{where} by", w)
     st = _settings(r, base, f"{where} ", w)
     severity = r.get("severity", "medium")
     if severity not in SEVERITIES:

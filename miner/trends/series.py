@@ -22,6 +22,7 @@ from typing import Any
 import sqlite_utils
 
 from ..errors import UsageError
+from ..fields import ensure_indexed, field_name, is_field
 from ..measures.theme_targets import theme_targets
 from .periods import Period, check_granularity, parse_day, period_of, period_range
 from .queries import (
@@ -118,6 +119,11 @@ def resolve_themes(db: sqlite_utils.Database, values: list) -> list[int]:
 def normalise_filters(db: sqlite_utils.Database, filters: dict | None) -> dict:
     out = {}
     for dim, values in (filters or {}).items():
+        if dim == "fields":  # {field: [values]} of miner.fields.parse_filters: indexed here, once
+            if values:
+                ensure_indexed(db, list(values))
+                out["fields"] = {f: [str(v) for v in vs] for f, vs in values.items()}
+            continue
         if dim not in DIMENSIONS:
             raise UsageError("E906", f"cannot filter by {dim!r}.", f"Filter by one of: {', '.join(DIMENSIONS)}.")
         if values is None or values == []:
@@ -142,14 +148,17 @@ def trends(
 ) -> TrendTable:
     """Count documents per key and period, from the first to the last period with data.
 
-    `filters`: {"theme": [ids or labels], "touchpoint": [...], "channel": [...], "lang": [...]}.
+    `filters`: {"theme": [ids or labels], "touchpoint": [...], "channel": [...], "lang": [...],
+    "fields": {field: [values]}}. `by`: a dimension, or a field of the input: meta.FIELD.
     `last`: keep only the last N periods.
     `documents`: count only these documents (mentions and period totals alike), e.g. those of
     some accounts; None counts all.
     """
-    if by not in DIMENSIONS:
-        raise UsageError("E901", f"cannot chart by {by!r}.", f"Choose one of: {', '.join(DIMENSIONS)}.")
+    if by not in DIMENSIONS and not is_field(by):
+        raise UsageError("E901", f"cannot chart by {by!r}.", f"Choose one of: {', '.join(DIMENSIONS)}, or a field: meta.FIELD.")
     check_granularity(period)
+    if is_field(by):
+        ensure_indexed(db, [field_name(by)])
     if last is not None and last < 1:
         raise UsageError("E907", "--last must be at least 1.", "Give a number of periods, e.g. --last 12.")
     if by == "touchpoint":
