@@ -44,8 +44,9 @@ h3{font-size:1.05rem;margin:1rem 0 .4rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:.6rem;margin:.6rem 0}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.6rem .8rem}
 .card .v{font-size:1.5rem;font-weight:650}
+.card .v.s{font-size:1.05rem;padding:.25rem 0}
 .card .k{color:var(--muted);font-size:.85rem}
-.grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:1rem}
+.grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,420px),1fr));gap:1rem}
 .chart{width:100%;min-height:160px}
 .tablewrap{overflow-x:auto;border:1px solid var(--line);border-radius:8px}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
@@ -96,7 +97,7 @@ function draw(el){
  var t=themeLayout();var layout=merge({margin:{l:50,r:20,t:20,b:40},autosize:true,hoverlabel:{namelength:-1}},JSON.parse(JSON.stringify(spec.layout||{})));
  layout.paper_bgcolor=t.paper_bgcolor;layout.plot_bgcolor=t.plot_bgcolor;layout.font=t.font;
  ['xaxis','yaxis','yaxis2'].forEach(function(ax){if(ax==='yaxis2'&&!layout.yaxis2)return;layout[ax]=merge(layout[ax]||{},{gridcolor:t['xaxis.gridcolor'],linecolor:t['xaxis.linecolor'],zerolinecolor:t['xaxis.zerolinecolor']});});
- Plotly.newPlot(el,spec.data,layout,{responsive:true,displaylogo:false,modeBarButtonsToRemove:['select2d','lasso2d','sendDataToCloud'],showLink:false,showSendToCloud:false});
+ Plotly.newPlot(el,spec.data,layout,{responsive:true,displayModeBar:false,displaylogo:false,showLink:false,showSendToCloud:false});
  el.setAttribute('data-drawn','1');drawn.push(el);
  if(el.getAttribute('data-chart')==='theme_map'){el.on('plotly_click',function(ev){var id=ev.points&&ev.points[0]&&ev.points[0].customdata&&ev.points[0].customdata[0];if(id!=null)openTheme(String(id));});}
 }

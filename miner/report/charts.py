@@ -184,4 +184,4 @@ def priority_parts(items: list[dict], limit: int = 15) -> dict | None:
     return {"data": data, "layout": {"barmode": "stack", "height": max(220, 26 * len(items) + 90),
                                      "xaxis": {"title": {"text": "priority (points of 100)"}},
                                      "yaxis": {"automargin": True, "type": "category", "autorange": "reversed"},
-                                     "legend": {"orientation": "h", "y": -0.2}}}
+                                     "legend": {"orientation": "h", "y": -0.2, "traceorder": "normal"}}}

@@ -273,11 +273,12 @@ def journey_section(db: sqlite_utils.Database, since: date | None) -> dict | Non
         labelled = sum(s.labelled) if s else 0
         rows.append({**tp, "documents": docs, "share": docs / total,
                      "negative_share": (sum(s.neg) / labelled) if s and labelled else None})
-    from ..touchpoints.aspects import touchpoint_overview
-
-    top = {r["touchpoint"]: r["top_themes"] for r in touchpoint_overview(db)["touchpoints"]}
+    top: dict[str, list[tuple[int, int]]] = {}  # touchpoint -> (sentences, theme), from the stored theme <-> touchpoint links
+    for theme, links in Q.theme_touchpoints(db).items():
+        for link in links:
+            top.setdefault(link["touchpoint"], []).append((-link["segments"], theme))
     for r in rows:
-        r["top_themes"] = [t["id"] for t in top.get(r["key"], [])]
+        r["top_themes"] = [theme for _, theme in sorted(top.get(r["key"], []))[:3]]
     stages = []
     for r in rows:
         if not stages or stages[-1]["stage"] != r["stage"]:

@@ -47,8 +47,8 @@ def chart(charts: dict, key: str, spec: dict | None, cls: str = "") -> str:
     return f'<div class="chart {cls}" data-chart="{esc(key)}" role="img" aria-label="{esc(key.replace("_", " "))}"></div>'
 
 
-def card(value: str, label: str) -> str:
-    return f'<div class="card"><div class="v">{value}</div><div class="k">{label}</div></div>'
+def card(value: str, label: str, small: bool = False) -> str:
+    return f'<div class="card"><div class="v{" s" if small else ""}">{value}</div><div class="k">{label}</div></div>'
 
 
 def quote_html(text: str, lang: str | None, source: str = "") -> str:
@@ -81,7 +81,7 @@ def overview_html(d: dict, charts: dict) -> str:
     period = f"{esc(ov['first_day'] or MISSING)} – {esc(ov['last_day'] or MISSING)}"
     cards = [card(num(ov["documents"]), "documents (originals, informative)"),
              card(str(len(ov["languages"])), "languages"), card(str(len(ov["channels"])), "channels"),
-             card(period, "period covered")]
+             card(period, "period covered", small=True)]
     for kind, s in ov["scores"].items():
         cards.append(card(score_text(kind, s["figure"]), f"{score_name(kind)} over {s['responses']:,} responses"))
     sent = ov["sentiment"]
@@ -111,7 +111,7 @@ def changes_html(ov: dict) -> str:
              f'<li>Negative share: {pct(neg["before"])} → <b>{pct(neg["after"])}</b></li>']
     for kind, s in ov["scores"].items():
         if "before" in s:
-            items.append(f'<li>{score_name(kind)}: {score_text(kind, s["before"])} ({s["before_responses"]}) → '
+            items.append(f'<li>{score_name(kind)}: {score_text(kind, s["before"])} ({s["before_responses"]} responses) → '
                          f'<b>{score_text(kind, s["after"])}</b> ({s["after_responses"]} responses)</li>')
     return (f'<h3>What changed</h3><p class="meta">The 4 weeks from {esc(a0)} against the 4 weeks before ({esc(b0)} to {esc(b1)}); '
             f'a figure from fewer than 5 responses shows as {MISSING}.</p><ul>{"".join(items)}</ul>')
