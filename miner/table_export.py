@@ -21,7 +21,9 @@ from .files import replacing, write_csv_rows
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 _JSON_COLUMNS = {"meta", "pii", "themes", "touchpoints"}
 
-# Later stages append columns to these queries (sentiment, themes, touchpoints).
+# Later stages append columns to these queries (sentiment, themes, touchpoints). A document's
+# `touchpoint` is its main one as `miner touchpoints assign` decided it on the whole text
+# (document_touchpoints); stores assigned before migration 010 fall back to the touchpoint of most segments.
 QUERIES = {
     "documents": """
         SELECT d.id, d.source_id, s.name AS source_name, d.external_id, d.record_key, d.text, d.clean_text,
@@ -37,15 +39,18 @@ QUERIES = {
                       WHERE g.document_id = d.id GROUP BY st.theme_id
                       ORDER BY MAX(st.theme_id IS m.theme_id) DESC, n DESC, score DESC) x) AS themes,
                (SELECT subtheme_id FROM document_themes WHERE document_id = d.id) AS subtheme_id,
+               CASE WHEN dt.document_id IS NOT NULL THEN dt.touchpoint ELSE
                (SELECT x.touchpoint FROM (SELECT tp.touchpoint, COUNT(*) AS n, MAX(tp.confidence) AS c
                       FROM segments g JOIN segment_touchpoints tp ON tp.segment_id = g.id
-                      WHERE g.document_id = d.id GROUP BY tp.touchpoint ORDER BY n DESC, c DESC, tp.touchpoint LIMIT 1) x) AS touchpoint,
+                      WHERE g.document_id = d.id GROUP BY tp.touchpoint ORDER BY n DESC, c DESC, tp.touchpoint LIMIT 1) x) END AS touchpoint,
+               CASE WHEN dt.touchpoint IS NOT NULL THEN dt.confidence END AS touchpoint_confidence,
                (SELECT json_group_array(json_object('key', x.touchpoint, 'stage', x.stage, 'segments', x.n, 'confidence', x.c))
                 FROM (SELECT tp.touchpoint, t.stage, COUNT(*) AS n, ROUND(MAX(tp.confidence), 4) AS c
                       FROM segments g JOIN segment_touchpoints tp ON tp.segment_id = g.id LEFT JOIN touchpoints t ON t.key = tp.touchpoint
                       WHERE g.document_id = d.id GROUP BY tp.touchpoint ORDER BY n DESC, c DESC, tp.touchpoint) x) AS touchpoints
         FROM documents d JOIN sources s ON s.id = d.source_id
         LEFT JOIN document_sentiment ds ON ds.document_id = d.id
+        LEFT JOIN document_touchpoints dt ON dt.document_id = d.id
         ORDER BY d.id
     """,
     "segments": """

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from .common import DEFAULT_DB, DbOption, EncoderOption, JsonOption, clean_errors, open_store, print_json, print_lines, print_result, resolve_encoder
-from .format_touchpoints import assign_lines, overview_lines, sentiment_lines, taxonomy_check_line
+from .format_touchpoints import assign_lines, correct_lines, evaluate_lines, overview_lines, sentiment_lines, taxonomy_check_line
 
 app = typer.Typer(
     help="Customer-journey touchpoints: assign segments to a taxonomy (yours or the default), read volume and aspect sentiment.",
@@ -20,9 +20,13 @@ TaxonomyOption = Annotated[Optional[Path], typer.Option("--taxonomy", help="Your
 ExamplesOption = Annotated[
     Optional[Path], typer.Option("--examples", help="CSV of labelled examples (columns text,touchpoint): few-shot.")
 ]
-ThresholdOption = Annotated[
+MinConfidenceOption = Annotated[
     Optional[float],
-    typer.Option(help="How far the best touchpoint must stand out (default 0.018); higher leaves more segments without one."),
+    typer.Option(
+        "--min-confidence",
+        help="The probability a touchpoint needs to be given (0-1, default 0.25); below it the text gets none, with the reason "
+        "(see `touchpoints list`). With --examples the probability is calibrated on held-out folds of your examples.",
+    ),
 ]
 
 
@@ -32,15 +36,15 @@ def touchpoints_assign(
     db: DbOption = DEFAULT_DB,
     taxonomy: TaxonomyOption = None,
     examples: ExamplesOption = None,
-    threshold: ThresholdOption = None,
+    min_confidence: MinConfidenceOption = None,
     encoder: EncoderOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Store the taxonomy and give every informative segment its touchpoint(s), or none; link themes to touchpoints."""
+    """Store the taxonomy and give every informative document and segment its touchpoint(s), or none; keep corrections; link themes to touchpoints."""
     from miner.touchpoints.assign import AssignParams
     from miner.touchpoints.model import assign_touchpoints
 
-    params = AssignParams() if threshold is None else AssignParams(threshold=threshold)
+    params = AssignParams() if min_confidence is None else AssignParams(min_confidence=min_confidence)
     r = assign_touchpoints(open_store(db), encoder=resolve_encoder(encoder, lazy=True), taxonomy=taxonomy, examples=examples, params=params)
     print_result(r, as_json, assign_lines, db)
 
@@ -52,7 +56,7 @@ def touchpoints_list(
     themes: Annotated[int, typer.Option(help="Top themes shown per touchpoint.")] = 3,
     as_json: JsonOption = False,
 ) -> None:
-    """Touchpoints in journey order: segments, share, negative share, net sentiment, owner and top themes."""
+    """Touchpoints in journey order: segments, share, negative share, net sentiment, owner and top themes; what has no touchpoint and why."""
     from miner.touchpoints.aspects import touchpoint_overview
 
     r = touchpoint_overview(open_store(db), top_themes=themes)
@@ -101,3 +105,33 @@ def touchpoints_check(taxonomy: Annotated[Path, typer.Argument(help="The taxonom
     from miner.touchpoints.taxonomy import load_taxonomy
 
     typer.echo(taxonomy_check_line(taxonomy, load_taxonomy(taxonomy)))
+
+
+@app.command("correct")
+@clean_errors
+def touchpoints_correct(
+    item: Annotated[Optional[str], typer.Argument(help="doc:ID, seg:ID, or the document's id from your file.")] = None,
+    touchpoint: Annotated[Optional[str], typer.Argument(help="A touchpoint key of the stored taxonomy, or none.")] = None,
+    csv_path: Annotated[Optional[Path], typer.Option("--csv", help="A CSV of corrections (columns id,touchpoint): all or nothing.")] = None,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Correct a document's or segment's touchpoint: applied now, kept by later runs, which learn from it."""
+    from miner.touchpoints.labels import correct_touchpoints
+
+    r = correct_touchpoints(open_store(db), item=item, touchpoint=touchpoint, csv_path=csv_path)
+    print_result(r, as_json, correct_lines, db)
+
+
+@app.command("evaluate")
+@clean_errors
+def touchpoints_evaluate(
+    labels: Annotated[Path, typer.Option("--labels", help="Your labelled sample: a CSV with columns id,touchpoint.")],
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """The stored assignment against your labelled sample: top-1, macro-F1, coverage and a confusion table."""
+    from miner.touchpoints.evaluate import evaluate_touchpoints
+
+    r = evaluate_touchpoints(open_store(db), labels)
+    print_result(r, as_json, evaluate_lines)

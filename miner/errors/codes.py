@@ -162,6 +162,12 @@ CODES: dict[str, ErrorCode] = _table(
     ("E837", USAGE, "This store has no touchpoints yet.", "Run `miner touchpoints assign` (after `miner analyze`)."),
     ("E838", USAGE, "Unknown grouping (--by) or period for touchpoint sentiment.", "Use --by touchpoint, theme, channel, lang or period, and --period day, week or month."),
     ("E839", USAGE, "No touchpoint with that key.", "Use a key of the taxonomy (see `miner touchpoints list`)."),
+    ("E840", INPUT, "The touchpoint labels file (corrections or a sample to evaluate) is missing, not UTF-8, or lacks the id,touchpoint header.",
+     "Give a UTF-8 CSV with columns id,touchpoint."),
+    ("E841", INPUT, "A row of the touchpoint labels file is unusable: an unknown document or segment, an unknown touchpoint, an empty cell or an item labelled twice.",
+     "Name items as doc:ID, seg:ID or by the document's id from your file; use the stored taxonomy's keys or none."),
+    ("E842", USAGE, "No document or segment by that name, or a correction given both ways.", "Name a document as doc:ID or by its id from your file, a segment as seg:ID; or give --csv FILE alone."),
+    ("E843", USAGE, "--min-confidence is not a probability.", "Give a number from 0 to 1 (default 0.25)."),
     # trends
     ("E901", USAGE, "Cannot chart by that dimension (--by).", "Choose one of: theme, touchpoint, channel, lang."),
     ("E902", USAGE, "Unknown period (--period).", "Choose one of: day, week, month."),

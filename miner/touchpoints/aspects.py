@@ -26,7 +26,7 @@ def taxonomy_stored(db: sqlite_utils.Database) -> bool:
     return db.execute("SELECT COUNT(*) FROM touchpoints").fetchone()[0] > 0
 
 
-def _need(db: sqlite_utils.Database) -> None:
+def require_touchpoints(db: sqlite_utils.Database) -> None:
     if not taxonomy_stored(db):
         raise UsageError("E837", "this store has no touchpoints yet.", "Run `miner touchpoints assign` (after `miner analyze`).")
 
@@ -63,7 +63,7 @@ def _week(day: str) -> str:
 
 def touchpoint_overview(db: sqlite_utils.Database, *, top_themes: int = 3, include_duplicates: bool = False) -> dict:
     """Every touchpoint in journey order: volume, share, sentiment, owner and its top themes."""
-    _need(db)
+    require_touchpoints(db)
     tps = db.execute("SELECT key, stage, label, owner, taxonomy FROM touchpoints ORDER BY rowid").fetchall()
     stats = {
         r[0]: dict(zip(("segments", "documents", "neg", "neu", "pos", "confidence"), r[1:]))
@@ -94,6 +94,45 @@ def touchpoint_overview(db: sqlite_utils.Database, *, top_themes: int = 3, inclu
         "with_touchpoint": with_tp,
         "none_share": round(1 - with_tp / informative, 4) if informative else 0.0,
         "touchpoints": rows,
+        **_abstentions(db, include_duplicates),
+    }
+
+
+def _abstentions(db: sqlite_utils.Database, include_duplicates: bool) -> dict:
+    """Why segments and documents have no touchpoint, the touchpoints they came closest to, the
+    assignment's settings and how many corrections people made."""
+    import json
+
+    dup = "" if include_duplicates else "AND d.duplicate_of IS NULL"
+    reasons: dict[str, dict] = {}
+    for reason, closest, n in db.execute(
+        "SELECT a.reason, a.closest, COUNT(*) FROM touchpoint_abstentions a JOIN segments g ON g.id = a.segment_id "
+        f"JOIN documents d ON d.id = g.document_id WHERE 1 {dup} GROUP BY a.reason, a.closest ORDER BY COUNT(*) DESC"
+    ):
+        r = reasons.setdefault(reason, {"segments": 0, "closest": {}})
+        r["segments"] += n
+        if closest:
+            r["closest"][closest] = n
+    docs = dict(db.execute(
+        "SELECT dt.touchpoint IS NOT NULL, COUNT(*) FROM document_touchpoints dt JOIN documents d ON d.id = dt.document_id "
+        f"WHERE 1 {dup} GROUP BY 1"
+    ).fetchall())
+    doc_reasons = dict(db.execute(
+        "SELECT dt.reason, COUNT(*) FROM document_touchpoints dt JOIN documents d ON d.id = dt.document_id "
+        f"WHERE dt.touchpoint IS NULL {dup} GROUP BY dt.reason"
+    ).fetchall())
+    row = db.execute("SELECT value FROM theme_state WHERE key = 'touchpoints.meta'").fetchone()
+    meta = json.loads(row[0]) if row else {}
+    params = meta.get("params", {})
+    n_docs = (docs.get(1, 0) or 0) + (docs.get(0, 0) or 0)
+    return {
+        "method": meta.get("method"),
+        "min_confidence": params.get("min_confidence"),
+        "abstentions": reasons,
+        "documents": n_docs,
+        "documents_with_touchpoint": docs.get(1, 0) or 0,
+        "documents_none_reasons": doc_reasons,
+        "corrections": db.execute("SELECT COUNT(*) FROM touchpoint_labels").fetchone()[0],
     }
 
 
@@ -109,7 +148,7 @@ def aspect_sentiment(
     """Rows of (touchpoint, group) with segments, documents, neg/neu/pos, neg_share, net and mean
     confidence. `by`: touchpoint (one row each), theme, channel, lang or period (`period`:
     day, ISO week, month; documents without a date are left out)."""
-    _need(db)
+    require_touchpoints(db)
     if by not in BY:
         raise UsageError("E838", f"cannot group by {by!r}.", f"Choose one of: {', '.join(BY)}.")
     if period not in GRANULARITIES:

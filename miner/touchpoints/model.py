@@ -1,19 +1,23 @@
 """Touchpoints against the store (`miner touchpoints assign`, `miner analyze`, `miner demo`).
 
-assign_touchpoints: load and validate the taxonomy -> embed its descriptions and examples
-(and the user's labelled examples) through the store's embedding cache -> prototypes (and
-the few-shot model) -> every informative segment's cached vector -> `decide` -> replace
-`touchpoints`, `segment_touchpoints`, `theme_touchpoints` and the saved model in one
-transaction (a failed run leaves the previous assignment untouched).
+assign_touchpoints: load and validate the taxonomy (and the labelled examples) -> embed its
+descriptions and examples through the store's embedding cache -> the concept evidence the
+taxonomy names and the alignment of languages (miner.concepts) -> the few-shot model when
+there are examples or people's corrections (`touchpoint_labels`) -> every informative
+document and segment scored, documents smoothed over their neighbours -> `decide` -> replace
+`touchpoints`, `segment_touchpoints`, `touchpoint_abstentions`, `document_touchpoints`,
+`theme_touchpoints` and the saved model in one transaction (a failed run leaves the previous
+assignment untouched). Corrections keep their touchpoint on every run.
 
 assign_touchpoints_to_new_segments: segments added since (by `miner analyze`) get touchpoints
-from the saved model.
+from the saved model (no neighbours: a full `assign` run smooths over them).
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,24 +31,35 @@ from ..nlp.encoders.base import Encoder
 from ..nlp.encoders.registry import get_encoder
 from ..nlp.textprep import encoder_input
 from ..segments.links import link_themes_to_touchpoints
-from ..segments.vectors import load_segments
+from ..segments.vectors import document_inputs, group_language, load_documents, load_segments
 from ..store import transaction, utc_now
 from .assign import (
-    Assignment,
+    HUMAN_NONE,
+    MULTILINGUAL_MIN,
+    Alignment,
     AssignParams,
+    ConceptEvidence,
+    Decision,
     FewShot,
-    Prototypes,
-    add_examples,
-    build_prototypes,
+    damp_flat,
     decide,
-    similarities,
+    fit_few_shot,
+    label_scores,
+    prototypes,
+    smooth,
+    spread,
+    standardise_rows,
+    zero_shot_scores,
 )
 from .examples import read_examples
 from .taxonomy import Taxonomy, load_taxonomy
 
 DEFAULT_PARAMS = AssignParams()
+MODEL_VERSION = 2
 # The saved model lives in theme_state under these keys (npz bytes / JSON, never pickle).
-KEY_PROTOS, KEY_FEWSHOT, KEY_META = "touchpoints.prototypes", "touchpoints.fewshot", "touchpoints.meta"
+KEY_MODEL, KEY_META = "touchpoints.model", "touchpoints.meta"
+OLD_KEYS = ("touchpoints.prototypes", "touchpoints.fewshot")  # version 1 (prototype similarity)
+ZERO_SHOT, FEW_SHOT, HUMAN = "zero-shot", "few-shot", "human"
 
 
 def taxonomy_rows(tax: Taxonomy) -> tuple[list[str], list[int]]:
@@ -58,81 +73,284 @@ def taxonomy_rows(tax: Taxonomy) -> tuple[list[str], list[int]]:
     return texts, owner
 
 
+def concept_evidence(tax: Taxonomy, space) -> ConceptEvidence | None:
+    """The concept space cut to the concepts the taxonomy names, each linked to its touchpoint."""
+    from ..concepts.space import ConceptSpace
+
+    index = {c: i for i, c in enumerate(space.concepts)}
+    cols, link = [], []
+    for k, tp in enumerate(tax.touchpoints):
+        for cid in tp.concepts:
+            if cid in index:
+                cols.append(index[cid])
+                link.append(k)
+    if not cols:
+        return None
+    c = np.array(cols, np.int64)
+    sub = ConceptSpace([space.concepts[i] for i in cols], [space.kinds[i] for i in cols], list(space.langs), space.means[:, c],
+                       space.present[:, c], space.lang_means, space.neutral[c], space.proj, space.ref[:, :, c])
+    return ConceptEvidence(sub, np.array(link, np.int64))
+
+
 @dataclass
 class TouchpointModel:
     keys: list[str]
-    protos: Prototypes
+    protos: np.ndarray  # (k, d)
+    evidence: ConceptEvidence | None
+    doc_align: Alignment
+    seg_align: Alignment
     fewshot: FewShot | None
     params: AssignParams
     meta: dict
+    doc_spread: float = 0.0  # the store's median spread of document cosines (damp_flat's reference)
+    seg_spread: float = 0.0
 
     @property
     def method(self) -> str:
-        return "few-shot" if self.fewshot is not None else "prototype"
+        return FEW_SHOT if self.fewshot is not None and self.fewshot.weight != 0 else ZERO_SHOT
 
-    def assign(self, X: np.ndarray) -> Assignment:
-        S = similarities(X, self.protos, self.params.alpha)
-        return decide(S, self.params, self.fewshot.scores(X, S) if self.fewshot is not None else None)
+    @property
+    def temperature(self) -> float:
+        return self.fewshot.temperature if self.fewshot is not None else self.params.temperature
+
+    def scores(self, X: np.ndarray, langs: list[str], align: Alignment) -> np.ndarray:
+        """Standardised scores of raw vectors X (documents with doc_align, segments with seg_align)."""
+        zero = zero_shot_scores(X, self.protos, evidence=self.evidence, langs=langs, data_means=align.data_means(),
+                                concept_weight=self.params.concept_weight)
+        if self.fewshot is None or len(X) == 0:
+            return zero
+        return self.fewshot.scores(align.apply(X, langs), zero)
 
     def save(self, db: sqlite_utils.Database) -> None:
-        rows = [(KEY_PROTOS, pack_arrays(self.protos.to_arrays())), (KEY_META, json.dumps(self.meta, ensure_ascii=False).encode())]
-        db.execute("DELETE FROM theme_state WHERE key = ?", [KEY_FEWSHOT])
+        arrays = {"protos": self.protos, **self.doc_align.to_arrays("doc_"), **self.seg_align.to_arrays("seg_"),
+                  "spreads": np.array([self.doc_spread, self.seg_spread], np.float32)}
+        if self.evidence is not None:
+            arrays.update({f"ev_{k}": v for k, v in self.evidence.space.to_arrays().items()})
+            arrays["ev_link"] = self.evidence.link
         if self.fewshot is not None:
-            rows.append((KEY_FEWSHOT, pack_arrays(self.fewshot.to_arrays())))
-        db.conn.executemany("INSERT OR REPLACE INTO theme_state (key, value, run_id) VALUES (?, ?, NULL)", rows)
+            arrays.update({f"fs_{k}": v for k, v in self.fewshot.to_arrays().items()})
+        db.execute(f"DELETE FROM theme_state WHERE key IN ({', '.join('?' for _ in OLD_KEYS)})", list(OLD_KEYS))
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO theme_state (key, value, run_id) VALUES (?, ?, NULL)",
+            [(KEY_MODEL, pack_arrays(arrays)), (KEY_META, json.dumps(self.meta, ensure_ascii=False).encode())],
+        )
 
     @classmethod
     def load(cls, db: sqlite_utils.Database) -> TouchpointModel | None:
-        rows = dict(db.execute("SELECT key, value FROM theme_state WHERE key LIKE 'touchpoints.%'").fetchall())
-        if KEY_META not in rows:
+        """The saved model; None when there is none, or one of an older version (re-run assign)."""
+        from ..concepts.space import ConceptSpace
+
+        rows = dict(db.execute("SELECT key, value FROM theme_state WHERE key IN (?, ?)", [KEY_MODEL, KEY_META]).fetchall())
+        if KEY_META not in rows or KEY_MODEL not in rows:
             return None
         try:
             meta = json.loads(rows[KEY_META])
+            if meta.get("version") != MODEL_VERSION:
+                return None
             params = AssignParams(**meta["params"])
-            protos = Prototypes.from_arrays(unpack_arrays(rows[KEY_PROTOS]))
-            fewshot = FewShot.from_arrays(unpack_arrays(rows[KEY_FEWSHOT]), params) if KEY_FEWSHOT in rows else None
+            a = unpack_arrays(rows[KEY_MODEL])
+            evidence = None
+            if "ev_link" in a:
+                space = ConceptSpace.from_arrays({k[3:]: v for k, v in a.items() if k.startswith("ev_") and k != "ev_link"})
+                evidence = ConceptEvidence(space, a["ev_link"])
+            fewshot = FewShot.from_arrays({k[3:]: v for k, v in a.items() if k.startswith("fs_")}) if "fs_coef" in a else None
+            return cls(list(meta["keys"]), a["protos"].astype(np.float32), evidence, Alignment.from_arrays(a, "doc_"),
+                       Alignment.from_arrays(a, "seg_"), fewshot, params, meta, float(a["spreads"][0]), float(a["spreads"][1]))
         except (KeyError, ValueError, TypeError, OSError) as exc:
             raise UsageError("E836", f"the stored touchpoint model is unreadable ({exc}).", "Re-run `miner touchpoints assign`.") from None
-        return cls(protos.keys, protos, fewshot, params, meta)
+
+
+@dataclass
+class _Labels:
+    """People's corrections that name a touchpoint of this taxonomy (index, or -1 for none)."""
+
+    docs: dict[int, int]
+    segments: dict[int, int]
+    ignored: int  # corrections naming a touchpoint this taxonomy lacks
+
+
+def _stored_labels(db: sqlite_utils.Database, keys: list[str]) -> _Labels:
+    index = {k: i for i, k in enumerate(keys)}
+    docs, segs, ignored = {}, {}, 0
+    for doc, seg, key in db.execute("SELECT document_id, segment_id, touchpoint FROM touchpoint_labels ORDER BY id"):
+        if key is not None and key not in index:
+            ignored += 1
+            continue
+        value = index[key] if key is not None else -1
+        if doc is not None:
+            docs[int(doc)] = value
+        else:
+            segs[int(seg)] = value
+    return _Labels(docs, segs, ignored)
+
+
+def _example_languages(texts: list[str]) -> list[str]:
+    from ..ingest.language import detect
+
+    out = []
+    for text in texts:
+        r = detect(text)
+        out.append(group_language(r.lang, r.script if r.script in ("Hans", "Hant") else None))
+    return out
+
+
+def _multilingual(langs: list[str]) -> bool:
+    return sum(1 for n in Counter(langs).values() if n >= MULTILINGUAL_MIN) >= 2
 
 
 def build_model(
     db: sqlite_utils.Database,
     encoder: Encoder,
     tax: Taxonomy,
+    docs,
+    segs,
+    *,
     examples: list[tuple[str, str]] | None = None,
+    labels: _Labels | None = None,
     params: AssignParams = DEFAULT_PARAMS,
 ) -> tuple[TouchpointModel, int]:
-    """Prototypes (and the few-shot model when examples are given); returns (model, texts embedded)."""
+    """The model for this taxonomy, store and examples; returns (model, texts embedded)."""
     cache = EmbeddingCache(db)
     texts, owner = taxonomy_rows(tax)
     X, stats = embed_texts(encoder, [encoder_input(t) for t in texts], cache)
     embedded = stats.embedded
-    owner = np.array(owner, np.int64)
-    protos = build_prototypes(tax.keys, X, owner)
-    fewshot = None
+    k = len(tax.keys)
+    protos = prototypes(X, np.array(owner), k)
+    space = None
+    if any(tp.concepts for tp in tax.touchpoints) or _multilingual(docs.langs):
+        from ..concepts.lexicon import load_lexicon
+        from ..concepts.space import concept_space
+
+        space = concept_space(load_lexicon(), encoder, cache)
+    proj = space.proj if space is not None else None
+    doc_align = Alignment.fit(docs.vectors, docs.langs, proj)
+    seg_align = Alignment.fit(segs.vectors, segs.langs, proj)
+    evidence = concept_evidence(tax, space) if space is not None else None
+    model = TouchpointModel(tax.keys, protos, evidence, doc_align, seg_align, None, params, {},
+                            float(np.median(spread(docs.vectors, protos))) if len(docs.ids) else 0.0,
+                            float(np.median(spread(segs.vectors, protos))) if len(segs.ids) else 0.0)
+    # Few-shot: the user's examples and people's corrections of this store.
+    parts_F, parts_zero, parts_y = [], [], []
     if examples:
-        idx = {k: i for i, k in enumerate(tax.keys)}
+        idx = {key: i for i, key in enumerate(tax.keys)}
         E, st = embed_texts(encoder, [encoder_input(t) for t, _ in examples], cache)
         embedded += st.embedded
-        y = np.array([idx[k] for _, k in examples], np.int64)
-        protos = add_examples(protos, np.ones(len(owner), np.float32), E, y, 1.0)
-        fewshot = FewShot(params).fit(np.vstack([X, E]), np.concatenate([owner, y]), len(tax.keys))
-    meta = {
-        "taxonomy": tax.name, "source": tax.source, "sha256": tax.sha256, "encoder": encoder.id,
-        "params": params.to_dict(), "method": "few-shot" if fewshot else "prototype", "examples": len(examples or []),
-    }
-    return TouchpointModel(tax.keys, protos, fewshot, params, meta), embedded
+        elangs = _example_languages([t for t, _ in examples])
+        parts_F.append(doc_align.apply(E, elangs))
+        parts_zero.append(model.scores(E, elangs, doc_align))
+        parts_y.append(np.array([idx[key] for _, key in examples], np.int64))
+    if labels is not None:
+        for ids, vecs_of, align in ((labels.docs, docs, doc_align), (labels.segments, segs, seg_align)):
+            pos = {int(i): r for r, i in enumerate(vecs_of.ids)}
+            rows = [(pos[i], t) for i, t in ids.items() if t >= 0 and i in pos]
+            if rows:
+                V = vecs_of.vectors[[r for r, _ in rows]]
+                L = [vecs_of.langs[r] for r, _ in rows]
+                parts_F.append(align.apply(V, L))
+                parts_zero.append(model.scores(V, L, align))
+                parts_y.append(np.array([t for _, t in rows], np.int64))
+    if parts_y:
+        model.fewshot = fit_few_shot(np.vstack(parts_F), np.concatenate(parts_y), np.vstack(parts_zero), k, params)
+    return model, embedded
 
 
-def _rows(seg_ids: np.ndarray, a: Assignment, keys: list[str], method: str) -> list[tuple]:
-    rows = []
-    for i, sid in enumerate(seg_ids):
-        if a.first[i] >= 0:
-            rows.append((int(sid), keys[a.first[i]], round(float(a.first_conf[i]), 4), 1, method))
-            if a.second[i] >= 0:
-                rows.append((int(sid), keys[a.second[i]], round(float(a.second_conf[i]), 4), 2, method))
-    return rows
+def _vectors(db: sqlite_utils.Database, encoder: Encoder):
+    """Informative segments and documents with their vectors (embedding what the cache lacks)."""
+    segs, s1 = load_segments(db, encoder)
+    docs, s2 = load_documents(db, encoder)
+    return segs, docs, (s1.embedded if s1 else 0) + (s2.embedded if s2 else 0)
+
+
+@dataclass
+class _Assigned:
+    doc_rows: list[tuple]
+    seg_rows: list[tuple]
+    abstain_rows: list[tuple]
+    doc_decision: Decision
+    seg_decision: Decision
+
+
+def _assign(model: TouchpointModel, docs, segs, labels: _Labels, smooth_docs: bool) -> _Assigned:
+    keys, p = model.keys, model.params
+    k = len(keys)
+    F = model.scores(docs.vectors, docs.langs, model.doc_align)
+    pos = {int(d): i for i, d in enumerate(docs.ids)}
+    if smooth_docs and len(docs.ids) > 1:
+        clamp = {pos[d]: label_scores(t, k) for d, t in labels.docs.items() if t >= 0 and d in pos}
+        F = smooth(F, model.doc_align.apply(docs.vectors, docs.langs), p, clamp)
+    doc_sd = spread(docs.vectors, model.protos)
+    dd = decide(damp_flat(F, doc_sd, model.doc_spread, p.flat_share), model.temperature, p.min_confidence, second=False)
+    # Segments: their own scores and their document's (all of it for a document of one segment).
+    G = model.scores(segs.vectors, segs.langs, model.seg_align)
+    doc_row = np.array([pos.get(int(d), -1) for d in segs.doc_ids], np.int64)
+    per_doc = Counter(int(d) for d in segs.doc_ids)
+    if len(G):
+        ctx = F[np.maximum(doc_row, 0)]
+        single = np.array([per_doc[int(d)] == 1 for d in segs.doc_ids]) & (doc_row >= 0)
+        mixed = standardise_rows((1 - p.segment_context) * G + p.segment_context * ctx)
+        G = np.where(single[:, None], ctx, np.where((doc_row >= 0)[:, None], mixed, G))
+    # a clause of a document that is about something is not "about nothing": the larger relative spread counts
+    rel = spread(segs.vectors, model.protos) / max(model.seg_spread, 1e-9)
+    if len(rel):
+        rel = np.maximum(rel, np.where(doc_row >= 0, doc_sd[np.maximum(doc_row, 0)] / max(model.doc_spread, 1e-9), 0.0))
+    sd = decide(damp_flat(G, rel, 1.0, p.flat_share), model.temperature, p.min_confidence, p.second_ratio)
+    method = model.method
+    doc_label = {d: t for d, t in labels.docs.items()}
+    seg_rows, abstain_rows = [], []
+    seg_label_of_single_doc: dict[int, int] = {}
+    for i, sid in enumerate(segs.ids):
+        sid, did = int(sid), int(segs.doc_ids[i])
+        human = labels.segments.get(sid, doc_label.get(did))
+        if human is not None:
+            if sid in labels.segments and per_doc[did] == 1:
+                seg_label_of_single_doc[did] = human
+            if human >= 0:
+                seg_rows.append((sid, keys[human], 1.0, 1, HUMAN))
+            else:
+                abstain_rows.append((sid, HUMAN_NONE, None, 1.0))
+            continue
+        if sd.first[i] >= 0:
+            seg_rows.append((sid, keys[sd.first[i]], round(float(sd.first_p[i]), 4), 1, method))
+            if sd.second[i] >= 0:
+                seg_rows.append((sid, keys[sd.second[i]], round(float(sd.second_p[i]), 4), 2, method))
+        else:
+            abstain_rows.append((sid, sd.reason[i], keys[sd.best[i]], round(float(sd.best_p[i]), 4)))
+    doc_rows = []
+    for i, did in enumerate(docs.ids):
+        did = int(did)
+        human = doc_label.get(did, seg_label_of_single_doc.get(did))
+        if human is not None:
+            doc_rows.append((did, keys[human] if human >= 0 else None, 1.0, HUMAN, None if human >= 0 else HUMAN_NONE, None))
+        elif dd.first[i] >= 0:
+            doc_rows.append((did, keys[dd.first[i]], round(float(dd.first_p[i]), 4), method, None, None))
+        else:
+            doc_rows.append((did, None, round(float(dd.best_p[i]), 4), method, dd.reason[i], keys[dd.best[i]]))
+    return _Assigned(doc_rows, seg_rows, abstain_rows, dd, sd)
+
+
+def _write(db: sqlite_utils.Database, a: _Assigned, *, replace_all: bool) -> None:
+    if replace_all:
+        db.execute("DELETE FROM segment_touchpoints")
+        db.execute("DELETE FROM touchpoint_abstentions")
+        db.execute("DELETE FROM document_touchpoints")
+    else:  # the segments and documents given again lose what they had
+        db.conn.executemany("DELETE FROM segment_touchpoints WHERE segment_id = ?", [(r[0],) for r in a.seg_rows + a.abstain_rows])
+        db.conn.executemany("DELETE FROM touchpoint_abstentions WHERE segment_id = ?", [(r[0],) for r in a.seg_rows + a.abstain_rows])
+    db.conn.executemany("INSERT INTO segment_touchpoints (segment_id, touchpoint, confidence, rank, method) VALUES (?, ?, ?, ?, ?)", a.seg_rows)
+    db.conn.executemany("INSERT INTO touchpoint_abstentions (segment_id, reason, closest, confidence) VALUES (?, ?, ?, ?)", a.abstain_rows)
+    db.conn.executemany(
+        "INSERT OR REPLACE INTO document_touchpoints (document_id, touchpoint, confidence, method, reason, closest) VALUES (?, ?, ?, ?, ?, ?)",
+        a.doc_rows,
+    )
+
+
+def _few_shot_report(model: TouchpointModel) -> dict | None:
+    if model.fewshot is None:
+        return None
+    r = dict(model.fewshot.report)
+    r["weight"] = "examples only" if r["weight"] < 0 else r["weight"]
+    r["per_touchpoint"] = {model.keys[int(t)]: v for t, v in r["per_touchpoint"].items()}
+    return r
 
 
 def assign_touchpoints(
@@ -143,18 +361,24 @@ def assign_touchpoints(
     examples: str | Path | None = None,
     params: AssignParams = DEFAULT_PARAMS,
 ) -> dict:
-    """Store the taxonomy, give every informative segment its touchpoints (or none), link themes."""
+    """Store the taxonomy, give every informative document and segment its touchpoint(s) or
+    none (with the reason), keep people's corrections, link themes."""
     started = time.perf_counter()
+    if not 0.0 <= params.min_confidence <= 1.0:
+        raise UsageError("E843", f"--min-confidence {params.min_confidence} is not a probability.", "Give a number from 0 to 1 (default 0.25).")
     tax = load_taxonomy(taxonomy)
     labelled = read_examples(examples, tax) if examples else None
     encoder = encoder or get_encoder(None, lazy=True)
-    model, embedded = build_model(db, encoder, tax, labelled, params)
-    seg, stats = load_segments(db, encoder)
-    embedded += stats.embedded if stats else 0
-    a = model.assign(seg.vectors)
-    rows = _rows(seg.ids, a, model.keys, model.method)
-    model.meta["last_segment_id"] = int(seg.ids.max()) if len(seg.ids) else 0
-    model.meta["assigned_at"] = utc_now()
+    segs, docs, embedded = _vectors(db, encoder)
+    labels = _stored_labels(db, tax.keys)
+    model, n = build_model(db, encoder, tax, docs, segs, examples=labelled, labels=labels, params=params)
+    embedded += n
+    a = _assign(model, docs, segs, labels, smooth_docs=True)
+    model.meta = {
+        "version": MODEL_VERSION, "keys": tax.keys, "taxonomy": tax.name, "source": tax.source, "sha256": tax.sha256,
+        "encoder": encoder.id, "params": params.to_dict(), "method": model.method, "examples": len(labelled or []),
+        "temperature": model.temperature, "last_segment_id": int(segs.ids.max()) if len(segs.ids) else 0, "assigned_at": utc_now(),
+    }
     with transaction(db):
         db.execute("DELETE FROM theme_touchpoints")
         db.execute("DELETE FROM segment_touchpoints")
@@ -163,55 +387,94 @@ def assign_touchpoints(
             "INSERT INTO touchpoints (key, stage, label, description, owner, taxonomy, taxonomy_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(t.key, t.stage, t.label, t.description, t.owner, tax.name, tax.sha256) for t in tax.touchpoints],
         )
-        db.conn.executemany(
-            "INSERT INTO segment_touchpoints (segment_id, touchpoint, confidence, rank, method) VALUES (?, ?, ?, ?, ?)", rows
-        )
+        _write(db, a, replace_all=True)
         linked = link_themes_to_touchpoints(db)
         model.save(db)
-    counts = {k: 0 for k in tax.keys}
-    for r in rows:
-        if r[3] == 1:
-            counts[r[1]] += 1
-    n = len(seg.ids)
-    none = int((a.first < 0).sum())
+    counts = Counter(r[1] for r in a.seg_rows if r[3] == 1)
+    n_seg, n_doc = len(segs.ids), len(docs.ids)
+    seg_none = len(a.abstain_rows)
+    doc_none = sum(1 for r in a.doc_rows if r[1] is None)
     return {
         "taxonomy": tax.name,
         "source": tax.source,
         "touchpoints": len(tax.keys),
         "method": model.method,
         "examples": len(labelled or []),
-        "segments": n,
-        "assigned": n - none,
-        "none": none,
-        "none_share": round(none / n, 4) if n else 0.0,
-        "two_touchpoints": int((a.second >= 0).sum()),
-        "by_touchpoint": dict(sorted(counts.items(), key=lambda kv: -kv[1])),
+        "corrections": len(labels.docs) + len(labels.segments),
+        "corrections_ignored": labels.ignored,
+        "min_confidence": params.min_confidence,
+        "temperature": round(model.temperature, 4),
+        "segments": n_seg,
+        "assigned": n_seg - seg_none,
+        "none": seg_none,
+        "none_share": round(seg_none / n_seg, 4) if n_seg else 0.0,
+        "none_reasons": dict(Counter(r[1] for r in a.abstain_rows)),
+        "two_touchpoints": sum(1 for r in a.seg_rows if r[3] == 2),
+        "documents": n_doc,
+        "documents_none": doc_none,
+        "documents_none_share": round(doc_none / n_doc, 4) if n_doc else 0.0,
+        "by_touchpoint": {key: counts.get(key, 0) for key in sorted(tax.keys, key=lambda x: -counts.get(x, 0))},
+        "by_document": dict(Counter(r[1] for r in a.doc_rows if r[1] is not None).most_common()),
+        "few_shot": _few_shot_report(model),
+        "aligned_languages": model.doc_align.langs,
+        "projected": model.doc_align.projected,
+        "concepts": int(len(model.evidence.link)) if model.evidence is not None else 0,
         "theme_links": linked,
         "embedded": embedded,
         "seconds": round(time.perf_counter() - started, 2),
     }
 
 
+def _documents_of(db: sqlite_utils.Database, encoder: Encoder, doc_ids: list[int]):
+    """Vectors of these documents (as load_documents builds them), from the embedding cache."""
+    from ..segments.vectors import Documents
+
+    texts: dict[int, list[str]] = {}
+    langs: dict[int, str] = {}
+    for start in range(0, len(doc_ids), 500):
+        chunk = doc_ids[start : start + 500]
+        for did, text, lang, script in db.execute(
+            "SELECT s.document_id, s.text, d.lang, d.script FROM segments s JOIN documents d ON d.id = s.document_id "
+            f"WHERE s.informative = 1 AND s.document_id IN ({', '.join('?' for _ in chunk)}) ORDER BY s.document_id, s.seg_index",
+            chunk,
+        ):
+            texts.setdefault(did, []).append(text)
+            langs[did] = group_language(lang, script)
+    order = [d for d in doc_ids if d in texts]
+    inputs = {d: document_inputs(texts[d]) for d in order}
+    flat = [t for d in order for t in inputs[d]]
+    V, _ = embed_texts(encoder, flat, EmbeddingCache(db)) if flat else (np.zeros((0, encoder.dim), np.float32), None)
+    out, at = [], 0
+    for d in order:
+        out.append(V[at : at + len(inputs[d])].mean(0))
+        at += len(inputs[d])
+    M = np.asarray(out, np.float32).reshape(len(order), encoder.dim)
+    M /= np.maximum(np.linalg.norm(M, axis=1, keepdims=True), 1e-12)
+    return Documents(np.array(order, np.int64), [langs[d] for d in order], np.ones(len(order), bool), M, [])
+
+
 def assign_touchpoints_to_new_segments(db: sqlite_utils.Database, encoder: Encoder) -> dict:
     """Segments added since the last assignment get touchpoints from the saved model (no
-    re-embedding of the taxonomy); theme links are rebuilt. Only cached embeddings are read."""
-
+    re-embedding of the taxonomy, no neighbours), and their documents a main touchpoint;
+    theme links are rebuilt. Only cached embeddings are read."""
+    has_old = db.execute("SELECT COUNT(*) FROM theme_state WHERE key IN (?, ?)", list(OLD_KEYS)).fetchone()[0]
     model = TouchpointModel.load(db)
     if model is None:
+        if has_old:
+            return {"assigned": 0, "none": 0, "model": True, "skipped": "the touchpoint model is from an older version: re-run `miner touchpoints assign`"}
         return {"assigned": 0, "none": 0, "model": False}
     if model.meta.get("encoder") != encoder.id:
         return {"assigned": 0, "none": 0, "model": True, "skipped": f"touchpoints were built on {model.meta.get('encoder')}"}
     last = int(model.meta.get("last_segment_id", 0))
-    seg, _ = load_segments(db, encoder, after_id=last)
-    if len(seg.ids) == 0:
+    segs, _ = load_segments(db, encoder, after_id=last)
+    if len(segs.ids) == 0:
         return {"assigned": 0, "none": 0, "model": True}
-    a = model.assign(seg.vectors)
-    model.meta["last_segment_id"] = int(seg.ids.max())
+    docs = _documents_of(db, encoder, sorted({int(d) for d in segs.doc_ids}))
+    labels = _stored_labels(db, model.keys)
+    a = _assign(model, docs, segs, labels, smooth_docs=False)
+    model.meta["last_segment_id"] = int(segs.ids.max())
     with transaction(db):
-        db.conn.executemany(
-            "INSERT OR REPLACE INTO segment_touchpoints (segment_id, touchpoint, confidence, rank, method) VALUES (?, ?, ?, ?, ?)",
-            _rows(seg.ids, a, model.keys, model.method),
-        )
+        _write(db, a, replace_all=False)
         link_themes_to_touchpoints(db)
         model.save(db)
-    return {"assigned": int((a.first >= 0).sum()), "none": int((a.first < 0).sum()), "model": True}
+    return {"assigned": len({r[0] for r in a.seg_rows}), "none": len(a.abstain_rows), "model": True}

@@ -1,5 +1,6 @@
 """Load and validate a touchpoint taxonomy (YAML): stages holding touchpoints, each with a
-key, label, description, example phrases (a list, or lists per language) and an owner.
+key, label, description, example phrases (a list, or lists per language), an owner, and the
+concept lexicon's concepts it covers (their phrases in 14 languages join its evidence).
 
 Validation walks the composed YAML nodes, so every error names the file and line of the bad
 value (`file:line: ...`) in one line; see docs/touchpoints.md for the format.
@@ -24,7 +25,7 @@ MAX_TEXT = 1000  # characters of one description or example
 
 TOP_FIELDS = {"taxonomy", "version", "description", "languages", "stages"}
 STAGE_FIELDS = {"key", "label", "description", "touchpoints"}
-TOUCHPOINT_FIELDS = {"key", "label", "description", "owner", "examples"}
+TOUCHPOINT_FIELDS = {"key", "label", "description", "owner", "examples", "concepts"}
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _STR = "tag:yaml.org,2002:str"
@@ -38,6 +39,7 @@ class Touchpoint:
     description: str
     owner: str | None
     examples: tuple[tuple[str, str], ...]  # (lang or "", text)
+    concepts: tuple[str, ...] = ()  # concept ids of the lexicon (models/concepts/)
 
     def prototype_texts(self) -> list[str]:
         """What the encoder reads for this touchpoint: its description, then each example."""
@@ -142,6 +144,27 @@ def _examples(node, w: _Where, what: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def _concepts(node, w: _Where, what: str, known: set[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for item in _sequence(node, w, what):
+        cid = _scalar(item, w, f"a concept of {what}", required_str=False)
+        if cid not in known:
+            close = sorted(k for k in known if k.split("_")[0] == cid.split("_")[0])[:5]
+            raise w.fail(item, f"{what}: {cid!r} is not a concept of the lexicon (models/concepts/concepts.yaml)"
+                         + (f"; close: {', '.join(close)}." if close else "."))
+        if cid in out:
+            raise w.fail(item, f"{what} lists {cid!r} twice.")
+        out.append(cid)
+    return tuple(out)
+
+
+def lexicon_concepts() -> set[str]:
+    """The concept ids a taxonomy may name: the shipped lexicon's."""
+    from ..concepts.lexicon import load_lexicon
+
+    return set(load_lexicon().concepts)
+
+
 def parse_taxonomy(text: str, name: str = "<taxonomy>") -> Taxonomy:
     """Validate taxonomy YAML text; raise InputError E831 (with `name:line`) on the first problem."""
     w = _Where(name)
@@ -163,6 +186,7 @@ def parse_taxonomy(text: str, name: str = "<taxonomy>") -> Taxonomy:
     touchpoints: list[Touchpoint] = []
     seen_tp: dict[str, int] = {}
     seen_stage: set[str] = set()
+    known: set[str] | None = None
     for snode in _sequence(top["stages"][1], w, "stages"):
         s = _mapping(snode, w, "a stage", STAGE_FIELDS, ("key", "touchpoints"))
         skey = _key(s["key"][1], w, "the stage key")
@@ -182,6 +206,10 @@ def parse_taxonomy(text: str, name: str = "<taxonomy>") -> Taxonomy:
                 raise w.fail(tnode, f"{what} has no description.", "Describe in one sentence what customers say about it.")
             if "examples" not in t:
                 raise w.fail(tnode, f"{what} has no examples.", "Give a handful of example phrases, ideally in several languages.")
+            concepts: tuple[str, ...] = ()
+            if "concepts" in t:
+                known = lexicon_concepts() if known is None else known
+                concepts = _concepts(t["concepts"][1], w, f"the concepts of {what}", known)
             touchpoints.append(
                 Touchpoint(
                     key=key,
@@ -190,6 +218,7 @@ def parse_taxonomy(text: str, name: str = "<taxonomy>") -> Taxonomy:
                     description=_scalar(t["description"][1], w, f"the description of {what}"),
                     owner=_scalar(t["owner"][1], w, f"the owner of {what}") if "owner" in t else None,
                     examples=_examples(t["examples"][1], w, f"the examples of {what}"),
+                    concepts=concepts,
                 )
             )
     if len(touchpoints) > MAX_TOUCHPOINTS:
