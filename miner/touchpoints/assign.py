@@ -19,7 +19,7 @@ was measured on four labelled sets (bench/bench_touchpoints.py, docs/benchmarks.
    language together before texts of one topic), then the concept lexicon's discriminant
    projection beside the centred vector when several languages are present.
 4. **Neighbours** (`smooth`): each document's scores are blended with those of its nearest
-   documents in the aligned space, across languages: ten complaints about the same thing get
+   documents in the aligned space (its projected part where there is one), across languages: ten complaints about the same thing get
    the same touchpoint even where one of them, alone, is ambiguous. Corrected documents keep
    their label and pass it to their neighbours.
 5. **Decision** (`decide`): scores of a text about nothing in particular (its cosines to the
@@ -54,7 +54,7 @@ class AssignParams:
     neighbours: int = 5  # documents each document is compared with
     smoothing: float = 0.5  # share of a document's scores that comes from its neighbours
     smoothing_rounds: int = 3
-    max_reference: int = 6000  # above this many documents, neighbours are sought among a sample this large
+    max_reference: int = 3000  # above this many documents, neighbours are sought among an even sample this large
     segment_context: float = 0.5  # share of a segment's scores that comes from its document
     temperature: float = 0.6  # zero-shot: softmax(scores / temperature), fitted on the dev halves of four labelled sets
     second_ratio: float = 0.5  # a second touchpoint needs this share of the first's probability
@@ -141,6 +141,11 @@ class Alignment:
             return C
         return normalise(np.hstack([normalise(C @ self.proj), C]))
 
+    def for_neighbours(self, A: np.ndarray) -> np.ndarray:
+        """What neighbours are sought in: the projected part alone where there is one (64
+        dimensions instead of 448: as good on xling_dev and the demo, bench/bench_touchpoints.py)."""
+        return normalise(A[:, : self.proj.shape[1]]) if self.projected else A
+
     def data_means(self) -> dict[str, np.ndarray]:
         return dict(zip(self.langs, self.means))
 
@@ -176,12 +181,12 @@ class ConceptEvidence:
         return np.where(np.isnan(out), low, out)
 
 
-def spread(X: np.ndarray, protos: np.ndarray) -> np.ndarray:
+def spread(cosines: np.ndarray) -> np.ndarray:
     """How much a text's cosines to the touchpoints differ (their standard deviation): small
     when the text is about none of them in particular."""
-    if len(X) == 0:
+    if len(cosines) == 0:
         return np.zeros(0, np.float32)
-    return (normalise(X) @ protos.T).std(1)
+    return cosines.std(1)
 
 
 def damp_flat(S: np.ndarray, spreads: np.ndarray, reference: float, share: float) -> np.ndarray:
@@ -194,12 +199,13 @@ def damp_flat(S: np.ndarray, spreads: np.ndarray, reference: float, share: float
 
 def zero_shot_scores(
     X: np.ndarray, protos: np.ndarray, *, evidence: ConceptEvidence | None = None, langs: list[str] | None = None,
-    data_means: dict[str, np.ndarray] | None = None, concept_weight: float = 1.0,
+    data_means: dict[str, np.ndarray] | None = None, concept_weight: float = 1.0, cosines: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(n, k) standardised scores of rows of X (raw, L2-normalised vectors) for each touchpoint."""
+    """(n, k) standardised scores of rows of X (raw, L2-normalised vectors) for each touchpoint
+    (`cosines`: X @ protos.T when the caller has it)."""
     if len(X) == 0:
         return np.zeros((0, len(protos)), np.float32)
-    S = standardise_rows(normalise(X) @ protos.T)
+    S = standardise_rows(X @ protos.T if cosines is None else cosines)
     if evidence is not None and concept_weight > 0:
         T = evidence.touchpoint_scores(X, langs or ["und"] * len(X), data_means or {}, len(protos))
         S = standardise_rows(S + concept_weight * standardise_rows(T))
@@ -342,7 +348,7 @@ def neighbours(A: np.ndarray, k: int, max_reference: int, block: int = 2048) -> 
         own = is_ref[rows]
         mine = own >= 0
         S[np.flatnonzero(mine), own[mine]] = -np.inf  # a document is not its own neighbour
-        top = np.argpartition(-S, k - 1, axis=1)[:, :k]
+        top = np.argpartition(S, S.shape[1] - k, axis=1)[:, -k:]
         out[rows] = ref[top]
     return out
 

@@ -31,7 +31,7 @@ from ..nlp.encoders.base import Encoder
 from ..nlp.encoders.registry import get_encoder
 from ..nlp.textprep import encoder_input
 from ..segments.links import link_themes_to_touchpoints
-from ..segments.vectors import document_inputs, group_language, load_documents, load_segments
+from ..segments.vectors import document_inputs, group_language, load_segments
 from ..store import transaction, utc_now
 from .assign import (
     HUMAN_NONE,
@@ -113,10 +113,10 @@ class TouchpointModel:
     def temperature(self) -> float:
         return self.fewshot.temperature if self.fewshot is not None else self.params.temperature
 
-    def scores(self, X: np.ndarray, langs: list[str], align: Alignment) -> np.ndarray:
+    def scores(self, X: np.ndarray, langs: list[str], align: Alignment, cosines: np.ndarray | None = None) -> np.ndarray:
         """Standardised scores of raw vectors X (documents with doc_align, segments with seg_align)."""
         zero = zero_shot_scores(X, self.protos, evidence=self.evidence, langs=langs, data_means=align.data_means(),
-                                concept_weight=self.params.concept_weight)
+                                concept_weight=self.params.concept_weight, cosines=cosines)
         if self.fewshot is None or len(X) == 0:
             return zero
         return self.fewshot.scores(align.apply(X, langs), zero)
@@ -227,8 +227,8 @@ def build_model(
     seg_align = Alignment.fit(segs.vectors, segs.langs, proj)
     evidence = concept_evidence(tax, space) if space is not None else None
     model = TouchpointModel(tax.keys, protos, evidence, doc_align, seg_align, None, params, {},
-                            float(np.median(spread(docs.vectors, protos))) if len(docs.ids) else 0.0,
-                            float(np.median(spread(segs.vectors, protos))) if len(segs.ids) else 0.0)
+                            float(np.median(spread(docs.vectors @ protos.T))) if len(docs.ids) else 0.0,
+                            float(np.median(spread(segs.vectors @ protos.T))) if len(segs.ids) else 0.0)
     # Few-shot: the user's examples and people's corrections of this store.
     parts_F, parts_zero, parts_y = [], [], []
     if examples:
@@ -257,8 +257,45 @@ def build_model(
 def _vectors(db: sqlite_utils.Database, encoder: Encoder):
     """Informative segments and documents with their vectors (embedding what the cache lacks)."""
     segs, s1 = load_segments(db, encoder)
-    docs, s2 = load_documents(db, encoder)
-    return segs, docs, (s1.embedded if s1 else 0) + (s2.embedded if s2 else 0)
+    docs, embedded = documents_of_segments(db, encoder, segs)
+    return segs, docs, (s1.embedded if s1 else 0) + embedded
+
+
+def documents_of_segments(db: sqlite_utils.Database, encoder: Encoder, segs):
+    """The documents of these segments with their vectors, as `load_documents` builds them (a
+    document of one segment has its segment's vector; a longer one the embedding of its
+    segments joined), from segments already loaded: (Documents, texts embedded)."""
+    from ..segments.vectors import Documents
+
+    order: list[int] = []
+    rows: dict[int, list[int]] = {}
+    for i, d in enumerate(segs.doc_ids.tolist()):
+        if d not in rows:
+            rows[d] = []
+            order.append(d)
+        rows[d].append(i)
+    V = np.zeros((len(order), encoder.dim), np.float32)
+    inputs, where = [], []
+    for n, d in enumerate(order):
+        r = rows[d]
+        if len(r) == 1:
+            V[n] = segs.vectors[r[0]]
+            continue
+        texts = document_inputs([segs.texts[i] for i in r])
+        if len(texts) == 1:
+            inputs.append(texts[0])
+            where.append((n, len(inputs) - 1, 1))
+        else:  # too long to read whole: the mean of its segments
+            V[n] = segs.vectors[r].mean(0)
+    embedded = 0
+    if inputs:
+        E, stats = embed_texts(encoder, inputs, EmbeddingCache(db))
+        embedded = stats.embedded
+        for n, at, _ in where:
+            V[n] = E[at]
+    V /= np.maximum(np.linalg.norm(V, axis=1, keepdims=True), 1e-12)
+    first = [rows[d][0] for d in order]
+    return Documents(np.array(order, np.int64), [segs.langs[i] for i in first], segs.original[first], V, []), embedded
 
 
 @dataclass
@@ -273,26 +310,29 @@ class _Assigned:
 def _assign(model: TouchpointModel, docs, segs, labels: _Labels, smooth_docs: bool) -> _Assigned:
     keys, p = model.keys, model.params
     k = len(keys)
-    F = model.scores(docs.vectors, docs.langs, model.doc_align)
+    doc_cos = docs.vectors @ model.protos.T
+    F = model.scores(docs.vectors, docs.langs, model.doc_align, doc_cos)
     pos = {int(d): i for i, d in enumerate(docs.ids)}
     if smooth_docs and len(docs.ids) > 1:
         clamp = {pos[d]: label_scores(t, k) for d, t in labels.docs.items() if t >= 0 and d in pos}
-        F = smooth(F, model.doc_align.apply(docs.vectors, docs.langs), p, clamp)
-    doc_sd = spread(docs.vectors, model.protos)
+        F = smooth(F, model.doc_align.for_neighbours(model.doc_align.apply(docs.vectors, docs.langs)), p, clamp)
+    doc_sd = spread(doc_cos)
     dd = decide(damp_flat(F, doc_sd, model.doc_spread, p.flat_share), model.temperature, p.min_confidence, second=False)
-    # Segments: their own scores and their document's (all of it for a document of one segment).
-    G = model.scores(segs.vectors, segs.langs, model.seg_align)
-    doc_row = np.array([pos.get(int(d), -1) for d in segs.doc_ids], np.int64)
-    per_doc = Counter(int(d) for d in segs.doc_ids)
-    if len(G):
-        ctx = F[np.maximum(doc_row, 0)]
-        single = np.array([per_doc[int(d)] == 1 for d in segs.doc_ids]) & (doc_row >= 0)
-        mixed = standardise_rows((1 - p.segment_context) * G + p.segment_context * ctx)
-        G = np.where(single[:, None], ctx, np.where((doc_row >= 0)[:, None], mixed, G))
-    # a clause of a document that is about something is not "about nothing": the larger relative spread counts
-    rel = spread(segs.vectors, model.protos) / max(model.seg_spread, 1e-9)
-    if len(rel):
-        rel = np.maximum(rel, np.where(doc_row >= 0, doc_sd[np.maximum(doc_row, 0)] / max(model.doc_spread, 1e-9), 0.0))
+    # Segments: a document's only segment takes the document's scores; the others blend their own
+    # scores with their document's (a short clause says little alone).
+    doc_row = np.array([pos[int(d)] for d in segs.doc_ids], np.int64)
+    per_doc = Counter(segs.doc_ids.tolist())
+    several = np.flatnonzero(np.array([per_doc[d] > 1 for d in segs.doc_ids.tolist()], bool))
+    G = F[doc_row] if len(doc_row) else np.zeros((0, k), np.float32)
+    rel = doc_sd[doc_row] / max(model.doc_spread, 1e-9) if len(doc_row) else np.zeros(0, np.float32)
+    if len(several):
+        seg_cos = segs.vectors[several] @ model.protos.T
+        own = model.scores(segs.vectors[several], [segs.langs[i] for i in several], model.seg_align, seg_cos)
+        G = G.copy()
+        G[several] = standardise_rows((1 - p.segment_context) * own + p.segment_context * G[several])
+        # a clause of a document that is about something is not "about nothing": the larger relative spread counts
+        rel = rel.copy()
+        rel[several] = np.maximum(rel[several], spread(seg_cos) / max(model.seg_spread, 1e-9))
     sd = decide(damp_flat(G, rel, 1.0, p.flat_share), model.temperature, p.min_confidence, p.second_ratio)
     method = model.method
     doc_label = {d: t for d, t in labels.docs.items()}
@@ -425,34 +465,6 @@ def assign_touchpoints(
     }
 
 
-def _documents_of(db: sqlite_utils.Database, encoder: Encoder, doc_ids: list[int]):
-    """Vectors of these documents (as load_documents builds them), from the embedding cache."""
-    from ..segments.vectors import Documents
-
-    texts: dict[int, list[str]] = {}
-    langs: dict[int, str] = {}
-    for start in range(0, len(doc_ids), 500):
-        chunk = doc_ids[start : start + 500]
-        for did, text, lang, script in db.execute(
-            "SELECT s.document_id, s.text, d.lang, d.script FROM segments s JOIN documents d ON d.id = s.document_id "
-            f"WHERE s.informative = 1 AND s.document_id IN ({', '.join('?' for _ in chunk)}) ORDER BY s.document_id, s.seg_index",
-            chunk,
-        ):
-            texts.setdefault(did, []).append(text)
-            langs[did] = group_language(lang, script)
-    order = [d for d in doc_ids if d in texts]
-    inputs = {d: document_inputs(texts[d]) for d in order}
-    flat = [t for d in order for t in inputs[d]]
-    V, _ = embed_texts(encoder, flat, EmbeddingCache(db)) if flat else (np.zeros((0, encoder.dim), np.float32), None)
-    out, at = [], 0
-    for d in order:
-        out.append(V[at : at + len(inputs[d])].mean(0))
-        at += len(inputs[d])
-    M = np.asarray(out, np.float32).reshape(len(order), encoder.dim)
-    M /= np.maximum(np.linalg.norm(M, axis=1, keepdims=True), 1e-12)
-    return Documents(np.array(order, np.int64), [langs[d] for d in order], np.ones(len(order), bool), M, [])
-
-
 def assign_touchpoints_to_new_segments(db: sqlite_utils.Database, encoder: Encoder) -> dict:
     """Segments added since the last assignment get touchpoints from the saved model (no
     re-embedding of the taxonomy, no neighbours), and their documents a main touchpoint;
@@ -469,7 +481,7 @@ def assign_touchpoints_to_new_segments(db: sqlite_utils.Database, encoder: Encod
     segs, _ = load_segments(db, encoder, after_id=last)
     if len(segs.ids) == 0:
         return {"assigned": 0, "none": 0, "model": True}
-    docs = _documents_of(db, encoder, sorted({int(d) for d in segs.doc_ids}))
+    docs, _ = documents_of_segments(db, encoder, segs)
     labels = _stored_labels(db, model.keys)
     a = _assign(model, docs, segs, labels, smooth_docs=False)
     model.meta["last_segment_id"] = int(segs.ids.max())
