@@ -19,7 +19,6 @@ LAYERS: dict[str, int] = {
     "miner.files": 1,  # atomic file writes, spreadsheet-safe CSV
     # 2. the SQLite store, and plain reads of it
     "miner.store": 2,
-    "miner.search": 2,
     # 3. text in: readers, cleaning, language, segments, duplicates, PII
     "miner.ingest": 3,
     "miner.fields": 3,  # the input's other columns (documents.meta) as fields to slice and filter by
@@ -33,6 +32,7 @@ LAYERS: dict[str, int] = {
     "miner.themes": 6,
     "miner.touchpoints": 6,
     "miner.measures": 6,
+    "miner.search": 6,  # search by meaning and words: document vectors (nlp, segments), query language (ingest)
     # 7. stages over several rooms below: incremental analysis, trends and alerts
     "miner.analyze": 7,
     "miner.trends": 7,

@@ -103,6 +103,13 @@ CODES: dict[str, ErrorCode] = _table(
     ("E502", USAGE, "--limit is below 1.", "Use --limit 20, for example."),
     # demo
     ("E601", INPUT, "The bundled demo corpus is missing.", "Reinstall miner or run from a checkout."),
+    ("E503", USAGE, "--since or --until is not a date.", "Write it as YYYY-MM-DD, e.g. 2026-03-31."),
+    ("E504", USAGE, "--since is after --until.", "Give --since on or before --until."),
+    ("E505", USAGE, "No theme with that id (--theme).", "Run `miner themes list` for the ids."),
+    ("E506", USAGE, "No touchpoint with that key (--touchpoint).", "Run `miner touchpoints list` for the keys."),
+    ("E507", USAGE, "No document with that id (--like).", "Give the id of a stored document (the first column of `miner search`)."),
+    ("E508", USAGE, "A query and --like (or --exact and --like) were given together.", "Search by words, or for documents like one document."),
+    ("E509", USAGE, "The document given to --like has no vector yet.", "Run `miner analyze` first (a non-informative document never gets one)."),
     # report and browse
     ("E650", INPUT, "The store has no themes to report on.", "Run `miner analyze` and `miner themes discover` first (or `miner demo`)."),
     ("E651", USAGE, "The report's --out path is a folder.", "Give a file name with --out, e.g. report.html."),
