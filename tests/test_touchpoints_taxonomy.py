@@ -112,3 +112,28 @@ def test_cli_check(runner, tmp_path):
     assert r.exit_code == 1
     assert f"{bad}:9: touchpoint 'billing' has no description" in r.output
     assert "Traceback" not in r.output
+
+
+def test_concepts_name_the_lexicon_and_the_default_journey_maps_them():
+    tax = parse_taxonomy(GOOD.replace("        examples: [late parcel", "        concepts: [delivery_late, parcel_lost]\n        examples: [late parcel"), "t.yaml")
+    assert tax.get("delivery").concepts == ("delivery_late", "parcel_lost") and tax.get("billing").concepts == ()
+    default = load_taxonomy()
+    mapped = [c for tp in default.touchpoints for c in tp.concepts]
+    assert len(mapped) == len(set(mapped)) >= 190  # each concept at one touchpoint at most
+    assert "food_cold" in default.get("delivery").concepts and "warranty_claim_refused" in default.get("returns").concepts
+
+
+@pytest.mark.parametrize("concepts,line,message", [
+    ("[delivery_lates]", 8, "'delivery_lates' is not a concept of the lexicon"),
+    ("[delivery_late, delivery_late]", 8, "lists 'delivery_late' twice"),
+    ("delivery_late", 8, "must be a list"),
+])
+def test_bad_concepts_are_errors_with_their_line(concepts, line, message):
+    e = _error(GOOD.replace("        examples: [late parcel", f"        concepts: {concepts}\n        examples: [late parcel"))
+    assert e.code == "E831" and e.message.startswith(f"t.yaml:{line}:") and message in e.message, e.message
+
+
+@pytest.mark.parametrize("name", ["xling_dev", "demo", "banking77", "uit_vsfc"])
+def test_benchmark_user_taxonomies_load(name):
+    tax = load_taxonomy(ROOT / "bench" / "taxonomies" / f"{name}.yaml")
+    assert all(tp.description and tp.examples for tp in tax.touchpoints)

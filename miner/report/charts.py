@@ -87,7 +87,7 @@ def theme_trend(starts: list[str], periods: list[str], volume: list[int], totals
         ],
         "layout": {"height": 200, "xaxis": {"type": "date"}, "yaxis": {"title": {"text": "documents"}},
                    "yaxis2": {"overlaying": "y", "side": "right", "title": {"text": "%"}, "rangemode": "tozero", "showgrid": False},
-                   "showlegend": False, "margin": {"t": 10}},
+                   "showlegend": False, "margin": {"t": 10, "r": 60}},
     }
 
 
