@@ -29,6 +29,8 @@ def crawl_lines(result: dict) -> list[str]:
     if result["pii_redacted"]:
         lines.append("PII redacted: " + _counts(result["pii_redacted"]))
     dropped = {k: v for k, v in result["dropped_lines"].items() if v}
+    for k, v in result.get("page_noise", {}).items():
+        dropped[k] = dropped.get(k, 0) + v
     if dropped:
         lines.append("Lines dropped by cleaning: " + _counts(dropped))
     if result["status"] == "paused":

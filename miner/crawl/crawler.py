@@ -34,11 +34,13 @@ from . import extract
 from .fetch import DEFAULT_USER_AGENT, Fetcher, Host, Response, host_delay, retry_after_seconds, robots_rules
 from .frontier import Frontier, Url
 from .profile import Profile
+from ..ingest.lines import SiteLines
 from .urls import host_of, normalise, path_and_query, shape, trap_reason
 
 CHANNEL = "complaint_site"
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 MAX_REDIRECTS_ROBOTS = 5
+HANDLED_CACHE = 50_000
 
 ProgressFn = Callable[[dict], None]
 
@@ -95,11 +97,13 @@ class CrawlSummary:
     queued: int = 0  # URLs left in the frontier
     urls: Counter = field(default_factory=Counter)  # outcomes: done, failed, robots, trap:..., offsite...
     errors_by: Counter = field(default_factory=Counter)  # http_503, timeout...
+    page_noise: Counter = field(default_factory=Counter)  # lines left out of pages at extraction, by reason
     ingest: IngestSummary | None = None
 
     def to_dict(self) -> dict:
-        out = {k: v for k, v in asdict(self).items() if k not in ("ingest", "urls", "errors_by")}
+        out = {k: v for k, v in asdict(self).items() if k not in ("ingest", "urls", "errors_by", "page_noise")}
         out["urls"] = dict(self.urls.most_common())
+        out["page_noise"] = dict(self.page_noise.most_common())
         out["errors_by"] = dict(self.errors_by.most_common())
         out["wait_seconds"] = round(self.wait_seconds, 3)
         out["seconds"] = round(self.seconds, 3)
@@ -166,6 +170,8 @@ class _Crawl:
         self.fetcher: Fetcher | None = None
         self.due: dict[str, float] = {}
         self.queued = 0
+        self.handled: dict[str, None] = {}  # URLs met in this run (bounded), to spare the store a query per link
+        self.cleaner = extract.Cleaner(SiteLines(), self.summary.page_noise)
 
     # --- setup -------------------------------------------------------------------------------
 
@@ -215,6 +221,9 @@ class _Crawl:
                         status, reason = "paused", "host_unavailable"
                     break
                 if url is None:
+                    if wait > self.s.max_retry_after:  # nothing due before the limit: stop, resume later
+                        status, reason = "paused", "retry_after"
+                        break
                     self._wait(wait)
                     continue
                 stop = self._visit(url)
@@ -309,6 +318,7 @@ class _Crawl:
             if rules is not None:
                 state.robots, state.robots_status = rules, response.status
                 state.delay = host_delay(rules, self.s.user_agent, self.s.delay)
+                state.next_at = max(state.next_at, time.monotonic() + state.delay)  # Crawl-delay counts from robots.txt too
                 self.frontier.save_robots(host, response.status, response.body.decode("utf-8", "replace") if response.status < 300 else "")
                 return state
             self.summary.errors += 1
@@ -450,14 +460,17 @@ class _Crawl:
         found_links = extract.links(page, url.url, self.profile)
         items, originals = [], 0
         if url.kind == "item":
-            items = self._prepare(extract.records(page, url.url, self.profile, self.report.warnings), url.url)
+            items = self._prepare(extract.records(page, url.url, self.profile, self.report.warnings, self.cleaner), url.url)
         before = (self.report.stored, self.report.duplicates, self.report.near_duplicates)
         with transaction(self.db):
             if items:
                 store_items(self.db, self.frontier.run.source_id, items, self.ingest_options, self.report, self.isummary)
             stored = self.report.stored - before[0]
             originals = stored - (self.report.duplicates - before[1]) - (self.report.near_duplicates - before[2])
-            self._queue_links(url, found_links, fruitful=originals > 0)
+            # A page bears fruit when it stored a new text long enough to be compared for duplicates:
+            # a calendar page's "October 2026" is new every time and says nothing.
+            substantial = any(getattr(prep, "signature", None) is not None for _, prep in items)
+            self._queue_links(url, found_links, fruitful=originals > 0 and substantial)
             self.frontier.finish(url.id, "done", documents=stored, changed=True, **validators)
             self.frontier.run.counts["documents"] += stored
             self.frontier.save_counts()
@@ -535,6 +548,12 @@ class _Crawl:
             self._queue(target, kind, page, fruitful=brought, count=count)
 
     def _queue(self, target: str, kind: str, page: Url, *, fruitful: bool, count: Counter) -> None:
+        if target in self.handled:  # already queued, skipped or known in this run: no query needed
+            count["known"] += 1
+            return
+        if len(self.handled) >= HANDLED_CACHE:
+            self.handled.clear()  # bounded: the store stays the reference
+        self.handled[target] = None
         host = host_of(target)
         if self.profile.same_host and host not in self._allowed_hosts():
             self.summary.urls["offsite"] += 1
@@ -662,7 +681,7 @@ def preview(profile: Profile, options: CrawlOptions | None = None, *, max_pages:
             entry["links"] = dict(entry["links"])
             if kind == "item":
                 warnings: Counter = Counter()
-                for r in extract.records(page, url, profile, warnings):
+                for r in extract.records(page, url, profile, warnings, extract.Cleaner(SiteLines(), Counter())):
                     cleaned, dropped = clean_text(r.text)
                     out["records"].append({"kind": r.kind, "external_id": r.external_id, "created_at": r.created_at,
                                            "score": r.score, "meta": r.meta, "text": r.text, "clean_text": cleaned,

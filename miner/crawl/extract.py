@@ -16,7 +16,9 @@ import lxml.html
 from lxml import etree
 
 from ..ingest.encoding import decode_bytes, html_declared_charset, normalise_codec
-from ..ingest.html import element_text, extract_main_text
+from ..ingest.clean import line_noise
+from ..ingest.html import element_text
+from ..ingest.lines import Line, SiteLines, page_lines
 from ..ingest.mapping import parse_date, parse_score
 from .profile import Profile
 from .urls import normalise
@@ -117,20 +119,53 @@ def _date(value: str | None, warnings: Counter, meta: dict, key: str) -> str | N
         return None
 
 
-def records(page: Page, url: str, profile: Profile, warnings: Counter) -> list[Record]:
-    """The page's complaint and replies by the profile's selectors, or its main content as one record."""
-    if not profile.fields:
-        text, found = extract_main_text(page.text)
-        if not text.strip():
-            return []
-        meta = {"title": found.get("title")} if found.get("title") else {}
-        return [Record("page", url, text, found.get("date"), None, meta)]
+class Cleaner:
+    """Lines of an element with the page-noise ones left out (`miner.ingest.clean.line_noise`:
+    the rules and the line model, which knows link density and, through `site`, the lines the
+    site's other pages carry). `seen` collects a page's lines; `done` adds them to the site."""
+
+    def __init__(self, site: SiteLines, dropped: Counter):
+        self.site, self.dropped = site, dropped
+        self.seen: list[Line] = []
+
+    def __call__(self, el) -> str:
+        lines = page_lines(el)
+        reasons = line_noise(lines, site=self.site)
+        self.seen.extend(lines)
+        for r in reasons:
+            if r:
+                self.dropped[r] += 1
+        return "\n".join(l.text for l, r in zip(lines, reasons) if r is None)
+
+    def done(self) -> None:
+        self.site.add(self.seen)
+        self.seen = []
+
+
+def records(page: Page, url: str, profile: Profile, warnings: Counter, cleaner: Cleaner) -> list[Record]:
+    """The page's complaint and replies by the profile's selectors, or its main content as one
+    record; text fields (body, replies, the answer) lose their page-noise lines here."""
+    try:
+        return _records(page, url, profile, warnings, cleaner)
+    finally:
+        cleaner.done()
+
+
+def _records(page: Page, url: str, profile: Profile, warnings: Counter, cleaner: Cleaner) -> list[Record]:
     if page.tree is None:
         return []
+    if not profile.fields:
+        body = page.tree.find(".//body")
+        text = cleaner(body if body is not None else page.tree)
+        if not text.strip():
+            return []
+        title = page.tree.findtext(".//title")
+        meta = {"title": " ".join(title.split())} if title and title.strip() else {}
+        return [Record("page", url, text, None, None, meta)]
     tree, f = page.tree, profile.fields
     meta: dict = {}
     title = _first(f["title"].values(tree, element_text)) if "title" in f else None
-    body = "\n".join(f["body"].values(tree, element_text))
+    body = "\n".join(f["body"].values(tree, cleaner))
     out: list[Record] = []
     if body.strip():
         text = body if not title or body.startswith(title) else f"{title}\n{body}"
@@ -138,7 +173,7 @@ def records(page: Page, url: str, profile: Profile, warnings: Counter) -> list[R
             meta["title"] = title
         for key in ("company", "answer"):
             if key in f:
-                value = "\n".join(f[key].values(tree, element_text)) if key == "answer" else _first(f[key].values(tree, element_text))
+                value = "\n".join(f[key].values(tree, cleaner)) if key == "answer" else _first(f[key].values(tree, element_text))
                 if value:
                     meta[key] = value
         created = _date(_first(f["date"].values(tree, element_text)), warnings, meta, "date") if "date" in f else None
@@ -154,7 +189,7 @@ def records(page: Page, url: str, profile: Profile, warnings: Counter) -> list[R
     r = profile.replies
     if r:
         for el in r["each"].elements(tree):
-            reply = "\n".join(r["body"].values(el, element_text))
+            reply = "\n".join(r["body"].values(el, cleaner))
             if not reply.strip():
                 continue
             reply_meta: dict = {"reply_to": url}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 # Parameters that never change what a page says: campaign tracking and click ids.
@@ -74,6 +75,18 @@ def normalise(url: str, base: str | None = None, *, drop_params: frozenset[str] 
               keep_params: frozenset[str] = frozenset()) -> str | None:
     """The one spelling of `url` (resolved against `base`), or None for what is not an http(s) page."""
     url = url.strip()
+    if base and url.startswith("/") and not url.startswith("//"):
+        # Site-absolute links repeat on every page of a site (menus, sidebars): cached by origin.
+        return _normalise_cached(url, host_of(base), drop_params, keep_params)
+    return _normalise(url, base, drop_params, keep_params)
+
+
+@lru_cache(maxsize=32768)
+def _normalise_cached(url: str, origin: str, drop_params: frozenset[str], keep_params: frozenset[str]) -> str | None:
+    return _normalise(url, origin + "/", drop_params, keep_params)
+
+
+def _normalise(url: str, base: str | None, drop_params: frozenset[str], keep_params: frozenset[str]) -> str | None:
     if not url or url.startswith(("javascript:", "mailto:", "tel:", "data:", "#")):
         return None
     try:
@@ -107,6 +120,7 @@ def path_and_query(url: str) -> str:
     return parts.path + ("?" + parts.query if parts.query else "")
 
 
+@lru_cache(maxsize=32768)
 def shape(url: str) -> str:
     """The URL's template: host, path and query keys with every run of digits as 0."""
     parts = urlsplit(url)

@@ -33,6 +33,7 @@ from miner.errors import UsageError
 from miner.paths import model_file
 
 REASONS = ("boilerplate", "spam", "mt_placeholder")
+PAGE_REASONS = (*REASONS, "noise")  # noise: lines of a page the line model drops that no rule names
 
 # ---------------------------------------------------------------------------------------
 # Character level
@@ -456,6 +457,41 @@ def _classify(line: str, multi: bool, r: _Rules) -> str | None:
         if _is_menu(key, r):
             return "boilerplate"
     return None
+
+
+def _rule_detail(line: str, r: _Rules) -> dict:
+    """What the rules saw in a line, as numbers for the line model."""
+    key = _fold(line)
+    found, covered = _scan(key, r)
+    letters = _letters(key) or 1
+    words = key.split()
+    places = sum(1 for w in words if w in r.places) + sum(1 for s in _LIST_SEP.split(key) if s.strip() in r.places)
+    return {"nav_cover": min(1.0, covered["nav"] / letters), "weak": len(found.get("weak", ())),
+            "strong": len(found.get("strong", ())), "places": places}
+
+
+def rule_verdicts(texts: list[str]) -> tuple[list[str | None], list[dict]]:
+    """Each line's reason to drop by the rules (as lines of a page) and what the rules saw in it."""
+    r = _rules()
+    texts = [unicodedata.normalize("NFKC", t) if not t.isascii() else t for t in texts]
+    return [_classify(t, True, r) if t else None for t in texts], [_rule_detail(t, r) for t in texts]
+
+
+def line_noise(lines: list, *, site=None, variant: str = "page") -> list[str | None]:
+    """The reason to drop each line of a page (`miner.ingest.lines.Line`s), or None to keep it:
+    the rules' reason, else "noise" when the line model says so. `site` (a SiteLines of the
+    pages seen so far on the same site) adds how common each line is there."""
+    from .lines import features, load_model
+
+    verdicts, details = rule_verdicts([l.text for l in lines])
+    model = load_model()
+    if model is None or not lines:
+        return verdicts
+    share = site.share(lines) if site is not None else None
+    x = features(lines, verdicts, details, share, site.pages if site is not None else 0)
+    p = model.noise_probability(x, variant)
+    threshold = model.threshold[variant]
+    return [v or ("noise" if p[i] >= threshold else None) for i, v in enumerate(verdicts)]
 
 
 # ---------------------------------------------------------------------------------------

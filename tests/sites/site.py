@@ -56,6 +56,7 @@ class Site:
     broken_items: set[int] = field(default_factory=set)  # 500 always
     changed_item: int = 3  # gains a reply in version 2 (and a new item n+1 appears)
     spam: bool = True
+    padding: int = 0  # KB of page weight (scripts, a sidebar of links) added to every page, as real sites carry
     base_date: datetime = datetime(2026, 9, 1, 9, 0)
     hits: dict[str, int] = field(default_factory=dict)
     base: str = ""  # http://127.0.0.1:PORT, set by the server
@@ -87,7 +88,11 @@ class Site:
         replies = []
         for k in range(1, n_replies + 1):
             spam = self.spam and (tid + k) % 4 == 0
-            text = c["spam"][(tid + k) % len(c["spam"])] if spam else c["replies"][(tid * 3 + k) % len(c["replies"])]
+            if spam:
+                text = c["spam"][(tid + k) % len(c["spam"])]
+            else:
+                picked = rng.sample(c["replies"], k=rng.randint(1, 2))
+                text = "".join(picked) if self.lang.startswith("zh") else " ".join(picked)
             if tid == self.changed_item and k == n_replies and self.version >= 2:
                 text, spam = c["replies"][0] + f" (#{tid}-{k})", False
             replies.append({"id": f"post-{tid}-{k}", "text": text, "spam": spam,
@@ -189,9 +194,16 @@ class Site:
             f"<title>{html.escape(title)}</title></head><body>"
             f'<div id="hd"><div class="nav">{nav_links}</div>'
             f'<a href="/admin/">admin</a> <a href="{self._calendar_link("2026-09")}">calendar</a></div>'
-            f"{main}"
+            f"{main}{self._padding()}"
             f'<div id="ft"><p>{html.escape(c["footer"])}</p></div></body></html>'
         )
+
+    def _padding(self) -> str:
+        if not self.padding:
+            return ""
+        links = "".join(f'<li><a href="{self.item_path(1 + (7 * k) % self.top())}?utm_source=side">#{k}</a></li>' for k in range(40))
+        script = "var x=1;" * max(0, (self.padding * 1024 - len(links)) // 8)
+        return f'<div class="sidebar"><ul>{links}</ul></div><script>{script}</script>'
 
     def _calendar_link(self, value: str) -> str:
         return f"/calendar.php?month={value}" if self.layout == "board" else f"/events?date={value}-01"
