@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -49,7 +50,23 @@ def replacing(path: str | Path, codes: tuple[str, str] = ("E404", "E405")) -> It
     os.close(fd)
     try:
         yield tmp
+        os.chmod(tmp, _mode_for(target))  # mkstemp's 0600 is for the temporary file, not for what people read
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(target: Path) -> int:
+    """The permissions a replaced file keeps; a new file gets what `open()` would give it (0666
+    less the umask)."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it: set it straight back
+    os.umask(mask)
+    return mask

@@ -456,3 +456,20 @@ def open_db(path: str | Path = DEFAULT_DB, *, create: bool = True) -> sqlite_uti
             "E105", f"{path} is not a usable SQLite database ({exc}).", "Point --db at a miner database or a new file name."
         ) from None
     return db
+
+
+@contextmanager
+def new_or_existing(path: str | Path) -> Iterator[sqlite_utils.Database]:
+    """`open_db(path)`, creating the store if need be; a store this block created is removed
+    again when it ends with no document in it (every input failed, or a bad option stopped the
+    run), so a failed first ingest leaves nothing behind. An existing store is never removed."""
+    p = Path(path)
+    existed = str(path) == ":memory:" or p.exists()
+    db = open_db(path, create=True)
+    try:
+        yield db
+    finally:
+        if not existed and db.execute("SELECT 1 FROM documents LIMIT 1").fetchone() is None:
+            db.conn.close()
+            for extra in ("", "-wal", "-shm", "-journal"):
+                Path(f"{p}{extra}").unlink(missing_ok=True)

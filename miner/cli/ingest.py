@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from .common import (
-    DEFAULT_DB, EXIT_ERROR, EXIT_STRICT, DbOption, JsonSummaryOption, QuietOption, clean_errors, err, input_progress, open_store,
+    DEFAULT_DB, EXIT_ERROR, EXIT_STRICT, DbOption, JsonSummaryOption, QuietOption, clean_errors, err, input_progress,
     print_json,
 )
 from .format_ingest import echo_ingest_summary, input_error
@@ -83,14 +83,17 @@ def ingest(
         date_format=date_format, format=format, encoding=encoding, text_unit=text_unit, sheet=sheet, redact=redact,
         redact_pattern=redact_pattern, keep=keep, strict=strict, dedupe_min_chars=dedupe_min_chars, workers=workers,
     )
+    from miner.store import new_or_existing
+
     stdin = sys.stdin.buffer.read() if pipeline.STDIN in paths else None
-    store = open_store(db, create=True)
-    with input_progress(quiet) as progress:
+    with new_or_existing(db) as store, input_progress(quiet) as progress:  # a new store that got nothing is removed
         result = pipeline.ingest(store, paths, options, stdin=stdin, progress=progress).to_dict()
     if as_json:
         print_json(result)
     elif not quiet:
         echo_ingest_summary(result)
+    if not db.exists() and not quiet:
+        err(f"Nothing was stored, so no store was created at {db}.")
     exit_for_failures(result, strict=strict, quiet=quiet)
 
 

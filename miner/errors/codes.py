@@ -75,6 +75,8 @@ CODES: dict[str, ErrorCode] = _table(
     ("E216", INPUT, "A Parquet input cannot be read.", "Re-export the file."),
     ("E217", INPUT, "An .xlsx input cannot be read as a workbook.", "Save it again as .xlsx or CSV."),
     ("E218", INPUT, "The workbook has no sheet of that name (--sheet).", "Choose one of the sheets the message lists."),
+    ("E219", INPUT, "A compressed input (gzip, bz2, xz) or a .zip archive cannot be read: damaged, truncated or encrypted.",
+     "Download or export it again, or unpack it and ingest the file or folder."),
     ("E220", INPUT, "A column named by an option (--text, --id, --date, ...) is not in the input.", "Use one of the available columns the message lists."),
     ("E221", INPUT, "The text column could not be detected.", "Name it with --text."),
     ("E230", INPUT, "--strict and a row was skipped: nothing from that input was stored.", "Fix the row or run without --strict to skip it."),

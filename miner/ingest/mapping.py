@@ -21,17 +21,27 @@ _CANDIDATES = {
         "text", "clean_text", "comment", "comments", "body", "content", "review", "reviewtext", "reviewbody", "message",
         "feedback", "answer", "response", "verbatim", "freetext", "opentext", "complaint", "description", "note",
         "notes", "transcript", "post", "tweet", "question", "whatcouldwedobetter", "reason",
+        # complaint registers (CFPB...), helpdesks and survey tools
+        "narrative", "consumercomplaintnarrative", "complainttext", "complaintdescription", "complaintdetails",
+        "feedbacktext", "commenttext", "reviewcontent", "customercomment", "customerfeedback", "issuedescription",
+        "problemdescription", "details", "openresponse", "openended", "kommentar", "commentaire", "comentario", "texto",
+        "mensaje", "nachricht",
     ],
     "external_id": [
         "id", "externalid", "reviewid", "ticketid", "responseid", "respondentid", "recordid", "uuid", "docid",
         "commentid", "postid", "tweetid", "caseid", "messageid", "conversationid", "key",
+        "complaintid", "complaintnumber", "complaintno", "feedbackid", "submissionid", "issueid", "incidentid",
+        "incidentnumber", "ticketnumber", "ticketno", "casenumber", "caseno", "chatid", "callid", "interactionid", "entryid",
     ],
     "created_at": [
         "createdat", "created", "date", "timestamp", "time", "datetime", "submitted", "submittedat", "submitdate",
         "openedat", "reviewdate", "postedat", "publishedat", "at", "enddate", "recordeddate", "datecreated",
+        "datereceived", "receiveddate", "receivedat", "complaintdate", "createddate", "createdon", "creationdate",
+        "datesubmitted", "submissiondate", "responsedate", "tweetcreated", "tweetcreatedat", "commentdate", "postdate",
+        "posteddate", "publisheddate", "openeddate", "opendate", "incidentdate", "startdate", "fecha", "datum",
     ],
     "score": ["score", "rating", "nps", "npsscore", "csat", "csatscore", "stars", "starrating", "grade", "ces"],
-    "channel": ["channel", "medium", "platform", "via", "sourcechannel"],
+    "channel": ["channel", "medium", "platform", "via", "sourcechannel", "submittedvia", "contactchannel", "channeltype"],
 }
 ROLES = tuple(_CANDIDATES)
 

@@ -358,6 +358,31 @@ def _near(pattern: re.Pattern, norm: str, start: int, end: int, before: int = 40
     return pattern.search(window) is not None
 
 
+_NINO_KW = re.compile(r"national\s?insurance|\bnino\b|\bn\.?i\.?\s?(?:no\b|num|number|#)", re.IGNORECASE)
+# Product codes share the NINO's shape (two letters, six digits, A-D): "PN 320008A" is a part number.
+_PART_KW = re.compile(
+    r"(?<![a-z])(?:part|parts|model|serial|sku|item|product|article|artikel|pi[eè]ce|pieza|referencia|mpn|pn|p/n|sn|s/n)(?![a-z])",
+    re.IGNORECASE,
+)
+_PART_PREFIXES = {"PN", "SN"}  # "part number", "serial number"
+_NINO_LAYOUTS = (re.compile(r"[A-Z]{2}[0-9]{6}[A-D]"), re.compile(r"[A-Z]{2} [0-9]{2} [0-9]{2} [0-9]{2} [A-D]"),
+                 re.compile(r"[A-Z]{2} [0-9]{6} [A-D]"))
+
+
+def _nino_ok(s: str, norm: str, start: int, end: int) -> bool:
+    """A UK National Insurance number has no check digit, so its shape and its context decide:
+    next to its name (NI number, NINO, national insurance) any spacing goes; otherwise it must be
+    written as NINOs are (AB123456C, AB 12 34 56 C, AB 123456 C), not start like a part or
+    serial number (PN, SN) and not follow a product word (part, model, serial, SKU...)."""
+    if s[:2] in _NINO_BAD_PREFIXES:
+        return False
+    if _near(_NINO_KW, norm, start, end):
+        return True
+    if not any(layout.fullmatch(s) for layout in _NINO_LAYOUTS):
+        return False
+    return s[:2] not in _PART_PREFIXES and not _near(_PART_KW, norm, start, end, after=0)
+
+
 def _national_ok(kind: str, s: str, norm: str, text: str, start: int, end: int) -> bool:
     d = _NON_DIGITS.sub("", s)
     if kind == "cn":
@@ -381,7 +406,7 @@ def _national_ok(kind: str, s: str, norm: str, text: str, start: int, end: int) 
     if kind == "ssn":
         return not (s.startswith(("000", "666")) or s[4:6] == "00" or s.endswith("0000"))
     if kind == "nino":
-        return s[:2] not in _NINO_BAD_PREFIXES
+        return _nino_ok(s, norm, start, end)
     if kind in ("dni", "nie"):
         return _dni_ok(s)
     if kind == "d9":

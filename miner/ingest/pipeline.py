@@ -33,7 +33,10 @@ from .encoding import normalise_codec
 from .mapping import Mapping, as_text, parse_date, parse_score, resolve_mapping
 from .pii import Redactor
 from .prepare import Prepared, Preparer, Rejected
-from .readers import EXTENSIONS, Skip, Table, format_for, read_table, sniff_format
+from .readers import (
+    ARCHIVES, Skip, Table, compression_of, decompress, format_for, inner_name, is_readable_name, read_table,
+    sniff_format,
+)
 
 STDIN = "-"
 
@@ -152,9 +155,54 @@ class _Record:
     prep: Prepared
 
 
-def expand_inputs(paths: Iterable[str]) -> tuple[list[str], list[str]]:
-    """Files to read (folders walked recursively, sorted) and files skipped for their extension."""
-    files, unsupported = [], []
+@dataclass(frozen=True)
+class ArchiveMember:
+    """An input inside a .zip archive, read like a file of a folder: `export.zip/reviews/2026.csv`."""
+
+    archive: str
+    member: str
+
+    def __str__(self) -> str:
+        return f"{self.archive}/{self.member}"
+
+
+def _archive_members(path: Path) -> tuple[list[ArchiveMember], list[str]]:
+    """The members of a .zip to read (sorted; folders, hidden files and macOS resource forks
+    left out) and those skipped for their extension."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = sorted(i.filename for i in zf.infolist() if not i.is_dir())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError("E219", f"{path} is not a readable zip archive ({str(exc)[:120]}).",
+                         "Download or export it again, or unzip it and ingest the folder.") from None
+    members, unsupported = [], []
+    for name in names:
+        parts = name.split("/")
+        if any(part.startswith(".") for part in parts) or parts[0] == "__MACOSX":
+            continue
+        member = ArchiveMember(str(path), name)
+        (members if is_readable_name(Path(name)) else unsupported).append(member)
+    return members, [str(m) for m in unsupported]
+
+
+def expand_inputs(paths: Iterable[str]) -> tuple[list, list[str]]:
+    """Inputs to read (folders walked recursively, sorted; a .zip read like a folder; compressed
+    files by the name inside) and files skipped for their extension."""
+    files: list = []
+    unsupported: list[str] = []
+
+    def add(p: Path, named: bool) -> None:
+        if p.suffix.lower() in ARCHIVES:
+            members, skipped = _archive_members(p)
+            files.extend(members)
+            unsupported.extend(skipped)
+        elif named or is_readable_name(p):
+            files.append(str(p))
+        else:
+            unsupported.append(str(p))
+
     for raw in paths:
         if raw == STDIN:
             files.append(STDIN)
@@ -166,9 +214,9 @@ def expand_inputs(paths: Iterable[str]) -> tuple[list[str], list[str]]:
             for child in sorted(p.rglob("*")):
                 if not child.is_file() or any(part.startswith(".") for part in child.relative_to(p).parts):
                     continue
-                (files if child.suffix.lower() in EXTENSIONS else unsupported).append(str(child))
+                add(child, named=False)
         else:
-            files.append(str(p))
+            add(p, named=True)
     return files, unsupported
 
 
@@ -199,7 +247,7 @@ def ingest(
     started = time.perf_counter()
     with Preparer(redactor_args, options.dedupe_min_chars, options.workers) as preparer:
         for n, path in enumerate(files, start=1):
-            report = InputReport(path=path)
+            report = InputReport(path=str(path))
             summary.inputs.append(report)
             try:
                 _ingest_one(db, path, options, preparer, report, summary, stdin, progress, (n, len(files)))
@@ -214,19 +262,50 @@ def ingest(
     return summary
 
 
-def _load(path: str, options: IngestOptions, stdin: bytes | None) -> tuple[bytes | None, Path | None, str, str]:
-    """(bytes, path, format, sha256) of one input."""
+@dataclass
+class _Loaded:
+    data: bytes
+    name: Path | None  # what readers name documents by (None for stdin): the file inside a compressed one
+    format: str
+    sha256: str
+    where: str  # the sources row's path: the file, `archive.zip/member`, or <stdin>
+    size: int | None  # bytes as stored (compressed), None for stdin
+
+
+def _load(path, options: IngestOptions, stdin: bytes | None) -> _Loaded:
+    """One input's bytes and format: a file, a member of a .zip, or stdin; gzip, bz2 and xz are
+    read as the file inside (`reviews.jsonl.gz` is JSON Lines)."""
     if path == STDIN:
-        data = stdin if stdin is not None else b""
-        fmt = format_for(Path("stdin"), options.format) or sniff_format(data)
-        return data, None, fmt, hashlib.sha256(data).hexdigest()
-    p = Path(path)
+        data, p, where = (stdin if stdin is not None else b""), Path("stdin"), "<stdin>"
+    elif isinstance(path, ArchiveMember):
+        data, p = _read_member(path), Path(path.member)
+        where = f"{Path(path.archive).resolve()}/{path.member}"
+    else:
+        p = Path(path)
+        where = str(p.resolve())
+        try:
+            data = p.read_bytes()
+        except OSError as exc:
+            raise InputError("E206", f"cannot read {path} ({exc.strerror or exc}).", "Check its permissions.") from None
+    size = None if path == STDIN else len(data)
+    kind = compression_of(data)
+    if kind:
+        data = decompress(data, kind, str(path))
+    name = inner_name(p)
+    fmt = format_for(name, options.format) or sniff_format(data)
+    return _Loaded(data, None if path == STDIN else name, fmt, hashlib.sha256(data).hexdigest(), where, size)
+
+
+def _read_member(m: ArchiveMember) -> bytes:
+    import zipfile
+
     try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise InputError("E206", f"cannot read {path} ({exc.strerror or exc}).", "Check its permissions.") from None
-    fmt = format_for(p, options.format) or sniff_format(data)
-    return data, p, fmt, hashlib.sha256(data).hexdigest()
+        with zipfile.ZipFile(m.archive) as zf:
+            return zf.read(m.member)
+    except RuntimeError as exc:  # encrypted
+        raise InputError("E219", f"cannot read {m} ({exc}).", "Unzip it with its password and ingest the folder.") from None
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError) as exc:
+        raise InputError("E219", f"cannot read {m} ({str(exc)[:120]}).", "Download or export the archive again, or unzip it first.") from None
 
 
 def _peek(rows: Iterator, n: int) -> tuple[list, Iterator]:
@@ -250,10 +329,12 @@ def _ingest_one(
     progress: ProgressFn | None,
     position: tuple[int, int],
 ) -> None:
-    data, p, fmt, sha = _load(path, options, stdin)
-    report.format = fmt
-    table: Table = read_table(data, fmt, path=p, encoding=options.encoding, text_unit=options.text_unit, sheet=options.sheet)
-    del data
+    loaded = _load(path, options, stdin)
+    sha = loaded.sha256
+    report.format = loaded.format
+    table: Table = read_table(loaded.data, loaded.format, path=loaded.name, encoding=options.encoding,
+                              text_unit=options.text_unit, sheet=options.sheet)
+    loaded.data = b""
     report.encoding = table.encoding
     if table.replaced_bytes:
         report.warnings["undecodable_bytes"] += table.replaced_bytes
@@ -268,7 +349,7 @@ def _ingest_one(
     if existing and existing[1] == "done":
         report.status, report.source_id = "unchanged", existing[0]
         return
-    source_id = report.source_id = _open_source(db, existing[0] if existing else None, p, table, sha, mapping_json, options_json)
+    source_id = report.source_id = _open_source(db, existing[0] if existing else None, loaded, table, mapping_json, options_json)
     # Strict mode stores an input all or nothing: one transaction around every batch.
     whole_input = transaction(db) if options.strict else nullcontext()
     per_batch = nullcontext if options.strict else (lambda: transaction(db))
@@ -280,7 +361,7 @@ def _ingest_one(
         with per_batch():
             _write_batch(db, source_id, records, report, summary)
         if progress:
-            progress({"input": path, "position": position, "rows_read": report.rows_read, "stored": report.stored})
+            progress({"input": str(path), "position": position, "rows_read": report.rows_read, "stored": report.stored})
 
     with whole_input:
         for batch in _batches(rows, options.batch_size):
@@ -311,7 +392,7 @@ def _mapping_for(table: Table, options: IngestOptions, head: list) -> Mapping:
     )
 
 
-def _open_source(db: sqlite_utils.Database, resumed: int | None, p: Path | None, table: Table, sha: str,
+def _open_source(db: sqlite_utils.Database, resumed: int | None, loaded: _Loaded, table: Table,
                  mapping_json: str, options_json: str) -> int:
     """The `sources` row of this input, marked running: `resumed` (an interrupted run of the same input) or a new one."""
     with transaction(db):
@@ -320,11 +401,11 @@ def _open_source(db: sqlite_utils.Database, resumed: int | None, p: Path | None,
             return resumed
         return db["sources"].insert(
             {
-                "path": "<stdin>" if p is None else str(p.resolve()),
-                "name": "stdin" if p is None else p.name,
+                "path": loaded.where,
+                "name": "stdin" if loaded.name is None else Path(loaded.where).name,
                 "format": table.format,
-                "sha256": sha,
-                "size_bytes": None if p is None else p.stat().st_size,
+                "sha256": loaded.sha256,
+                "size_bytes": loaded.size,
                 "encoding": table.encoding,
                 "mapping": mapping_json,
                 "options": options_json,

@@ -39,6 +39,10 @@ EXTENSIONS = {
     ".htm": "html",
     ".xhtml": "html",
 }
+# Compressed exports are read as the file inside (`reviews.jsonl.gz` is JSON Lines).
+COMPRESSIONS = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".xz": "xz"}
+_MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"))
+ARCHIVES = (".zip",)  # read like a folder: each member is an input
 TEXT_UNITS = ("file", "line", "paragraph")
 _PEEK_ROWS = 200
 _MAX_FIELD = 64 * 1024 * 1024  # read huge CSV cells so that they are counted as too large, not as broken
@@ -68,7 +72,58 @@ def format_for(path: Path, forced: str | None = None) -> str | None:
         if forced not in FORMATS:
             raise UsageError("E201", f"unknown format {forced!r}.", f"Choose one of: {', '.join(FORMATS)}.")
         return forced
-    return EXTENSIONS.get(path.suffix.lower())
+    return EXTENSIONS.get(inner_name(path).suffix.lower())
+
+
+def inner_name(path: Path) -> Path:
+    """The name of what a compressed file holds: `reviews.jsonl.gz` -> `reviews.jsonl`."""
+    return path.with_suffix("") if path.suffix.lower() in COMPRESSIONS else path
+
+
+def is_readable_name(path: Path) -> bool:
+    """A file a folder walk reads: a known extension, compressed or not."""
+    return inner_name(path).suffix.lower() in EXTENSIONS
+
+
+def compression_of(data: bytes) -> str | None:
+    """gzip, bz2 or xz when `data` starts with that format's magic bytes (bz2's with its block
+    magic too: a text may start with "BZh")."""
+    kind = next((kind for magic, kind in _MAGIC if data.startswith(magic)), None)
+    if kind == "bz2" and data[4:10] not in (b"1AY&SY", b"\x17rE8P\x90"):
+        return None
+    return kind
+
+
+def decompress(data: bytes, kind: str, name: str) -> bytes:
+    """The bytes inside a gzip, bz2 or xz file (several gzip members are read in turn)."""
+    import bz2
+    import gzip
+    import lzma
+    import zlib
+
+    try:
+        return {"gzip": gzip.decompress, "bz2": bz2.decompress, "xz": lzma.decompress}[kind](data)
+    except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as exc:
+        raise InputError("E219", f"{name} is a damaged or truncated {kind} file ({str(exc)[:120]}).",
+                         "Download or export it again, or give the uncompressed file.") from None
+
+
+_BINARY_KINDS = (  # (magic, offset, what it is, how to fix)
+    (b"PK", 0, "a zip archive", "Give it a .zip name (miner reads its members like a folder) or unzip it first."),
+    (b"7z\xbc\xaf\x27\x1c", 0, "a 7-Zip archive", "Extract it first (7z x FILE) and ingest the folder."),
+    (b"Rar!", 0, "a RAR archive", "Extract it first and ingest the folder."),
+    (b"ustar", 257, "a tar archive", "Extract it first (tar xf FILE) and ingest the folder."),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 0, "an old Excel .xls (or another Office 97 file)", "Save it as .xlsx or CSV."),
+    (b"%PDF", 0, "a PDF", "Export its text first."),
+)
+
+
+def binary_kind(data: bytes) -> tuple[str, str] | None:
+    """(what, fix) for a binary input that is an archive or document miner does not open itself."""
+    for magic, offset, what, fix in _BINARY_KINDS:
+        if data[offset : offset + len(magic)] == magic:
+            return what, fix
+    return None
 
 
 def sniff_format(data: bytes) -> str:
@@ -103,11 +158,8 @@ def read_table(
     if not data.strip():
         raise InputError("E210", "the input is empty.", "Check the file: it has no bytes or only whitespace.")
     if looks_binary(data):
-        raise InputError(
-            "E211",
-            f"the input looks binary, not {fmt} text.",
-            "Give a text export (CSV, JSON Lines, ...) or pass --format if the extension is misleading.",
-        )
+        what, fix = binary_kind(data) or (None, "Give a text export (CSV, JSON Lines, ...) or pass --format if the extension is misleading.")
+        raise InputError("E211", f"the input looks binary, not {fmt} text" + (f": it is {what}." if what else "."), fix)
     declared = html_declared_charset(data) if fmt == "html" else None
     text, codec, bad = decode_bytes(data, encoding, declared)
     if fmt in ("csv", "tsv"):
