@@ -332,7 +332,7 @@ def test_markdown(db):
     ids = hostile_store(db)
     r = build_backlog(db)
     md = markdown(r)
-    assert md.startswith("# Product backlog (data up to 2026-08-23)")
+    assert md.startswith("# Product backlog (data ends 2026-08-23)")
     assert "| # | ID | Priority |" in md
     assert f"`BL-{ids['billing']}`" in md and "**Priority" in md and "Impact on NPS" in md
     assert "> [zh] [zh] charged twice" in md  # quotes as block quotes, in their language

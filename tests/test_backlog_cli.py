@@ -63,8 +63,8 @@ def test_exports_to_files(runner, store, tmp_path):
 def test_weights_change_the_order(runner, store):
     path, ids = store
     first = lambda out: out.splitlines()[1].split()[1]  # noqa: E731
-    by_volume = run(runner, "backlog", "--db", path, "--weights", "volume=1,negativity=0,growth=0,impact=0").output
-    by_growth = run(runner, "backlog", "--db", path, "--weights", "volume=0,negativity=0,growth=1,impact=0").output
+    by_volume = run(runner, "backlog", "--db", path, "--weights", "volume=1,negativity=0,growth=0,impact=0").stdout
+    by_growth = run(runner, "backlog", "--db", path, "--weights", "volume=0,negativity=0,growth=1,impact=0").stdout
     assert first(by_volume) == f"BL-{ids['billing']}"
     assert first(by_growth) == f"BL-{ids['login']}"
 
@@ -148,8 +148,8 @@ def test_demo_ends_with_the_backlog(runner, store, monkeypatch):
 
 def test_show_ranks_like_the_table(runner, store):
     path, ids = store
-    built = {i["id"]: i for i in json.loads(run(runner, "backlog", "--db", path, "--format", "json").output)["items"]}
+    built = {i["id"]: i for i in json.loads(run(runner, "backlog", "--db", path, "--format", "json").stdout)["items"]}
     for item_id, item in built.items():
-        shown = json.loads(run(runner, "backlog", "show", item_id, "--db", path, "--json").output)
+        shown = json.loads(run(runner, "backlog", "show", item_id, "--db", path, "--json").stdout)
         assert (shown["priority"], shown["rank"]) == (item["priority"], item["rank"])
         assert shown["explanation"].endswith(f"= {item['priority']:.1f}")

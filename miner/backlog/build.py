@@ -30,6 +30,7 @@ from ..fields import documents_by_value, field_name, is_field
 from ..measures.impact import UNITS, figure, impact
 from ..measures.scores import load_scores
 from ..store import transaction, utc_now
+from ..trends.asof import resolve_last_day
 from ..trends.fixcheck import fix_check
 from ..trends.periods import parse_date_option
 from . import collect as C
@@ -108,6 +109,7 @@ def build_backlog(
     weights = weights or dict(DEFAULT_WEIGHTS)
     c = C.collect(db, fields)
     write = write and not fields
+    when = resolve_last_day(db, as_of)  # the end of the data, and a warning when it is long past
     as_of = as_of or C.default_as_of(c)
     weeks = C.weeks_until(as_of) if as_of else []
     totals = C.week_totals(c, weeks) if weeks else []
@@ -140,6 +142,8 @@ def build_backlog(
         it["rank"] = rank
     result = {
         "as_of": as_of.isoformat() if as_of else None,
+        "data_ends": when.data_ends.isoformat() if when.data_ends else None,
+        "stale_warning": when.stale_warning("week"),
         "weights": weights,
         "scores": {k: {"responses": int(s.scores.size), "sources": s.sources,
                        "figure": figure(k, s.scores)}

@@ -97,7 +97,7 @@ def table_lines(result: dict, show_all: bool = False, top: int | None = None) ->
     shown = f"{len(items)} of {len(result['items']) - hidden} item(s)"
     extra = f"; {hidden} won't-fix hidden (--all)" if hidden else ""
     scores = "; ".join(f"{KIND_NAMES[k]} {v['figure']:.1f} over {v['responses']:,} responses" for k, v in result["scores"].items())
-    lines.append(f"{shown}{extra}. Data up to {result['as_of'] or 'an unknown date (no dated documents)'}." + (f" Scores: {scores}." if scores else ""))
+    lines.append(f"{shown}{extra}. {as_of_text(result)}." + (f" Scores: {scores}." if scores else ""))
     lines.extend(set_aside_lines(result))
     return lines
 
@@ -115,6 +115,16 @@ def set_aside_lines(result: dict) -> list[str]:
     return out
 
 
+def as_of_text(result: dict) -> str:
+    """`Data ends 2026-06-30`, or `Trends to 2026-11-30 (--as-of); the data ends 2026-06-30`."""
+    ends = result.get("data_ends", result["as_of"])
+    if not result["as_of"]:
+        return "No dated documents (no trend)"
+    if ends and result["as_of"] != ends:
+        return f"Trends to {result['as_of']} (--as-of); the data ends {ends}"
+    return f"Data ends {ends}"
+
+
 def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -122,7 +132,7 @@ def _cell(text: str) -> str:
 def markdown(result: dict, show_all: bool = False, top: int | None = None) -> str:
     items = visible(result, show_all, top)
     kind = primary_kind(result)
-    lines = [f"# Product backlog (data up to {result['as_of'] or 'an unknown date'})", ""]
+    lines = [f"# Product backlog ({as_of_text(result)[0].lower()}{as_of_text(result)[1:]})", ""]
     lines.append(f"| # | ID | Priority | Documents | Negative | Growth | Impact on {KIND_NAMES.get(kind, 'score')} | Trend | Status | Title |")
     lines.append("|---:|---|---:|---:|---:|---:|---|---|---|---|")
     for it in items:

@@ -7,7 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import DEFAULT_DB, EXIT_ALERTS, EXIT_PENDING, AsOfTodayOption, DbOption, clean_errors, err, open_store, parse_date, print_json
+from .common import (
+    DEFAULT_DB, EXIT_ALERTS, EXIT_PENDING, AsOfTodayOption, DbOption, clean_errors, err, open_store, parse_as_of, print_json, warn,
+)
 
 RulesOption = Annotated[Path, typer.Option("--rules", help="The YAML rules file (see docs/alerts.md).")]
 OutFolder = Annotated[
@@ -34,6 +36,9 @@ def alerts(
 ) -> None:
     """Evaluate alert rules; raise each alert once, route it to its owner, post it to a webhook. For cron.
 
+    By default the latest period over by the end of the data is tested; `--as-of today` tests
+    the calendar's (cron). Each alert is raised once per rule, key and period either way.
+
     Exit codes: 0 no new alert, 4 new alerts, 5 some webhook posts failed and stay pending
     (retried on the next run), 1 or 2 error.
     """
@@ -46,7 +51,9 @@ def alerts(
         if not quiet:
             typer.echo(f"{rules}: {len(ruleset.rules)} rule(s) valid.")
         return
-    result = run_alerts(open_store(db), ruleset, webhook_url=webhook, as_of=parse_date(as_of, "--as-of"), dry_run=dry_run)
+    result = run_alerts(open_store(db), ruleset, webhook_url=webhook, as_of=parse_as_of(as_of), dry_run=dry_run)
+    if not quiet:
+        warn(result["stale_warning"])
     if out:
         paths = write_outputs(result, out)
         if not quiet:

@@ -10,7 +10,7 @@ import typer
 
 from miner.errors import UsageError
 
-from .common import DEFAULT_DB, DbOption, FieldFilter, clean_errors, err, open_store, parse_date, print_result
+from .common import DEFAULT_DB, DbOption, FieldFilter, clean_errors, err, open_store, parse_as_of, print_result, warn
 
 app = typer.Typer(
     help="The ranked product-improvement backlog: one item per theme, with where it hurts, evidence, impact on scores, statuses.",
@@ -20,7 +20,8 @@ app = typer.Typer(
 ItemId = Annotated[str, typer.Argument(help="The item id, e.g. BL-12.")]
 ScoreKindOption = Annotated[Optional[str], typer.Option("--score-kind", help="nps, csat, stars or mean (default: detected per source).")]
 WeightsOption = Annotated[Optional[str], typer.Option("--weights", help="volume=1,negativity=1,growth=1,impact=1, or a YAML file.")]
-AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="Last day of the trend window, YYYY-MM-DD (default: the last day with data).")]
+AsOfOption = Annotated[Optional[str], typer.Option(
+    "--as-of", help="Last day of the trend window: 'today' or YYYY-MM-DD (default: the last day with data).")]
 MinDocsOption = Annotated[int, typer.Option("--min-documents", help="Fewest documents for a theme to become an item.")]
 MinNegativeOption = Annotated[
     float, typer.Option("--min-negative", help="Smallest negative share for a theme to be an item (praise is not).")
@@ -59,6 +60,7 @@ def backlog_cmd(
     if top is not None and top < 1:
         raise UsageError("E989", "--top must be at least 1.", "Leave it out to list every item.")
     result = build(db, weights, score_kind, as_of, min_documents, quotes, min_negative=min_negative, filters=filter)
+    warn(result.get("stale_warning"))
     if format == "table" and top is None and not out:
         top = 20
     if out:
@@ -77,7 +79,7 @@ def build(db: Path, weights: Optional[str], score_kind: Optional[str], as_of: Op
 
     w = parse_weights(weights)  # bad weights stop before the store is opened
     fields = parse_filters(filters)
-    return build_backlog(open_store(db), weights=w, score_kind=score_kind, as_of=parse_date(as_of, "--as-of"),
+    return build_backlog(open_store(db), weights=w, score_kind=score_kind, as_of=parse_as_of(as_of),
                          min_documents=min_documents, min_negative_share=min_negative, quotes=quotes, write=write, fields=fields)
 
 

@@ -47,7 +47,11 @@ EncoderOption = Annotated[
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 JsonSummaryOption = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
-AsOfTodayOption = Annotated[Optional[str], typer.Option(help="Today's date for deciding which period is complete (YYYY-MM-DD).")]
+AsOfTodayOption = Annotated[Optional[str], typer.Option(
+    "--as-of",
+    help="Test as if today were this day: 'today' (for cron) or YYYY-MM-DD; the latest period over by then is tested. "
+    "Default: the end of the data (the day after the last dated document).",
+)]
 
 
 def err(message: str) -> None:
@@ -113,6 +117,21 @@ def parse_date(value: Optional[str], option: str):
     from miner.trends.periods import parse_date_option
 
     return parse_date_option(value, option)
+
+
+def parse_as_of(value: Optional[str], option: str = "--as-of"):
+    """An --as-of option: 'today' (the real date, UTC) or YYYY-MM-DD as a date; None when not given."""
+    if not value:
+        return None
+    from miner.trends.periods import parse_as_of_option
+
+    return parse_as_of_option(value, option)
+
+
+def warn(message: Optional[str]) -> None:
+    """One line on stderr that is not an error (stale data...); nothing for None."""
+    if message:
+        err(f"Warning: {message}")
 
 
 def resolve_encoder(name: Optional[str], **kwargs):

@@ -7,7 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import DEFAULT_DB, AsOfTodayOption, DbOption, clean_errors, open_store, parse_date, print_json, print_lines, print_result
+from .common import (
+    DEFAULT_DB, AsOfTodayOption, DbOption, clean_errors, open_store, parse_as_of, parse_date, print_json, print_lines, print_result, warn,
+)
 from .format_trends import detect_text, fix_text, trends_text
 
 app = typer.Typer(
@@ -32,7 +34,10 @@ def trends_cmd(
     period: PeriodOption = "week",
     last: Annotated[Optional[int], typer.Option(help="Show the last N periods (default 26; 0 = all).")] = 26,
     since: Annotated[Optional[str], typer.Option(help="First day, YYYY-MM-DD.")] = None,
-    until: Annotated[Optional[str], typer.Option(help="Last day, YYYY-MM-DD.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Last day, YYYY-MM-DD (default: the end of the data).")] = None,
+    as_of: Annotated[Optional[str], typer.Option(
+        "--as-of", help="Chart up to this day's period: 'today' (for cron: the periods since the data ended show as zeros) or YYYY-MM-DD.",
+    )] = None,
     channel: ChannelFilter = None,
     lang: LangFilter = None,
     theme: ThemeFilter = None,
@@ -46,20 +51,21 @@ def trends_cmd(
     """Volume, share and net sentiment per theme, touchpoint, channel or language, per day, week or month."""
     if ctx.invoked_subcommand:
         return
-    from miner.trends.series import trends
+    from miner.trends.asof import trends_as_of
     from miner.trends.render import write_trends_csv
 
-    table = trends(
-        open_store(db), by, period,
+    table, when = trends_as_of(
+        open_store(db), by, period, as_of=parse_as_of(as_of),
         filters={"channel": channel, "lang": lang, "theme": theme, "touchpoint": touchpoint},
         since=parse_date(since, "--since"), until=parse_date(until, "--until"), last=last or None, include_duplicates=duplicates,
     )
+    warn(when["stale_warning"])
     if as_json:
-        print_json(table.to_dict())
+        print_json(table.to_dict() | when)
     elif as_csv:
         write_trends_csv(table, sys.stdout)
     else:
-        print_lines(trends_text(table, chart, top))
+        print_lines(trends_text(table, chart, top, when))
 
 
 @app.command("emerging")
@@ -81,14 +87,18 @@ def trends_emerging(
     show_all: Annotated[bool, typer.Option("--all", help="List every key tested, not only those flagged.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
 ) -> None:
-    """Emerging and spiking keys: the latest complete period against the baseline, with a share test per key."""
+    """Emerging and spiking keys: the latest complete period against the baseline, with a share test per key.
+
+    The period tested is the latest one over by the end of the data; `--as-of today` tests the calendar's (cron).
+    """
     from miner.trends.detect import DetectSettings, detect_in_store
 
     result = detect_in_store(
         open_store(db), by, period, DetectSettings(baseline, alpha, min_count, min_growth),
         filters={"channel": channel, "lang": lang, "theme": theme, "touchpoint": touchpoint},
-        period_label=at, as_of=parse_date(as_of, "--as-of"),
+        period_label=at, as_of=parse_as_of(as_of),
     )
+    warn(result["stale_warning"])
     print_result(result, as_json, detect_text, show_all)
 
 
@@ -104,6 +114,9 @@ def trends_fix(
     channel: ChannelFilter = None,
     lang: LangFilter = None,
     touchpoint: TouchpointFilter = None,
+    as_of: Annotated[Optional[str], typer.Option(
+        "--as-of", help="Count documents before this day only: 'today' or YYYY-MM-DD (default: all, to the end of the data).",
+    )] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Did the fix work? The theme's share and negative share before vs after the shipped day, tested."""
@@ -111,6 +124,7 @@ def trends_fix(
 
     result = fix_check(
         open_store(db), theme, parse_date(shipped, "--shipped"), window=window, period=period, alpha=alpha,
-        filters={"channel": channel, "lang": lang, "touchpoint": touchpoint},
+        filters={"channel": channel, "lang": lang, "touchpoint": touchpoint}, as_of=parse_as_of(as_of),
     )
+    warn(result["stale_warning"])
     print_result(result, as_json, fix_text)

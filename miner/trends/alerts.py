@@ -14,7 +14,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
 import sqlite_utils
@@ -26,7 +26,8 @@ from ..measures import accounts
 from ..store import transaction, utc_now
 from . import evidence
 from .detect import detect
-from .periods import Period, period_of
+from .asof import as_of_text, resolve_as_of
+from .periods import GRANULARITIES, Period, period_of
 from .rules import Rule, RuleSet, Webhook, webhook_for_url
 from .queries import Scope
 from .series import trends
@@ -240,16 +241,22 @@ def run_alerts(
     *,
     webhook_url: str | None = None,
     as_of: date | None = None,
+    today: date | None = None,
     dry_run: bool = False,
     post: Callable[..., PostResult] = post_json,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict:
-    """Evaluate every rule for the latest complete period by `as_of` (default: today, UTC).
+    """Evaluate every rule for the latest complete period by `as_of` (the run's "today"; by
+    default the day after the data ends, see `asof`; pass the real date for cron's calendar).
 
     Returns {"alerts": new alerts, "already_raised": n, "rules": [...], "delivery": {...} or None,
-    "dry_run": bool}. With `dry_run`, nothing is recorded and nothing is posted.
+    "dry_run": bool, and the as-of fields: "as_of", "as_of_source", "data_ends", "stale_warning"}.
+    An alert's id is (rule, dimension, key, granularity, period), whatever the as-of day: a
+    period alerted once is never alerted again, by the calendar or by the end of the data.
+    With `dry_run`, nothing is recorded and nothing is posted.
     """
-    as_of = as_of or datetime.now(timezone.utc).date()
+    when = resolve_as_of(db, as_of, today=today)
+    as_of = when.day
     webhook = rules.webhook
     if webhook_url:
         webhook = webhook_for_url(webhook_url, rules.webhook)
@@ -270,8 +277,9 @@ def run_alerts(
         if delivery is None:
             waiting = db.execute("SELECT COUNT(*) FROM alerts WHERE delivery = 'pending'").fetchone()[0]
             delivery = {"url": None, "attempted": 0, "sent": 0, "pending": waiting, "last_error": None} if waiting else None
+    finest = min((r.period for r in rules.rules), key=GRANULARITIES.index, default="week")
     return {
-        "as_of": as_of.isoformat(),
+        **{k: v for k, v in when.fields(finest).items() if k != "open_period"},
         "alerts": new,
         "already_raised": len(firing) - len(new),
         "rules": report,
@@ -286,6 +294,9 @@ def run_alerts(
 def render_markdown(result: dict) -> str:
     alerts = result["alerts"]
     lines = [f"# miner alerts ({result['as_of']})", ""]
+    tested = sorted({r["period"] for r in result["rules"] if r.get("period")})
+    when = as_of_text(result, ", ".join(tested) or None)
+    lines += [when[:1].upper() + when[1:] + ".", ""]
     if not alerts:
         lines.append("No new alerts.")
     for a in alerts:

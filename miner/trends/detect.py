@@ -22,6 +22,7 @@ from scipy.stats import binomtest
 from scipy.stats import t as student_t
 
 from ..errors import UsageError
+from .asof import resolve_as_of
 from .periods import period_of
 from .series import KeySeries, TrendTable, trends
 
@@ -207,12 +208,19 @@ def detect_in_store(
     filters: dict | None = None,
     period_label: str | None = None,
     as_of: date | None = None,
+    today: date | None = None,
 ) -> dict:
-    """`detect` over the store's series, reading only the history the baseline needs."""
+    """`detect` over the store's series, reading only the history the baseline needs.
+
+    `as_of`: the run's "today" (the latest period over by then is tested); None: the end of
+    the data (see `asof`). The result says which (`as_of`, `as_of_source`, `data_ends`,
+    `open_period`, `stale_warning`).
+    """
     s = (settings or DetectSettings()).check()
-    as_of = as_of or datetime.now(timezone.utc).date()
-    since = None if period_label else period_of(as_of, period).shift(-(s.baseline + 2)).start
-    table = trends(db, by, period, filters=filters, since=since, until=None if period_label else as_of)
-    result = detect(table, s, period=period_label, as_of=as_of)
+    when = resolve_as_of(db, as_of, today=today)
+    since = None if period_label else period_of(when.day, period).shift(-(s.baseline + 2)).start
+    table = trends(db, by, period, filters=filters, since=since, until=None if period_label else when.day)
+    result = detect(table, s, period=period_label, as_of=when.day)
     result["skipped_undated"] = table.skipped_undated
+    result.update(when.fields(period))
     return result

@@ -17,6 +17,7 @@ from scipy.stats import fisher_exact, norm
 from ..display import percent
 from ..errors import UsageError
 from ..measures.theme_targets import theme_targets
+from .asof import resolve_as_of
 from .periods import check_granularity, parse_day
 from .series import resolve_themes, trends
 
@@ -108,8 +109,14 @@ def fix_check(
     alpha: float = 0.05,
     filters: dict | None = None,
     include_duplicates: bool = False,
+    as_of: date | None = None,
+    today: date | None = None,
 ) -> dict:
-    """Compare the theme before and after `shipped`; returns figures, tests and a plain verdict."""
+    """Compare the theme before and after `shipped`; returns figures, tests and a plain verdict.
+
+    `as_of`: the run's "today" (documents from that day on are not counted yet); None: the end
+    of the data. The result carries the as-of fields (`data_ends`, `stale_warning`...).
+    """
     check_granularity(period)
     if window < 1:
         raise UsageError("E911", "--window must be at least 1 period.", "The default is 4.")
@@ -119,9 +126,11 @@ def fix_check(
     target = ids[0]
     _, info = theme_targets(db)
     filters = {k: v for k, v in (filters or {}).items() if k != "theme"}
+    when = resolve_as_of(db, as_of, today=today)
     start, end = add_periods(shipped, -window, period), add_periods(shipped, window, period)
+    cut = max(min(end, when.day), shipped)  # nothing after the as-of day counts yet
     sides = {side: _side(db, target, filters, lo, hi, include_duplicates)
-             for side, lo, hi in (("before", start, shipped), ("after", shipped, end))}
+             for side, lo, hi in (("before", start, min(shipped, when.day)), ("after", shipped, cut))}
     b, a = sides["before"], sides["after"]
     share = compare_proportions(b["mentions"], b["documents"], a["mentions"], a["documents"])
     negative = compare_proportions(b["negative"], b["with_sentiment"], a["negative"], a["with_sentiment"])
@@ -129,6 +138,8 @@ def fix_check(
     verdict = _verdict(share, alpha, enough)
     neg_verdict = _verdict(negative, alpha, enough and b["with_sentiment"] > 0 and a["with_sentiment"] > 0)
     notes = _notes(a, end, period)
+    if when.source != "data" and end > when.day:
+        notes.append(f"the after window runs to {(end - timedelta(days=1)).isoformat()}, past the as-of day {when.day}")
     label = info[target].label if target in info else str(target)
     summary = (
         f"{verdict[0].upper()}{verdict[1:]}: theme '{label}' was {percent(b['share'])} of documents in the {window} "
@@ -153,4 +164,5 @@ def fix_check(
         "negative_verdict": neg_verdict,
         "summary": summary,
         "notes": notes,
+        **when.fields(period),
     }

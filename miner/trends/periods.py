@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from ..errors import UsageError
 
@@ -75,3 +75,30 @@ def parse_date_option(value: str, option: str) -> date:
         return date.fromisoformat(value)
     except (TypeError, ValueError):
         raise UsageError("E903", f"{option} {value!r} is not a date.", "Use YYYY-MM-DD, e.g. 2026-09-14.") from None
+
+
+TODAY = "today"
+
+
+def utc_today() -> date:
+    """The real date, UTC (what `--as-of today` means)."""
+    return datetime.now(timezone.utc).date()
+
+
+def parse_as_of_option(value: str, option: str = "--as-of") -> date:
+    """`today` (the real date, UTC) or a YYYY-MM-DD date."""
+    if value.strip().casefold() == TODAY:
+        return utc_today()
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise UsageError("E903", f"{option} {value!r} is neither 'today' nor a date.",
+                         "Use today or YYYY-MM-DD, e.g. 2026-09-14.") from None
+
+
+def periods_between(first: date, last: date, granularity: str) -> int:
+    """How many periods `last`'s period comes after `first`'s (0: the same period)."""
+    a, b = period_of(first, granularity).start, period_of(last, granularity).start
+    if granularity == "month":
+        return (b.year * 12 + b.month) - (a.year * 12 + a.month)
+    return (b - a).days // (7 if granularity == "week" else 1)

@@ -157,6 +157,15 @@ def day_totals(db: sqlite_utils.Database, scope: Scope) -> list[tuple[str, int]]
     ).fetchall()
 
 
+def last_dated_days(db: sqlite_utils.Database, limit: int) -> list[str]:
+    """The latest `created_at` values of counted documents (originals, informative), newest
+    first: the end of the data (the index on created_at answers without a scan)."""
+    return [r[0] for r in db.execute(
+        "SELECT created_at FROM documents WHERE created_at IS NOT NULL AND duplicate_of IS NULL AND informative = 1 "
+        "ORDER BY created_at DESC LIMIT ?", [limit]
+    )]
+
+
 def undated_documents(db: sqlite_utils.Database, scope: Scope) -> int:
     where, params = _document_where(scope.undated())
     return db.execute(f"SELECT COUNT(*) FROM documents d WHERE d.created_at IS NULL AND {where}", params).fetchone()[0]
