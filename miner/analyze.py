@@ -95,7 +95,7 @@ def analyze(
     encoder_batch: int = 256,  # texts per encoder call; the torch backend re-batches them by token count
     threads: int | None = None,
     document_mode: str | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[float, int], None] | None = None,  # (documents done, of total), also within a batch
 ) -> AnalyzeSummary:
     if batch_documents < 1 or encoder_batch < 1:
         raise UsageError("E730", "batch sizes must be at least 1.", "Use the defaults.")
@@ -126,7 +126,10 @@ def analyze(
         if not doc_ids:
             break
         last_id = doc_ids[-1]
-        segments, labels, stats, sentiment_seconds = _analyze_batch(db, doc_ids, encoder, head, hid, cache, encoder_batch, mode)
+        within = None if progress is None else (  # per encoder call: the batch's share of texts embedded, in documents
+            lambda embedded, to_embed, done=summary.documents, n=len(doc_ids): progress(done + n * embedded / to_embed, total))
+        segments, labels, stats, sentiment_seconds = _analyze_batch(db, doc_ids, encoder, head, hid, cache, encoder_batch, mode,
+                                                                    progress=within)
         summary.sentiment_seconds += sentiment_seconds
         summary.embed.add(stats)
         summary.labels.update(labels)
@@ -144,7 +147,7 @@ def analyze(
 
 def _analyze_batch(
     db: sqlite_utils.Database, doc_ids: list[int], encoder: Encoder, head: SentimentHead, hid: str,
-    cache: EmbeddingCache, encoder_batch: int, mode: str = "model",
+    cache: EmbeddingCache, encoder_batch: int, mode: str = "model", progress: Callable[[int, int], None] | None = None,
 ) -> tuple[int, Counter, EmbedStats, float]:
     """Embed the documents' informative segments (committed to the cache as they come), label
     them, and write segment and document sentiment in one transaction. Returns (segments,
@@ -164,7 +167,8 @@ def _analyze_batch(
     joined_of = {d: joined_document_input([segs[r][2] for r in rows]) for d, rows in rows_of.items()}
     joined_docs = [d for d, t in joined_of.items() if t is not None]
     vectors, stats = embed_texts(
-        encoder, [encoder_input(s[2]) for s in segs] + [joined_of[d] for d in joined_docs], cache, batch_size=encoder_batch
+        encoder, [encoder_input(s[2]) for s in segs] + [joined_of[d] for d in joined_docs], cache, batch_size=encoder_batch,
+        progress=progress,
     )
     seg_vectors, joined_vectors = vectors[: len(segs)], dict(zip(joined_docs, vectors[len(segs):]))
     started = time.perf_counter()

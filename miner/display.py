@@ -34,3 +34,17 @@ def fit_to(text: str, width: int) -> str:
             out, used = out + ch, used + w
         text = out + "…"
     return text + " " * max(0, width - columns(text))
+
+
+def date_span(first: str | None, last: str | None, undated: str = "no dated document") -> str:
+    """`2026-06-01 to 2026-08-23`; one day once; `undated` when neither is known (never "None")."""
+    if first is None and last is None:
+        return undated
+    if first is None or last is None or first == last:
+        return str(first or last)
+    return f"{first} to {last}"
+
+
+def pad_to(text: str, width: int) -> str:
+    """`text` padded to `width` terminal columns, never cut (for ids, which must stay whole)."""
+    return text + " " * max(0, width - columns(text))

@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from typing import IO
 
-from ..display import MISSING, percent, shown
+from ..display import MISSING, date_span, percent, shown
 from ..errors import UsageError
 from ..files import neutralise_formula, replacing, write_csv_rows
 from ..measures.impact import UNITS
@@ -147,7 +147,7 @@ def markdown(result: dict, show_all: bool = False, top: int | None = None) -> st
                                                     + (f", owner {_cell(f['owner'])}" if f.get("owner") else "") for f in it["facets"]))
         lines.append(f"- **Status**: {_cell(status_text(it))}" + (f" — {_cell(it['status_note'])}" if it.get("status_note") else ""))
         lines.append(f"- **Documents** {it['documents']}, segments {it['segments']}, negative {negative_share_text(it)}; "
-                     f"seen {it['first_seen']} to {it['last_seen']}")
+                     f"seen {date_span(it['first_seen'], it['last_seen'])}")
         lines.append("- **Languages**: " + ", ".join(f"{k} {v}" for k, v in it["languages"].items()))
         if it["trend"].get("weeks"):
             lines.append(f"- **Trend** ({it['trend']['weeks'][0]} to {it['trend']['weeks'][-1]}): {it['trend']['sparkline']} "
@@ -211,7 +211,7 @@ def jira_description(it: dict, kind: str | None) -> str:
     lines = [it.get("summary") or it["title"],
              f"Backlog item {it['id']} from miner (priority {it['priority']:.1f}, rank {it['rank']}).",
              f"Why it ranks here: {it['explanation']}.",
-             f"Documents: {it['documents']}; segments: {it['segments']}; negative: {negative_share_text(it)}; seen {it['first_seen']} to {it['last_seen']}.",
+             f"Documents: {it['documents']}; segments: {it['segments']}; negative: {negative_share_text(it)}; seen {date_span(it['first_seen'], it['last_seen'])}.",
              "Languages: " + ", ".join(f"{k} {v}" for k, v in it["languages"].items()) + "."]
     if it["trend"].get("weeks"):
         lines.append(f"Trend, weekly {it['trend']['weeks'][0]} to {it['trend']['weeks'][-1]}: {it['trend']['sparkline']} (growth {growth_text(it)}).")

@@ -141,37 +141,90 @@ def resolve_encoder(name: Optional[str], **kwargs):
     return get_encoder(name, **kwargs)
 
 
+ProgressReport = Callable[..., None]  # report(label, done=None, total=None)
+
+
+def _progress_columns():
+    """Spinner, stage label, then (for a stage with a total) bar, done/total, rate and time left; the stage's elapsed time."""
+    from rich.progress import BarColumn, ProgressColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.text import Text
+
+    class Counts(ProgressColumn):
+        def render(self, task) -> Text:
+            if task.total is None:
+                return Text(f"{int(task.completed):,}" if task.completed else "")
+            return Text(f"{int(task.completed):,}/{int(task.total):,}")
+
+    class Rate(ProgressColumn):
+        def render(self, task) -> Text:
+            speed = task.finished_speed or task.speed
+            if not speed or not task.completed:
+                return Text("")
+            return Text(f"{speed:,.1f}/s" if speed < 100 else f"{speed:,.0f}/s")
+
+    class Left(ProgressColumn):
+        max_refresh = 0.5
+
+        def render(self, task) -> Text:
+            left = task.time_remaining
+            if task.total is None or left is None:
+                return Text("")
+            minutes, seconds = divmod(int(left), 60)
+            return Text(f"ETA {minutes // 60}:{minutes % 60:02d}:{seconds:02d}" if minutes >= 60 else f"ETA {minutes}:{seconds:02d}")
+
+    return (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=24), Counts(), Rate(), Left(),
+            TimeElapsedColumn())
+
+
 @contextmanager
-def input_progress(quiet: bool) -> Iterator[Optional[Callable[[dict], None]]]:
-    """A spinner naming the input being read, on stderr when it is a terminal; None otherwise."""
-    if quiet or not sys.stderr.isatty():
+def stage_progress(quiet: bool, console=None) -> Iterator[Optional[ProgressReport]]:
+    """A live progress line on stderr when it is a terminal (None otherwise, or with --quiet).
+
+    Yields `report(label, done=None, total=None)`: a new label starts a new stage (its clock
+    restarts); `done` and `total` move its bar, with rate and time left. The line redraws ten
+    times a second, so the elapsed time moves even while a stage reports nothing.
+    """
+    if quiet or (console is None and not sys.stderr.isatty()):
         yield None
         return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.console import Console
+    from rich.progress import Progress
 
-    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True)
-    task = bar.add_task("reading", total=None)
+    bar = Progress(*_progress_columns(), console=console or Console(stderr=True), transient=True, refresh_per_second=10)
+    state: dict = {"task": None, "label": None}
 
-    def update(event: dict) -> None:
-        n, total = event["position"]
-        bar.update(task, description=f"[{n}/{total}] {Path(event['input']).name}: {event['rows_read']:,} rows read")
+    def report(label: str, done: Optional[float] = None, total: Optional[float] = None) -> None:
+        if label != state["label"]:
+            if state["task"] is not None:
+                bar.remove_task(state["task"])
+            state["task"], state["label"] = bar.add_task(label, total=total, completed=done or 0), label
+        else:
+            bar.update(state["task"], completed=done if done is not None else None, total=total)
 
     with bar:
+        yield report
+
+
+@contextmanager
+def input_progress(quiet: bool) -> Iterator[Optional[Callable[[dict], None]]]:
+    """`stage_progress` for `miner ingest`: the input being read (n of N), its rows read and their rate."""
+    with stage_progress(quiet) as report:
+        if report is None:
+            yield None
+            return
+
+        def update(event: dict) -> None:
+            n, total = event["position"]
+            report(f"ingest [{n}/{total}] {Path(event['input']).name}: rows read", event["rows_read"])
+
         yield update
 
 
 @contextmanager
-def count_progress(quiet: bool) -> Iterator[Optional[Callable[[int, int], None]]]:
-    """A bar of done/total with the time left, on stderr when it is a terminal; None otherwise."""
-    if quiet or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    bar = Progress(BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
-    task = bar.add_task("analyze", total=None)
-    with bar:
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+def count_progress(quiet: bool, label: str = "analyze: documents embedded and labelled") -> Iterator[Optional[Callable[[float, int], None]]]:
+    """`stage_progress` for a stage that reports (done, total): a labelled bar with counts, rate and time left."""
+    with stage_progress(quiet) as report:
+        yield None if report is None else (lambda done, total: report(label, done, total))
 
 
 # Documents with these field values only: `--filter meta.airline=United` (repeatable; miner.fields).

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import DbOption, JsonSummaryOption, clean_errors, print_json
+from .common import DbOption, JsonSummaryOption, clean_errors, print_json, stage_progress
 from .format_demo import echo_demo_summary
 
 
@@ -20,7 +20,8 @@ def demo(
     """Run the main job on the bundled demo corpus (a multilingual NovaLink complaint set)."""
     from miner.demo import run_demo
 
-    result = run_demo(db, analyze=analyze)
+    with stage_progress(False) as report:
+        result = run_demo(db, analyze=analyze, progress=report)
     if as_json:
         print_json(result)
     else:

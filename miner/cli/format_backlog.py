@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from miner.backlog.formats import KIND_NAMES, growth_text, impact_text, negative_share_text, status_text
-from miner.display import percent
+from miner.display import MISSING, date_span, fit_to, pad_to, percent
 from miner.measures.accounts import GROUP_LABELS
 from miner.measures.impact import UNITS
 
@@ -30,7 +30,7 @@ def item_lines(item: dict) -> list[str]:
         out.append(f"  {name:<10} value {json.dumps(b['value'], ensure_ascii=False)}  component {b['component']:.2f}  "
                    f"weight {b['weight']:g}  points {b['points']:.1f}{used}")
     out.append(f"Documents {item['documents']}, segments {item['segments']}, negative {negative_share_text(item)} of those with a sentiment; "
-               f"seen {item['first_seen']} to {item['last_seen']}")
+               f"seen {date_span(item['first_seen'], item['last_seen'])}")
     out.append("Languages: " + ", ".join(f"{k} {v}" for k, v in item["languages"].items()))
     out.append("Channels: " + ", ".join(f"{k} {v}" for k, v in item["channels"].items()))
     if t.get("weeks"):
@@ -65,14 +65,19 @@ def impact_lines(r: dict, by: str, top: int) -> list[str]:
         return ["No document carries a score: ingest a survey or reviews with a score column (--score)."]
     out = [f"{KIND_NAMES[kind]}: {s['figure']:.1f} over {s['responses']:,} responses ({', '.join(s['sources'])})" for kind, s in r["scores"].items()]
     kinds = list(r["scores"])
-    out.append(f"{by:<28} {'docs':>5}  " + "  ".join(f"{'impact on ' + KIND_NAMES[k] + ' [95% CI]':<30}" for k in kinds))
-    for row in r["rows"][:top]:
+    rows = r["rows"][:top]
+    ids = by == "theme"  # two themes may share a label: the id tells them apart
+    id_width = max([len(str(row["key"])) for row in rows] + [2]) if ids else 0
+    id_head = f"{'id':>{id_width}} " if ids else ""
+    out.append(f"{id_head}{fit_to(by, 28)} {'docs':>5}  " + "  ".join(f"{'impact on ' + KIND_NAMES[k] + ' [95% CI]':<30}" for k in kinds))
+    for row in rows:
         cells = []
         for k in kinds:
             imp = row["impacts"][k]
-            text = "n/a" if imp["impact"] is None else "{:+.1f} [{:+.1f}, {:+.1f}]".format(imp["impact"], *imp["ci95"])
+            text = MISSING if imp["impact"] is None else "{:+.1f} [{:+.1f}, {:+.1f}]".format(imp["impact"], *imp["ci95"])
             cells.append(f"{text} ({imp['responses_with']})".ljust(30))
-        out.append(f"{str(row['label'])[:28]:<28} {row['documents']:>5}  " + "  ".join(cells))
+        row_id = f"{str(row['key']):>{id_width}} " if ids else ""
+        out.append(f"{row_id}{fit_to(str(row['label']), 28)} {row['documents']:>5}  " + "  ".join(cells).rstrip())
     return out
 
 
@@ -86,5 +91,5 @@ def accounts_lines(r: dict) -> list[str]:
     out.append("At risk (highest revenue first):" if r["at_risk"] else "No account at risk.")
     for a in r["at_risk"]:
         themes = "; ".join(f"{t['label']} ({t['negative_documents']}/{t['documents']} negative)" for t in a["themes"]) or "no theme"
-        out.append(f"  {a['account']:<16} revenue {a['revenue']:>12,.0f}  satisfaction {a['satisfaction']:.2f}  {themes}")
+        out.append(f"  {pad_to(str(a['account']), 16)} revenue {a['revenue']:>12,.0f}  satisfaction {a['satisfaction']:.2f}  {themes}")
     return out

@@ -9,7 +9,9 @@ import typer
 
 from miner.errors import UsageError
 
-from .common import DEFAULT_DB, DbOption, EncoderOption, JsonOption, clean_errors, err, open_store, print_result, resolve_encoder
+from .common import (
+    DEFAULT_DB, DbOption, EncoderOption, JsonOption, clean_errors, open_store, print_result, resolve_encoder, stage_progress,
+)
 from .format_themes import discover_lines, lineage_lines, list_lines, show_lines
 
 app = typer.Typer(help="Discover themes across languages, read them, and edit them (edits persist across runs).", no_args_is_help=True)
@@ -54,9 +56,10 @@ def themes_discover(
     params = ThemeParams(seed=seed, max_fit=max_fit, min_cluster_size=min_cluster_size, max_outliers=max_outliers,
                          debias="center" if debias == "default" else debias, min_size=min_size, max_themes=max_themes)
     terms = read_stop_terms(stop_terms)
-    summary = discover(open_store(db), encoder=resolve_encoder(encoder, lazy=True), params=params, stop_terms=terms,
-                       label_lang=label_lang, lexicon_path=lexicon, force=force,
-                       progress=None if as_json else (lambda stage: err(f"themes: {stage}...")))
+    with stage_progress(as_json) as report:  # a spinner naming the stage, with its elapsed time
+        summary = discover(open_store(db), encoder=resolve_encoder(encoder, lazy=True), params=params, stop_terms=terms,
+                           label_lang=label_lang, lexicon_path=lexicon, force=force,
+                           progress=None if report is None else (lambda stage: report(f"themes: {stage}")))
     result = summary.to_dict()
     print_result(result, as_json, discover_lines, db)
 

@@ -94,11 +94,12 @@ def embed_texts(
     texts: list[str],
     cache: EmbeddingCache | None = None,
     batch_size: int = 32,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, EmbedStats]:
     """Embeddings of `texts` (input order), computing only what the cache lacks.
 
-    `progress(n)` is called with the number of texts embedded after each encoder batch.
+    `progress(embedded, to_embed)` is called after each encoder call: the texts embedded so far
+    and all the texts the cache lacked.
     """
     stats = EmbedStats(texts=len(texts))
     hashes = [text_hash(t) for t in texts]
@@ -123,7 +124,7 @@ def embed_texts(
         if cache:
             cache.put(encoder.id, new)
         if progress:
-            progress(len(chunk))
+            progress(stats.embedded, len(missing))
     matrix = np.zeros((len(texts), encoder.dim), dtype=np.float32)
     for i, h in enumerate(hashes):
         matrix[i] = vectors[h]
