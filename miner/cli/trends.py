@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from .common import (
-    DEFAULT_DB, AsOfTodayOption, DbOption, clean_errors, open_store, parse_as_of, parse_date, print_json, print_lines, print_result, warn,
+    DEFAULT_DB, AsOfTodayOption, DbOption, FieldFilter, clean_errors, field_filters, open_store, parse_as_of, parse_date, print_json,
+    print_lines, print_result, warn,
 )
 from .format_trends import detect_text, fix_text, trends_text
 
@@ -17,7 +18,7 @@ app = typer.Typer(
     invoke_without_command=True,
 )
 
-ByOption = Annotated[str, typer.Option("--by", help="theme, touchpoint, channel or lang.")]
+ByOption = Annotated[str, typer.Option("--by", help="theme, touchpoint, channel, lang, or a field of the input: meta.FIELD.")]
 PeriodOption = Annotated[str, typer.Option("--period", help="day, week (ISO, Monday first) or month.")]
 ChannelFilter = Annotated[Optional[list[str]], typer.Option("--channel", help="Only this channel. Repeatable.")]
 LangFilter = Annotated[Optional[list[str]], typer.Option("--lang", help="Only this language (en, zh...). Repeatable.")]
@@ -42,6 +43,7 @@ def trends_cmd(
     lang: LangFilter = None,
     theme: ThemeFilter = None,
     touchpoint: TouchpointFilter = None,
+    filter: FieldFilter = None,
     chart: Annotated[str, typer.Option(help="What the sparklines draw: volume, share or sentiment.")] = "volume",
     top: Annotated[int, typer.Option(help="Most keys to show in the terminal.")] = 20,
     duplicates: Annotated[bool, typer.Option("--duplicates", help="Count duplicate documents too.")] = False,
@@ -56,7 +58,7 @@ def trends_cmd(
 
     table, when = trends_as_of(
         open_store(db), by, period, as_of=parse_as_of(as_of),
-        filters={"channel": channel, "lang": lang, "theme": theme, "touchpoint": touchpoint},
+        filters={"channel": channel, "lang": lang, "theme": theme, "touchpoint": touchpoint, "fields": field_filters(filter)},
         since=parse_date(since, "--since"), until=parse_date(until, "--until"), last=last or None, include_duplicates=duplicates,
     )
     warn(when["stale_warning"])
@@ -84,6 +86,7 @@ def trends_emerging(
     lang: LangFilter = None,
     theme: ThemeFilter = None,
     touchpoint: TouchpointFilter = None,
+    filter: FieldFilter = None,
     show_all: Annotated[bool, typer.Option("--all", help="List every key tested, not only those flagged.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
 ) -> None:
@@ -95,7 +98,7 @@ def trends_emerging(
 
     result = detect_in_store(
         open_store(db), by, period, DetectSettings(baseline, alpha, min_count, min_growth),
-        filters={"channel": channel, "lang": lang, "theme": theme, "touchpoint": touchpoint},
+        filters={"channel": channel, "lang": lang, "theme": theme, "touchpoint": touchpoint, "fields": field_filters(filter)},
         period_label=at, as_of=parse_as_of(as_of),
     )
     warn(result["stale_warning"])
@@ -114,6 +117,7 @@ def trends_fix(
     channel: ChannelFilter = None,
     lang: LangFilter = None,
     touchpoint: TouchpointFilter = None,
+    filter: FieldFilter = None,
     as_of: Annotated[Optional[str], typer.Option(
         "--as-of", help="Count documents before this day only: 'today' or YYYY-MM-DD (default: all, to the end of the data).",
     )] = None,
@@ -124,7 +128,7 @@ def trends_fix(
 
     result = fix_check(
         open_store(db), theme, parse_date(shipped, "--shipped"), window=window, period=period, alpha=alpha,
-        filters={"channel": channel, "lang": lang, "touchpoint": touchpoint}, as_of=parse_as_of(as_of),
+        filters={"channel": channel, "lang": lang, "touchpoint": touchpoint, "fields": field_filters(filter)}, as_of=parse_as_of(as_of),
     )
     warn(result["stale_warning"])
     print_result(result, as_json, fix_text)
