@@ -30,9 +30,8 @@ sys.path.insert(0, str(ROOT))
 from bench.cleaning_eval import corpus_pages, load_pages, norm, score  # noqa: E402
 from bench.report import write_section  # noqa: E402
 from bench.train_cleaning import body_of  # noqa: E402
-from miner.ingest import lines as line_model  # noqa: E402
 from miner.ingest.clean import clean_text, line_noise  # noqa: E402
-from miner.ingest.lines import SiteLines, page_lines  # noqa: E402
+from miner.ingest.lines import Line, SiteLines, page_lines  # noqa: E402
 from miner.ingest.readers import read_table  # noqa: E402
 
 
@@ -42,17 +41,20 @@ class Systems:
         self.sites: dict[str, SiteLines] = {}
 
     def rules(self, page: dict) -> str:
-        saved = line_model.load_model
-        line_model.load_model = lambda: None
-        try:
-            return self.ingest(page)
-        finally:
-            line_model.load_model = saved
+        return self.ingest(page)
 
     def ingest(self, page: dict) -> str:
         data = page["path"].read_bytes() if "path" in page else page["bytes"]
         table = read_table(data, "html", path=page.get("path"))
         return clean_text("\n".join(r["text"] for _, r in table.rows))[0]
+
+    def text_weights(self, page: dict) -> str:
+        """trafilatura, then the line model's text weights (no DOM, no site) before the rules."""
+        data = page["path"].read_bytes() if "path" in page else page["bytes"]
+        table = read_table(data, "html", path=page.get("path"))
+        lines = [Line(t) for _, r in table.rows for t in r["text"].split("\n") if t.strip()]
+        reasons = line_noise(lines, variant="text")
+        return clean_text("\n".join(l.text for l, r in zip(lines, reasons) if r is None))[0]
 
     def page(self, page: dict) -> str:
         body = body_of(page["path"]) if "path" in page else page["body"]()
@@ -88,7 +90,7 @@ def main() -> None:
     real = real_text_pages()
     if real:
         sets["real customer text in held-out noise"] = real
-    for name in ("rules", "ingest", "page"):
+    for name in ("rules", "text_weights", "page"):
         for set_name, pages in sets.items():
             systems = Systems()
             results[set_name][name] = score(pages, getattr(systems, name))
@@ -105,7 +107,7 @@ def main() -> None:
     table = "\n".join(
         f"| {set_name} | {name} | {fmt(s)} |" for set_name, by in results.items() for name, s in by.items())
     page_ok = held["page"]["precision"] >= 0.95 and held["page"]["recall"] >= 0.95
-    ingest_ok = held["ingest"]["precision"] >= 0.95 and held["ingest"]["recall"] >= 0.95
+    ingest_ok = held["text_weights"]["precision"] >= 0.95 and held["text_weights"]["recall"] >= 0.95
     n_pages = {k: len(v) for k, v in sets.items()}
     misses = [m for m in held["page"]["mistakes"]][:12]
     miss_rows = "\n".join(f"- {kind} ({site}): {text[:90]}" for kind, site, text in misses)
@@ -118,15 +120,19 @@ Big5, Windows-1251 and EUC-KR, whose noise no rule or weight was fitted on), and
 {n_pages.get('real customer text in held-out noise', 0)} pages of real customer text from ../shared/corpora (reviews and tweets in 12 languages,
 written by nobody here) set in the held-out sites' noise. Dropping is the positive class.
 
-`rules`: trafilatura's main content then the rules of models/cleaning.yaml (ingest before);
-`ingest`: the same with the line model's text weights in `clean_text`; `page`: the crawler's path,
-lines of <body> with link density and the site's repeated lines, the page weights, then `clean_text`.
+`rules`: trafilatura's main content then the rules of models/cleaning.yaml (what `miner ingest`
+does with .html files); `text_weights`: the same with the line model's text weights (no link
+density, no site) before the rules; `page`: the crawler's path, lines of <body> with link density
+and the site's repeated lines, the page weights, then `clean_text`'s rules.
 
 | pages | system | precision of dropping | recall of dropping | false drops | missed |
 |---|---|---:|---:|---:|---:|
 {table}
 
-Target (held-out sites, precision and recall >= 0.95): `page` **{'met' if page_ok else 'missed'}**, `ingest` **{'met' if ingest_ok else 'missed'}**.
+Target (held-out sites, precision and recall >= 0.95): `page` (the crawler) **{'met' if page_ok else 'missed'}**;
+`rules` alone **missed** (recall); `text_weights` **{'met' if ingest_ok else 'missed'}** on the held-out sites but drops
+real customer text (precision on the third set), so `clean_text` does not use them: plain texts
+keep the rules alone.
 
 Held-out sites, `page`, per site:
 

@@ -104,7 +104,8 @@ def throughput(pages: int) -> None:
     first = next((m for p, _, m in samples if p >= 5000), samples[0][2])
     rows = "\n".join(f"| {p:,} | {t:,.0f} | {m:.0f} |" for p, t, m in samples)
     target = "met" if result["pages_per_s"] >= 50 else "missed"
-    write_section("crawl-throughput", f"""## Crawl: end to end into the store
+    section = "crawl-throughput" if pages >= 100_000 else "crawl-throughput-short"
+    write_section(section, f"""## Crawl: end to end into the store ({summary.pages:,} pages)
 
 `bench/bench_crawl.py throughput --pages {pages}`: `miner crawl`'s library function, profile
 `docs/sites/zh-board.yaml` with the delay at 0, against the generated Chinese board of
