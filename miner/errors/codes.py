@@ -103,8 +103,6 @@ CODES: dict[str, ErrorCode] = _table(
     # search
     ("E501", USAGE, "The search query is empty.", "Give at least one word."),
     ("E502", USAGE, "--limit is below 1.", "Use --limit 20, for example."),
-    # demo
-    ("E601", INPUT, "The bundled demo corpus is missing.", "Reinstall miner or run from a checkout."),
     ("E503", USAGE, "--since or --until is not a date.", "Write it as YYYY-MM-DD, e.g. 2026-03-31."),
     ("E504", USAGE, "--since is after --until.", "Give --since on or before --until."),
     ("E505", USAGE, "No theme with that id (--theme).", "Run `miner themes list` for the ids."),
@@ -112,6 +110,8 @@ CODES: dict[str, ErrorCode] = _table(
     ("E507", USAGE, "No document with that id (--like).", "Give the id of a stored document (the first column of `miner search`)."),
     ("E508", USAGE, "A query and --like (or --exact and --like) were given together.", "Search by words, or for documents like one document."),
     ("E509", USAGE, "The document given to --like has no vector yet.", "Run `miner analyze` first (a non-informative document never gets one)."),
+    # demo
+    ("E601", INPUT, "The bundled demo corpus is missing.", "Reinstall miner or run from a checkout."),
     # report and browse
     ("E650", INPUT, "The store has no themes to report on.", "Run `miner analyze` and `miner themes discover` first (or `miner demo`)."),
     ("E651", USAGE, "The report's --out path is a folder.", "Give a file name with --out, e.g. report.html."),
@@ -203,11 +203,11 @@ CODES: dict[str, ErrorCode] = _table(
     ("E927", INPUT, "A threshold or score kind in the `accounts:` block is out of range.", "Revenue threshold 0 or more, satisfaction 0..1; the defaults are the medians."),
     ("E928", INPUT, "A rule filters by account group, but the group is unknown or there is no `accounts:` block.", "Add a top-level `accounts:` block and use the groups docs/alerts.md lists."),
     ("E929", INPUT, "The accounts of the rules file's `accounts:` block cannot be computed.", "Fix the error the message quotes (its code is in brackets)."),
-    # backlog
     # fields
     ("E960", USAGE, "That is not a field: fields are written meta.FIELD.", "Name an input column kept in meta, e.g. meta.airline."),
     ("E961", USAGE, "A field filter has no '='.", "Write --filter meta.FIELD=VALUE, e.g. --filter meta.airline=United."),
     ("E962", USAGE, "No document has that field.", "The message lists the fields the documents have; ingest with the column kept (--meta)."),
+    # backlog
     ("E971", USAGE, "Unknown score kind (--score-kind).", "Choose one of: nps, csat, stars, mean."),
     ("E972", USAGE, "Unknown interval method.", "Choose delta or bootstrap."),
     ("E973", USAGE, "The priority weights are not valid.", "Use e.g. --weights volume=1,negativity=2 (volume, negativity, growth, impact; at least one above 0)."),

@@ -18,9 +18,6 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from scipy.stats import binomtest
-from scipy.stats import t as student_t
-
 from ..errors import UsageError
 from .asof import resolve_as_of
 from .periods import period_of
@@ -70,6 +67,8 @@ def spike_pvalue(x: int, n: int, xb: int, nb: int, phi: float = 1.0, df: int = 0
     """
     if x == 0 or n == 0 or nb == 0:
         return 1.0
+    from scipy.stats import binomtest, t as student_t  # here: scipy.stats costs ~0.5 s to import
+
     p = binomtest(x, x + xb, n / (n + nb), alternative="greater").pvalue
     p0 = xb / nb
     if phi > 1.0 and df >= 1 and 0 < p0 < 1:

@@ -12,7 +12,6 @@ import math
 from datetime import date, timedelta
 
 import sqlite_utils
-from scipy.stats import fisher_exact, norm
 
 from ..display import percent
 from ..errors import UsageError
@@ -41,6 +40,8 @@ def add_periods(day: date, n: int, granularity: str) -> date:
 
 def compare_proportions(x1: int, n1: int, x2: int, n2: int) -> dict:
     """Two-sided test of x1/n1 vs x2/n2, with the difference and its 95% interval."""
+    from scipy.stats import fisher_exact, norm  # here: scipy.stats costs ~0.5 s to import, and the report and backlog rarely test
+
     if n1 == 0 or n2 == 0:
         return {"before": None, "after": None, "difference": None, "ci95": None, "p_value": None, "test": None}
     p1, p2 = x1 / n1, x2 / n2
