@@ -1,26 +1,43 @@
-"""Touchpoint accuracy on labelled sets built from ../shared/corpora, as a user would build them.
+"""Touchpoints (issue 14): the default journey and users' own taxonomies, zero-shot and with 10
+examples per touchpoint, through the product (`miner touchpoints assign`), on sets no one on
+the team wrote, plus what each part of the method adds, off-topic texts and scale.
 
-    nice -n 10 .venv/bin/python bench/bench_touchpoints.py [--explore] [--no-write]
+    nice -n 10 .venv/bin/python bench/bench_touchpoints.py [--parts product,ablation,offtopic,scale] [--no-write] [--write-only]
 
-- banking77 (en): the 77 intents mapped onto docs/taxonomies/banking.yaml (a bank's 13
-  touchpoints; the mapping is INTENT_TO_TOUCHPOINT below). Evaluated on the `test` split.
-- UIT-VSFC (vi): the 4 topics onto docs/taxonomies/university.yaml. The corpus's test split
-  is held back, so evaluation is on `dev`.
-- Zero-shot (taxonomy descriptions and examples only) and few-shot with 10 examples per
-  touchpoint drawn from the `train` split (seeded, three draws, mean reported).
-- Settings (alpha, few-shot weight, none threshold) are chosen on a disjoint sample of
-  `train` (`--explore` prints the grid), never on the evaluation split.
-- The demo corpus: document-level check of the default taxonomy against labels.csv.
+The sets and their stores: bench/touchpoint_sets.py. The user taxonomies (bench/taxonomies/) and
+the default journey's map of lexicon concepts were written on 2026-12-06 before any assignment
+with them was looked at. How each figure is counted, decided before measuring:
 
-Embeddings come from ~/.cache/miner/embeddings.db (computed only when missing).
+- A document's touchpoint is its main one (`document_touchpoints`, what `miner export documents`
+  gives); a document left without one counts as a miss. xling_dev: a close sibling counts
+  (../shared/tools/xling_dev_eval.py's rule; the default-journey headline is that tool's own
+  figure); demo: right when it is one of the document's labelled touchpoints (mapped onto the
+  default journey's keys by DEMO_TO_DEFAULT for the default taxonomy).
+- With examples: 10 per touchpoint (fewer where the pool has fewer), 3 seeded draws, scored on
+  documents that are not examples; the mean over draws is reported, and "never lower" is
+  checked per draw against zero-shot on the same documents.
+- Targets (issue 14): default journey on xling_dev >= 75% top-1; each user taxonomy zero-shot
+  >= 65%, with examples >= 80%, <= 15% of documents without a touchpoint, examples never
+  lower top-1; 100k cached segments assigned in < 10 s.
+
+What was tuned on what: the method's choices (document vectors, mean prototypes, k = 5
+neighbours, the fusion weights, C = 10) were made on xling_dev, the demo, banking77's test split
+and UIT-VSFC's dev split, both halves in view; the zero-shot temperature (0.6) and the default
+--min-confidence (0.25) on their halves marked in touchpoint_sets.py. The held-out samples of
+banking77 and UIT-VSFC `train` were never looked at before this script's first run.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
+import csv
 import json
+import resource
+import sqlite3
+import subprocess
 import sys
+import tempfile
+import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -28,367 +45,378 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.report import write_section
-from miner.nlp.cache import EmbeddingCache, embed_texts
-from miner.nlp.encoders.registry import get_encoder
-from miner.nlp.textprep import encoder_input
-from miner.paths import cache_dir
-from miner.touchpoints.assign import (
-    AssignParams,
-    FewShot,
-    add_examples,
-    build_prototypes,
-    decide,
-    similarities,
-)
-from miner.touchpoints.model import taxonomy_rows
-from miner.touchpoints.taxonomy import Taxonomy, load_taxonomy
+from bench.measure import run_cli  # noqa: E402
+from bench.report import write_section  # noqa: E402
+from bench.touchpoint_sets import DRAWS, WORK, LabelledSet, banking, demo, read, uit, xling  # noqa: E402
 
-CORPORA = ROOT.parent / "shared" / "corpora"
-SHOTS = 10
-DRAWS = (0, 1, 2)
-
-# The bank's CX team's mapping of banking77 intents onto its touchpoints.
-INTENT_TO_TOUCHPOINT = {
-    "account": ["terminate_account", "edit_personal_details", "country_support", "age_limit"],
-    "identity": ["verify_my_identity", "unable_to_verify_identity", "why_verify_identity", "verify_source_of_funds"],
-    "card_order": ["activate_my_card", "card_arrival", "card_delivery_estimate", "card_about_to_expire", "get_physical_card",
-                   "getting_spare_card", "order_physical_card", "card_linking", "visa_or_mastercard"],
-    "virtual_cards": ["getting_virtual_card", "get_disposable_virtual_card", "disposable_card_limits", "virtual_card_not_working"],
-    "card_payments": ["card_not_working", "contactless_not_working", "card_acceptance", "declined_card_payment",
-                      "pending_card_payment", "apple_pay_or_google_pay"],
-    "card_security": ["lost_or_stolen_card", "compromised_card", "lost_or_stolen_phone", "card_payment_not_recognised",
-                      "cash_withdrawal_not_recognised", "direct_debit_payment_not_recognised"],
-    "atm": ["atm_support", "card_swallowed", "declined_cash_withdrawal", "pending_cash_withdrawal", "wrong_amount_of_cash_received"],
-    "top_up": ["automatic_top_up", "pending_top_up", "top_up_by_cash_or_cheque", "top_up_failed", "top_up_limits", "top_up_reverted",
-               "topping_up_by_card", "verify_top_up", "transfer_into_account", "balance_not_updated_after_cheque_or_cash_deposit"],
-    "transfers": ["cancel_transfer", "declined_transfer", "failed_transfer", "pending_transfer", "transfer_not_received_by_recipient",
-                  "transfer_timing", "beneficiary_not_allowed", "receiving_money", "balance_not_updated_after_bank_transfer"],
-    "exchange": ["exchange_rate", "exchange_via_app", "card_payment_wrong_exchange_rate", "wrong_exchange_rate_for_cash_withdrawal",
-                 "fiat_currency_support", "supported_cards_and_currencies"],
-    "fees": ["card_payment_fee_charged", "cash_withdrawal_charge", "exchange_charge", "top_up_by_bank_transfer_charge",
-             "top_up_by_card_charge", "transfer_fee_charged", "extra_charge_on_statement"],
-    "refunds": ["Refund_not_showing_up", "request_refund", "transaction_charged_twice", "reverted_card_payment?"],
-    "pin_passcode": ["change_pin", "pin_blocked", "passcode_forgotten"],
-}
-INTENT = {intent: tp for tp, intents in INTENT_TO_TOUCHPOINT.items() for intent in intents}
-UIT_TO_TOUCHPOINT = {"lecturer": "lecturer", "training_program": "training_program", "facility": "facility", "others": "other"}
-# The demo corpus's touchpoints -> the default taxonomy's keys that count as a hit.
-DEMO_TO_DEFAULT = {
-    "advertising": {"advertising"},
-    "website": {"website", "checkout"},
-    "purchase": {"checkout", "contract", "in_store", "pricing", "website", "advertising"},
-    "delivery": {"delivery", "packaging"},
-    "installation": {"installation"},
-    "use": {"product_quality", "features", "network"},
-    "app": {"app", "account", "features"},
-    "call_center": {"call_center", "chat_email"},
-    "billing": {"billing", "fees", "pricing", "returns"},
-    "repair": {"repair", "returns"},
-    "cancellation": {"cancellation", "loyalty"},
-}
+EVAL = ROOT.parent / "shared" / "tools" / "xling_dev_eval.py"
 
 
-def read(name: str) -> list[dict]:
-    with gzip.open(CORPORA / f"{name}.jsonl.gz", "rt", encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh]
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
 
 
-class Embedder:
-    def __init__(self):
-        self.encoder = get_encoder(None)
-        self.cache = EmbeddingCache.open_file(cache_dir() / "embeddings.db")
-        self.embedded = 0
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        X, stats = embed_texts(self.encoder, [encoder_input(t) for t in texts], self.cache)
-        self.embedded += stats.embedded
-        return X
+def pct(x, digits: int = 1) -> str:
+    return "n/a" if x is None else f"{100 * x:.{digits}f}%"
 
 
-def taxonomy_vectors(tax: Taxonomy, embed: Embedder):
-    texts, owner = taxonomy_rows(tax)
-    return embed(texts), np.array(owner)
+def md_table(header: list[str], rows: list[list]) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
 
 
-def macro_f1(y: np.ndarray, p: np.ndarray, k: int) -> float:
-    f1s = []
-    for c in range(k):
-        tp = np.sum((p == c) & (y == c))
-        fp = np.sum((p == c) & (y != c))
-        fn = np.sum((p != c) & (y == c))
-        if tp + fn == 0:
-            continue
-        f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
-    return float(np.mean(f1s))
+# --- the product path -------------------------------------------------------------------------
+
+def assign(s: LabelledSet, examples: list | None = None) -> tuple[float, dict]:
+    args = ["touchpoints", "assign", "--db", str(s.store)]
+    if s.taxonomy is not None:
+        args += ["--taxonomy", str(s.taxonomy)]
+    if examples:
+        path = Path(tempfile.mkstemp(suffix=".csv", dir=WORK)[1])
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["text", "touchpoint"])
+            w.writerows([(t, k) for _, t, k in examples])
+        args += ["--examples", str(path)]
+    secs, _, out = run_cli(*args)
+    if examples:
+        path.unlink()
+    return secs, out
 
 
-def draw_shots(labels: list[int], k: int, seed: int, exclude: set[int] = frozenset()) -> list[int]:
-    rng = np.random.default_rng(seed)
+def predictions(s: LabelledSet) -> dict[str, str | None]:
+    con = sqlite3.connect(str(s.store))
+    rows = con.execute("SELECT d.external_id, t.touchpoint FROM document_touchpoints t JOIN documents d ON d.id = t.document_id").fetchall()
+    con.close()
+    return dict(rows)
+
+
+def score(s: LabelledSet, pred: dict, skip: set[str] = frozenset()) -> dict:
+    ids = [e for e in s.gold if e not in skip and e in pred]
+    right = [pred[e] is not None and pred[e] in s.gold[e] for e in ids]
+    covered = [pred[e] is not None for e in ids]
+    return {"n": len(ids), "top1": float(np.mean(right)), "none": 1 - float(np.mean(covered)),
+            "top1_covered": float(np.mean([r for r, c in zip(right, covered) if c])) if any(covered) else None,
+            "ids": ids, "right": dict(zip(ids, right))}
+
+
+def recall_by_touchpoint(s: LabelledSet, pred: dict, ids: list[str]) -> dict[str, float]:
+    """Per gold touchpoint (documents with one acceptable main touchpoint), the share right."""
     by = defaultdict(list)
-    for i, y in enumerate(labels):
-        if i not in exclude:
-            by[y].append(i)
-    out = []
-    for c in range(k):
-        pool = by[c]
-        out += [pool[j] for j in rng.choice(len(pool), size=min(SHOTS, len(pool)), replace=False)]
-    return out
+    for e in ids:
+        main = sorted(s.gold[e])[0] if len(s.gold[e]) == 1 else None
+        if main:
+            by[main].append(pred.get(e) in s.gold[e])
+    return {k: float(np.mean(v)) for k, v in by.items()}
 
 
-class Task:
-    """One labelled set: taxonomy vectors, evaluation vectors, a train pool for shots and tuning."""
-
-    def __init__(self, name: str, tax: Taxonomy, embed: Embedder, train: list[tuple[str, str]], dev: list[tuple[str, str]], test: list[tuple[str, str]]):
-        self.name, self.tax = name, tax
-        self.keys = tax.keys
-        idx = {k: i for i, k in enumerate(self.keys)}
-        self.tax_X, self.tax_owner = taxonomy_vectors(tax, embed)
-        self.train_texts = [t for t, _ in train]
-        self.train_y = [idx[y] for _, y in train]
-        self.dev_X, self.dev_y = embed([t for t, _ in dev]), np.array([idx[y] for _, y in dev])
-        self.test_X, self.test_y = embed([t for t, _ in test]), np.array([idx[y] for _, y in test])
-        self.embed = embed
-
-    def shots(self, seed: int):
-        picked = draw_shots(self.train_y, len(self.keys), seed)
-        return self.embed([self.train_texts[i] for i in picked]), np.array([self.train_y[i] for i in picked])
-
-    def prototypes(self, shots=None, shot_weight: float = 3.0):
-        protos = build_prototypes(self.keys, self.tax_X, self.tax_owner)
-        if shots is not None:
-            protos = add_examples(protos, np.ones(len(self.tax_owner), np.float32), shots[0], shots[1], shot_weight)
-        return protos
-
-    def scores(self, X, y, alpha: float, shots=None, shot_weight: float = 3.0) -> dict:
-        S = similarities(X, self.prototypes(shots, shot_weight), alpha)
-        p = S.argmax(1)
-        return {"acc": float(np.mean(p == y)), "f1": macro_f1(y, p, len(self.keys)), "S": S}
-
-
-def banking_task(embed: Embedder, dev_per_intent: int = 8) -> Task:
-    rows = read("banking77")
-    assert set(INTENT) >= {r["category"] for r in rows}, "unmapped intents"
-    train = [(r["text"], INTENT[r["category"]]) for r in rows if r["split"] == "train"]
-    test = [(r["text"], INTENT[r["category"]]) for r in rows if r["split"] == "test"]
-    # Tuning sample: a few per intent from train, drawn apart from the shot draws' seeds.
-    rng = np.random.default_rng(1000)
-    by = defaultdict(list)
-    for r in rows:
-        if r["split"] == "train":
-            by[r["category"]].append(r["text"])
-    dev = []
-    for intent in sorted(by):
-        for j in rng.choice(len(by[intent]), size=dev_per_intent, replace=False):
-            dev.append((by[intent][j], INTENT[intent]))
-    return Task("banking77 (en, 13 touchpoints)", load_taxonomy(ROOT / "docs/taxonomies/banking.yaml"), embed, train, dev, test)
-
-
-def uit_task(embed: Embedder, cache: EmbeddingCache) -> Task:
-    from miner.nlp.cache import text_hash
-
-    rows = read("uit_vsfc_vi")
-    train = [(r["text"], UIT_TO_TOUCHPOINT[r["category"]]) for r in rows if r["split"] == "train"]
-    test = [(r["text"], UIT_TO_TOUCHPOINT[r["category"]]) for r in rows if r["split"] == "dev"]
-    # Tuning sample: train rows already in the cache (embedded by the sentiment training), 1,000 at most.
-    have = cache.get(embed.encoder.id, [text_hash(encoder_input(t)) for t, _ in train], embed.encoder.dim)
-    dev = [(t, y) for t, y in train if text_hash(encoder_input(t)) in have][:1000]
-    return Task("UIT-VSFC (vi, 4 touchpoints)", load_taxonomy(ROOT / "docs/taxonomies/university.yaml"), embed, train, dev, test)
-
-
-def explore(task: Task) -> None:
-    print(f"== {task.name}: dev {len(task.dev_y)}, test {len(task.test_y)}")
-    for alpha in (1.0, 0.75, 0.5, 0.25, 0.0):
-        z = task.scores(task.dev_X, task.dev_y, alpha)
-        fs = [task.scores(task.dev_X, task.dev_y, alpha, task.shots(100 + s), w) for s in range(2) for w in (1.0, 3.0, 10.0)]
-        print(f"alpha {alpha}: zero-shot acc {z['acc']:.3f} f1 {z['f1']:.3f} | few-shot w=1,3,10 (2 draws): "
-              + " ".join(f"{f['acc']:.3f}" for f in fs))
-
-
-def fewshot_lr(task: Task, shots, X):
-    """Alternative few-shot: logistic regression on taxonomy phrases + shots."""
-    from sklearn.linear_model import LogisticRegression
-
-    Xt = np.vstack([task.tax_X, shots[0]])
-    yt = np.concatenate([task.tax_owner, shots[1]])
-    clf = LogisticRegression(C=10.0, max_iter=2000).fit(Xt, yt)
-    return clf.predict_proba(X)
-
-
-def evaluate(task: Task) -> dict:
-    """Top-1 accuracy and macro-F1 on the evaluation split: zero-shot variants and few-shot."""
-    out = {}
-    for name, alpha in (("zero-shot, mean prototype", 1.0), ("zero-shot, closest example", 0.0), ("zero-shot, mix (shipped)", 0.5)):
-        r = task.scores(task.test_X, task.test_y, alpha)
-        out[name] = (r["acc"], r["f1"], None)
-    proto, fused = [], []
+def run_set(s: LabelledSet, few: bool = True) -> dict:
+    log(f"{s.name}: zero-shot")
+    secs, out = assign(s)
+    zero_pred = predictions(s)
+    zero = score(s, zero_pred)
+    res = {"name": s.name, "held_out": s.held_out, "zero": {k: v for k, v in zero.items() if k not in ("ids", "right")},
+           "zero_seconds": round(secs, 1), "documents": out["documents"], "method": out["method"]}
+    if not few:
+        return res
+    draws, per_tp_zero, per_tp_few = [], defaultdict(list), defaultdict(list)
     for seed in DRAWS:
-        shots = task.shots(seed)
-        r = task.scores(task.test_X, task.test_y, 0.5, shots, 1.0)
-        proto.append((r["acc"], r["f1"]))
-        fs = FewShot(AssignParams()).fit(np.vstack([task.tax_X, shots[0]]), np.concatenate([task.tax_owner, shots[1]]), len(task.keys))
-        S = similarities(task.test_X, task.prototypes(shots, 1.0), 0.5)
-        p = fs.scores(task.test_X, S).argmax(1)
-        fused.append((float(np.mean(p == task.test_y)), macro_f1(task.test_y, p, len(task.keys))))
-    for name, res in (("10-shot, examples added to prototypes", proto), ("10-shot, prototypes + logistic regression (shipped)", fused)):
-        a = np.array(res)
-        out[name] = (a[:, 0].mean(), a[:, 1].mean(), (a[:, 0].min(), a[:, 0].max()))
-    return out
+        ex = s.draw(seed)
+        log(f"{s.name}: {len(ex)} examples, draw {seed}")
+        _, out = assign(s, ex)
+        pred = predictions(s)
+        skip = {e for e, _, _ in ex if e is not None}
+        f = score(s, pred, skip)
+        z = score(s, zero_pred, skip)
+        draws.append({"seed": seed, "examples": len(ex), "few": f["top1"], "zero": z["top1"], "none": f["none"],
+                      "weight": (out.get("few_shot") or {}).get("weight"), "held_out_accuracy": (out.get("few_shot") or {}).get("held_out_accuracy")})
+        for k, v in recall_by_touchpoint(s, zero_pred, f["ids"]).items():
+            per_tp_zero[k].append(v)
+        for k, v in recall_by_touchpoint(s, pred, f["ids"]).items():
+            per_tp_few[k].append(v)
+    res["few"] = {"top1": float(np.mean([d["few"] for d in draws])), "zero_same_docs": float(np.mean([d["zero"] for d in draws])),
+                  "none": float(np.mean([d["none"] for d in draws])), "min": min(d["few"] for d in draws), "max": max(d["few"] for d in draws),
+                  "never_lower": all(d["few"] >= d["zero"] - 1e-9 for d in draws), "draws": draws}
+    res["per_touchpoint"] = {k: (float(np.mean(per_tp_zero[k])), float(np.mean(per_tp_few[k]))) for k in per_tp_few}
+    return res
 
 
-def none_check(embed: Embedder, bank: Task) -> list[tuple]:
-    """Share of segments left without a touchpoint: off-topic tweets vs in-domain texts."""
-    from miner.nlp.cache import text_hash
-
-    def cached(name: str, n: int, keep=lambda r: True) -> np.ndarray:
-        rows = [r for r in read(name) if keep(r)]
-        have = embed.cache.get(embed.encoder.id, [text_hash(encoder_input(r["text"])) for r in rows], embed.encoder.dim)
-        return embed([r["text"] for r in rows if text_hash(encoder_input(r["text"])) in have][:n])
-
-    tweets = cached("umsab_tweets", 1000, lambda r: r["lang"] in ("en", "fr", "de", "es") and r["split"] == "test")
-    reviews = {"Amazon zh/ja reviews": cached("amazon_reviews_zh_ja", 500), "SnappFood fa": cached("snappfood_fa", 500),
-               "waimai zh": cached("waimai_zh", 500)}
-    params = AssignParams()
-    out = []
-    P = bank.prototypes()
-    for name, X in (("tweets (en/fr/de/es, off-topic)", tweets), ("banking77 test", bank.test_X)):
-        a = decide(similarities(X, P, params.alpha), params)
-        out.append(("banking.yaml", name, len(X), float(np.mean(a.first < 0))))
-    default = load_taxonomy(None)
-    tX, to = taxonomy_vectors(default, embed)
-    Pd = build_prototypes(default.keys, tX, to)
-    for name, X in (("tweets (en/fr/de/es, off-topic)", tweets), *reviews.items()):
-        a = decide(similarities(X, Pd, params.alpha), params)
-        out.append(("default", name, len(X), float(np.mean(a.first < 0))))
-    return out
+def xling_tool(store: Path) -> dict:
+    out = subprocess.run([sys.executable, str(EVAL), str(store), "--json"], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
 
 
-def demo_check(embed: Embedder) -> dict:
-    """The default taxonomy on the demo corpus, per document: is the document's main
-    touchpoint (most segments, then confidence) one of its labelled touchpoints?"""
-    import csv
+def first_map() -> Path:
+    """The default journey as first written (its concept map made before any measurement,
+    commit fcdfc1e), to report beside the revised one."""
+    path = WORK / "touchpoints_first_map.yaml"
+    text = subprocess.run(["git", "show", "fcdfc1e:models/touchpoints.yaml"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    path.write_text(text.replace("taxonomy: customer-journey", "taxonomy: customer-journey-first-map"), encoding="utf-8")
+    return path
 
-    from miner.demo import demo_sources
-    from miner.ingest.pipeline import IngestOptions, ingest
+
+def part_product(args) -> tuple[str, dict]:
+    from dataclasses import replace
+
+    results = {}
+    first = first_map()
+    for key, s in (("xling-default-first", replace(xling(True), name="xling_dev, default journey as first mapped", taxonomy=first)),
+                   ("demo-default-first", replace(demo(True), name="demo, default journey as first mapped", taxonomy=first))):
+        results[key] = run_set(s, few=False)
+        if key.startswith("xling"):
+            results[key]["tool"] = xling_tool(s.store)["touchpoint_top1"]
+    xd = xling(True)
+    results["xling-default"] = run_set(xd, few=False)
+    results["xling-default"]["tool"] = xling_tool(xd.store)["touchpoint_top1"]
+    results["demo-default"] = run_set(demo(True), few=False)
+    for key, make in (("xling-user", lambda: xling(False)), ("demo-user", lambda: demo(False)),
+                      ("banking-test", lambda: banking(False)), ("uit-dev", lambda: uit(False)),
+                      ("banking-heldout", lambda: banking(True)), ("uit-heldout", lambda: uit(True))):
+        results[key] = run_set(make())
+    rows = []
+    for key in ("xling-default-first", "xling-default", "demo-default-first", "demo-default"):
+        r = results[key]
+        head = r.get("tool")
+        rows.append([r["name"], r["documents"], f"**{pct(head if head is not None else r['zero']['top1'])}**", pct(r["zero"]["none"]),
+                     pct(r["zero"]["top1_covered"]), "", "", "", ""])
+    verdicts = []
+    for key in ("xling-user", "demo-user", "banking-test", "uit-dev", "banking-heldout", "uit-heldout"):
+        r = results[key]
+        z, f = r["zero"], r["few"]
+        name = r["name"] + (" (held out)" if r["held_out"] else "")
+        rows.append([name, r["documents"], f"**{pct(z['top1'])}**", pct(z["none"]), pct(z["top1_covered"]),
+                     f"**{pct(f['top1'])}** ({pct(f['min'], 0)}-{pct(f['max'], 0)})", pct(f["zero_same_docs"]), pct(f["none"]),
+                     "yes" if f["never_lower"] else "**no**"])
+        verdicts.append((name, z["top1"] >= 0.65, f["top1"] >= 0.80, max(z["none"], f["none"]) <= 0.15, f["never_lower"]))
+    xd_top = results["xling-default"]["tool"]
+    lines = [
+        "### Through the product (`miner touchpoints assign`, defaults: --min-confidence 0.25)",
+        "",
+        md_table(["set", "documents", "top-1 zero-shot", "none", "top-1 where given", "top-1 with 10 examples (range of 3 draws)",
+                  "zero-shot, same documents", "none with examples", "examples never lower"], rows),
+        "",
+        f"Targets: xling_dev default journey >= 75%: **{'met' if xd_top >= 0.75 else 'missed'}** ({pct(xd_top)}, "
+        f"../shared/tools/xling_dev_eval.py; 34.2% before issue 14; {pct(results['xling-default-first']['tool'])} with the concept map as first "
+        "written, before measuring: the revision moved six concepts to the moment of the journey xling_dev's annotators chose, so "
+        "the revised figure is tuned on xling_dev; the demo, not used for that choice, moved "
+        f"{pct(results['demo-default-first']['zero']['top1'])} -> {pct(results['demo-default']['zero']['top1'])}). User taxonomies, each set:",
+        "",
+        md_table(["set", "zero-shot >= 65%", "examples >= 80%", "<= 15% none", "never lower"],
+                 [[n] + ["met" if v else "**missed**" for v in vs] for n, *vs in verdicts]),
+        "",
+        "What the examples changed, per touchpoint (recall of documents whose main touchpoint it is, zero-shot -> with examples,"
+        " mean of 3 draws; changes of 5 points or more):",
+        "",
+    ]
+    for key in ("xling-user", "demo-user", "banking-test", "uit-dev", "banking-heldout", "uit-heldout"):
+        r = results[key]
+        moved = [f"{k} {pct(a, 0)}->{pct(b, 0)}" for k, (a, b) in sorted(r["per_touchpoint"].items()) if abs(b - a) >= 0.05]
+        lines.append(f"- {r['name']}: " + (", ".join(moved) if moved else "no touchpoint moved by 5 points"))
+    lines.append("")
+    lines.append("Weights the held-out folds of the examples chose (0 = zero-shot only, -1 = the examples alone), per draw: "
+                 + "; ".join(f"{results[k]['name']} {[d['weight'] for d in results[k]['few']['draws']]}"
+                             for k in ("xling-user", "demo-user", "banking-test", "uit-dev", "banking-heldout", "uit-heldout")) + ".")
+    return "\n".join(lines), results
+
+
+# --- what each part adds (in process, the product's functions) ---------------------------------------
+
+def _load(s: LabelledSet):
+    from miner.nlp.encoders.registry import get_encoder
+    from miner.segments.vectors import load_segments
     from miner.store import open_db
+    from miner.touchpoints.model import documents_of_segments
 
-    db = open_db(":memory:")
-    for path, opts in demo_sources():
-        ingest(db, [str(path)], IngestOptions(**opts))
-    segs = db.execute(
-        "SELECT s.id, d.external_id, s.text FROM segments s JOIN documents d ON d.id = s.document_id "
-        "WHERE s.informative = 1 AND d.informative = 1 ORDER BY s.id"
-    ).fetchall()
-    X = embed([t for _, _, t in segs])
-    tax = load_taxonomy(None)
-    tX, to = taxonomy_vectors(tax, embed)
-    P = build_prototypes(tax.keys, tX, to)
-    S = similarities(X, P, 0.5)
-    labels = {}
-    with open(ROOT / "corpora/demo/labels.csv", encoding="utf-8") as fh:
-        for r in csv.DictReader(fh):
-            if r["touchpoints"]:
-                labels[r["id"]] = set(r["touchpoints"].split("|"))
-    out = {}
-    for margin in (0.0, 0.005, 0.01):
-        params = AssignParams(second_margin=margin)
-        a = decide(S, params)
-        per_doc = defaultdict(Counter)
-        conf = defaultdict(float)
-        for i, (_, ext, _) in enumerate(segs):
-            for k, c in ((a.first[i], a.first_conf[i]), (a.second[i], a.second_conf[i])):
-                if k >= 0:
-                    per_doc[ext][tax.keys[k]] += 1
-                    conf[(ext, tax.keys[k])] += c
-        hit = n = covered = found_tp = label_tp = predicted = correct_pred = 0
-        for ext, gold in labels.items():
-            if ext not in {e for _, e, _ in segs}:
+    db = open_db(str(s.store))
+    enc = get_encoder(None, lazy=True)
+    segs, _ = load_segments(db, enc)
+    docs, _ = documents_of_segments(db, enc, segs)
+    ext = dict(db.execute("SELECT id, external_id FROM documents").fetchall())
+    return db, enc, docs, [ext[int(d)] for d in docs.ids]
+
+
+def part_ablation(args) -> tuple[str, dict]:
+    from miner.concepts.lexicon import load_lexicon
+    from miner.concepts.space import concept_space
+    from miner.nlp.cache import EmbeddingCache, embed_texts
+    from miner.nlp.encoders.registry import get_encoder
+    from miner.nlp.textprep import encoder_input
+    from miner.touchpoints import assign as A
+    from miner.touchpoints.model import concept_evidence
+    from miner.touchpoints.taxonomy import load_taxonomy
+
+    sets = [xling(True), xling(False), demo(True), demo(False), banking(False), uit(False), banking(True), uit(True)]
+    variants = ["description only", "examples only", "description + examples", "description + examples, passage: form",
+                "+ neighbours, raw vectors", "+ neighbours, languages centred", "+ neighbours, centred + projection",
+                "+ lexicon concepts (default journey)", "shipped (all of the above)"]
+    table, out = [], {}
+    for s in sets:
+        log(f"ablation: {s.name}")
+        db, enc, docs, ext = _load(s)
+        cache = EmbeddingCache(db)
+        tax = load_taxonomy(s.taxonomy)
+        texts, owner, kind = [], [], []
+        for k, tp in enumerate(tax.touchpoints):
+            for i, t in enumerate(tp.prototype_texts()):
+                texts.append(t), owner.append(k), kind.append("desc" if i == 0 else "ex")
+        owner, kind = np.array(owner), np.array(kind)
+        Xq, _ = embed_texts(enc, [encoder_input(t) for t in texts], cache)
+        Xp, _ = embed_texts(get_encoder("e5-small-passage", lazy=True), [encoder_input(t) for t in texts], cache)
+        space = concept_space(load_lexicon(), enc, cache)
+        proj_align = A.Alignment.fit(docs.vectors, docs.langs, space.proj)
+        centred = A.Alignment.fit(docs.vectors, docs.langs, None)
+        evidence = concept_evidence(tax, space)
+        k = len(tax.keys)
+        P = A.AssignParams()
+
+        def zero(X, sel=None, ev=None):
+            rows = np.ones(len(owner), bool) if sel is None else kind == sel
+            protos = A.prototypes(X[rows], owner[rows], k)
+            return A.zero_shot_scores(docs.vectors, protos, evidence=ev, langs=docs.langs, data_means=proj_align.data_means())
+
+        base = zero(Xq)
+        raw_nb = A.normalise(docs.vectors)
+        got = {
+            "description only": zero(Xq, "desc"), "examples only": zero(Xq, "ex"), "description + examples": base,
+            "description + examples, passage: form": zero(Xp),
+            "+ neighbours, raw vectors": A.smooth(base, raw_nb, P),
+            "+ neighbours, languages centred": A.smooth(base, centred.apply(docs.vectors, docs.langs), P),
+            "+ neighbours, centred + projection": A.smooth(base, proj_align.for_neighbours(proj_align.apply(docs.vectors, docs.langs)), P),
+        }
+        if evidence is not None:
+            got["+ lexicon concepts (default journey)"] = zero(Xq, ev=evidence)
+            got["shipped (all of the above)"] = A.smooth(zero(Xq, ev=evidence), proj_align.for_neighbours(proj_align.apply(docs.vectors, docs.langs)), P)
+        else:
+            got["shipped (all of the above)"] = got["+ neighbours, centred + projection"]
+        res = {}
+        for v in variants:
+            if v not in got:
+                res[v] = None
                 continue
-            n += 1
-            got = per_doc.get(ext, Counter())
-            if got:
-                covered += 1
-                main = max(got, key=lambda k: (got[k], conf[(ext, k)]))
-                hit += any(main in DEMO_TO_DEFAULT[g] for g in gold)
-            mapped = {g: DEMO_TO_DEFAULT[g] for g in gold}
-            label_tp += len(gold)
-            found_tp += sum(1 for g, keys in mapped.items() if keys & set(got))
-            predicted += len(got)
-            correct_pred += sum(1 for k in got if any(k in keys for keys in mapped.values()))
-        two = float(np.mean(a.second[a.first >= 0] >= 0))
-        out[margin] = {"documents": n, "main_hit": hit / n, "covered": covered / n, "label_recall": found_tp / label_tp,
-                       "precision": correct_pred / max(predicted, 1), "two_share": two}
-    nonin = db.execute("SELECT COUNT(*) FROM segments s JOIN documents d ON d.id = s.document_id WHERE d.informative = 0").fetchone()[0]
-    out["none_share"] = float(np.mean(decide(S, AssignParams()).first < 0))
-    out["noninformative_segments_skipped"] = nonin
-    return out
+            p = got[v].argmax(1)
+            res[v] = float(np.mean([tax.keys[i] in s.gold.get(e, set()) for i, e in zip(p, ext) if e in s.gold]))
+        out[s.name] = res
+        table.append([s.name] + [pct(res[v]) if res[v] is not None else "" for v in variants])
+    body = f"""### What each part adds (zero-shot, every document given its best touchpoint, in process)
+
+{md_table(["set"] + variants, table)}
+
+Texts and phrases in e5's `query:` form unless said; "passage: form" embeds the taxonomy's phrases as e5 passages.
+Neighbours: each document's scores blended with its 5 nearest documents' (half and half, 3 rounds), found in
+raw vectors, with each language's mean removed, or centred and projected with the concept lexicon's discriminant.
+"""
+    return body, out
+
+
+# --- off-topic texts ------------------------------------------------------------------------------
+
+def part_offtopic(args) -> tuple[str, dict]:
+    """Tweets about anything (UMSAB test, en/fr/de/es, 500) assigned as a store of their own: how
+    many get a touchpoint, against in-domain stores, at the default --min-confidence."""
+    from bench.touchpoint_sets import build_store
+
+    rows = [r for r in read("umsab_tweets") if r["lang"] in ("en", "fr", "de", "es") and r["split"] == "test"][:500]
+    store = build_store("tweets", [{"id": f"t{i}", "text": r["text"]} for i, r in enumerate(rows)])
+    out, table = {}, []
+    for name, tax in (("default journey", None), ("banking77 user taxonomy", ROOT / "bench" / "taxonomies" / "banking77.yaml")):
+        args_ = ["touchpoints", "assign", "--db", str(store)] + (["--taxonomy", str(tax)] if tax else [])
+        _, _, r = run_cli(*args_)
+        out[name] = r["documents_none_share"]
+        table.append([name, r["documents"], pct(1 - r["documents_none_share"]), pct(1 - r["none_share"])])
+    body = f"""### Off-topic texts (500 tweets about anything, UMSAB test en/fr/de/es, a store of their own)
+
+{md_table(["taxonomy", "documents", "documents given a touchpoint", "segments given a touchpoint"], table)}
+"""
+    return body, out
+
+
+# --- scale ------------------------------------------------------------------------------------------
+
+def part_scale(args) -> tuple[str, dict]:
+    """100k cached segments: the 20,000 texts of bench_themes' scale run ingested three times
+    under other ids (60,000 documents, 102,786 informative segments), vectors cached."""
+    import shutil
+
+    src = WORK / "scale100k.db"
+    if not src.exists():
+        jsonl = WORK / "scale100k.jsonl"
+        rows = [json.loads(line) for line in open(ROOT / "bench" / "_work" / "themes" / "scale20k.jsonl", encoding="utf-8")]
+        with open(jsonl, "w", encoding="utf-8") as fh:
+            for k in range(3):
+                for r in rows:
+                    fh.write(json.dumps({**r, "id": f"c{k}-{r['id']}"}, ensure_ascii=False) + "\n")
+        run_cli("ingest", str(jsonl), "--db", str(src), "--text", "text", "--id", "id", "--date", "date", "--quiet")
+        con = sqlite3.connect(str(src))
+        con.execute("ATTACH DATABASE ? AS s", [str(ROOT / "bench" / "_work" / "themes" / "scale20k.db")])
+        con.execute("INSERT OR IGNORE INTO embeddings (encoder, text_hash, vector) SELECT encoder, text_hash, vector FROM s.embeddings")
+        con.commit()
+        con.close()
+    db = WORK / "scale100k.run.db"
+    shutil.copy(src, db)
+    run_cli("touchpoints", "assign", "--db", str(db))  # the taxonomy's phrases embedded once
+    runs = []
+    for _ in range(3):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        secs, peak, r = run_cli("touchpoints", "assign", "--db", str(db))
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        runs.append({"wall": secs, "library": r["seconds"], "cpu": cpu, "peak_mb": peak, "segments": r["segments"], "documents": r["documents"]})
+    # the incremental path (`miner analyze` hands new segments to the saved model): all of them new
+    from miner.nlp.encoders.registry import get_encoder
+    from miner.store import open_db
+    from miner.touchpoints.model import assign_touchpoints_to_new_segments
+
+    store = open_db(str(db))
+    meta = json.loads(store.execute("SELECT value FROM theme_state WHERE key = 'touchpoints.meta'").fetchone()[0])
+    meta["last_segment_id"] = 0
+    store.execute("UPDATE theme_state SET value = ? WHERE key = 'touchpoints.meta'", [json.dumps(meta).encode()])
+    started = time.perf_counter()
+    inc = assign_touchpoints_to_new_segments(store, get_encoder(None, lazy=True))
+    inc_secs = time.perf_counter() - started
+    db.unlink()
+    best = min(runs, key=lambda x: x["wall"])
+    load = " ".join(f"{x:.1f}" for x in __import__("os").getloadavg())
+    body = f"""### Scale: 100k cached segments
+
+{best['segments']:,} informative segments in {best['documents']:,} documents (bench_themes' 20,000 scale texts, three times),
+vectors cached, default journey: `miner touchpoints assign` took **{best['wall']:.1f} s** wall (best of 3: {", ".join(f"{x['wall']:.1f}" for x in runs)};
+{best['library']:.1f} s inside the library; {best['cpu']:.1f} s of CPU; peak {best['peak_mb']:.0f} MB). Target < 10 s:
+**{'met' if best['wall'] < 10 else 'missed'}**. Load average while measuring: {load} (other work shared the 2 cores).
+The incremental path (`miner analyze` giving new segments touchpoints from the saved model, no neighbours), all
+{inc['assigned'] + inc['none']:,} segments new: {inc_secs:.1f} s in process.
+"""
+    return body, {"runs": runs, "incremental_seconds": inc_secs}
+
+
+PARTS = {"product": part_product, "ablation": part_ablation, "offtopic": part_offtopic, "scale": part_scale}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--explore", action="store_true")
+    ap.add_argument("--parts", default=",".join(PARTS))
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--write-only", action="store_true", help="Rewrite the section from the saved results, running nothing.")
     args = ap.parse_args()
-    embed = Embedder()
-    tasks = [banking_task(embed), uit_task(embed, embed.cache)]
-    if args.explore:
-        for t in tasks:
-            explore(t)
-            lr = [np.mean(fewshot_lr(t, t.shots(100 + s), t.dev_X).argmax(1) == t.dev_y) for s in range(2)]
-            print("  logistic regression few-shot (dev):", " ".join(f"{a:.3f}" for a in lr))
-        print("embedded", embed.embedded)
-        return
-    results = {t.name: evaluate(t) for t in tasks}
-    nones = none_check(embed, tasks[0])
-    demo = demo_check(embed)
-    lines = [
-        "## Touchpoint accuracy (`bench/bench_touchpoints.py`)",
-        "",
-        "Labelled sets built from `../shared/corpora` as a user would: banking77's 77 intents mapped onto a bank's 13",
-        "touchpoints (`docs/taxonomies/banking.yaml`; the mapping is written in the script), evaluated on the 3,079-text",
-        "`test` split; UIT-VSFC's 4 topics (vi) onto `docs/taxonomies/university.yaml`, evaluated on `dev` (1,583 texts; the",
-        "test split is held back). Few-shot: 10 examples per touchpoint drawn from `train` (3 seeded draws: mean, and the",
-        "range of accuracy). Settings were chosen on a separate sample of `train` (`--explore`). Encoder: e5-small (C engine).",
-        "",
-        "| set | method | top-1 accuracy | macro-F1 |",
-        "|---|---|---|---|",
-    ]
-    for set_name, res in results.items():
-        for method, (acc, f1, rng) in res.items():
-            acc_s = f"{100 * acc:.1f}%" + (f" ({100 * rng[0]:.1f}-{100 * rng[1]:.1f})" if rng else "")
-            if "shipped" in method:
-                acc_s, f1_s = f"**{acc_s}**", f"**{100 * f1:.1f}**"
-            else:
-                f1_s = f"{100 * f1:.1f}"
-            lines.append(f"| {set_name} | {method} | {acc_s} | {f1_s} |")
-    bank = results[tasks[0].name]["10-shot, prototypes + logistic regression (shipped)"][0]
-    lines += [
-        "",
-        f"Target ≥ 80% top-1 with 10 examples on banking77: **{'met' if bank >= 0.8 else 'not met'}** ({100 * bank:.1f}%).",
-        "",
-        "\"None\" (no touchpoint stands out by the default threshold 0.018 of best minus mean similarity):",
-        "",
-        "| taxonomy | texts | n | share left without a touchpoint |",
-        "|---|---|---|---|",
-    ]
-    lines += [f"| {t} | {name} | {n} | {100 * share:.1f}% |" for t, name, n, share in nones]
-    lines += [
-        "",
-        f"Demo corpus, default taxonomy, per document ({demo[0.01]['documents']} labelled documents; the demo's 11",
-        "touchpoints mapped onto the default's 22 in `DEMO_TO_DEFAULT`). Main = the touchpoint with most segments;",
-        "recall = share of labelled touchpoints found among the document's; precision = share of the document's",
-        f"touchpoints that match a label. {100 * demo['none_share']:.1f}% of informative segments get none.",
-        "",
-        "| second touchpoint within | main touchpoint right | documents with a touchpoint | label recall | precision | segments at two |",
-        "|---|---|---|---|---|---|",
-    ]
-    for margin in (0.0, 0.005, 0.01):
-        d = demo[margin]
-        lines.append(f"| {margin} | {100 * d['main_hit']:.1f}% | {100 * d['covered']:.1f}% | {100 * d['label_recall']:.1f}% | "
-                     f"{100 * d['precision']:.1f}% | {100 * d['two_share']:.1f}% |")
-    body = "\n".join(lines)
-    print(body)
-    print("embedded", embed.embedded)
+    results_path = WORK / "results.json"
+    saved = json.loads(results_path.read_text()) if results_path.exists() else {}
+    bodies = dict(saved.get("bodies", {}))
+    for name in ([] if args.write_only else args.parts.split(",")):
+        body, res = PARTS[name](args)
+        bodies[name] = body
+        saved.setdefault("results", {})[name] = res
+        print(body, flush=True)
+    saved["bodies"] = bodies
+    results_path.write_text(json.dumps(saved, indent=1, default=str))
+    head = """## Touchpoint accuracy (`bench/bench_touchpoints.py`, issue 14)
+
+A document's main touchpoint (the one `miner export documents` gives) against labels nobody on the team wrote
+(xling_dev, banking77, UIT-VSFC) and the demo corpus. User taxonomies are the ones in `bench/taxonomies/`, written
+before any assignment was seen (descriptions and 2-3 English examples per touchpoint, as a CX team writes them);
+examples are drawn from labelled texts apart from those scored. The method's settings were chosen on these sets
+(see the script's docstring); the held-out samples of banking77 and UIT-VSFC `train` were never looked at before.
+"""
+    body = head + "\n" + "\n\n".join(bodies[p] for p in PARTS if p in bodies)
     if not args.no_write:
         write_section("touchpoints", body)
 
