@@ -610,8 +610,7 @@ def crawl(
     job = _Crawl(db, profile, settings, ingest_options, progress, sleep)
     job.open()
     summary = job.run()
-    if summary.pages == 0 and not summary.resumed and not summary.incremental and summary.status != "done" \
-            or (summary.pages == 0 and job.unavailable and not summary.resumed):
+    if summary.pages == 0 and summary.status != "done" and (job.unavailable or summary.errors):
         raise InputError("E465", f"no page of {profile.site} could be fetched ({', '.join(sorted(summary.errors_by)) or summary.stop_reason}).",
                          "Check the URL and that the site is reachable; the crawl resumes where it stopped when run again.")
     return summary
