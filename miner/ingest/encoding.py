@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import codecs
 import re
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..errors import UsageError
 
@@ -133,9 +135,37 @@ def _detect_legacy(sample: bytes) -> str:
     return normalise_codec(min(matches, key=rank).encoding)
 
 
+@dataclass
+class Decoded:
+    """A decoded input: its text, the codec of most of it, and what was done line by line."""
+
+    text: str
+    codec: str
+    replaced: int = 0  # undecodable bytes replaced by U+FFFD
+    other_lines: int = 0  # lines decoded with another codec than `codec` (a file of mixed encodings)
+    line_codecs: dict[str, int] = field(default_factory=dict)  # codec -> lines with non-ASCII bytes
+    repaired_lines: int = 0  # lines whose mojibake (UTF-8 read as cp1252/Latin-1) was repaired
+
+
 def decode_bytes(data: bytes, encoding: str | None = None, declared: str | None = None) -> tuple[str, str, int]:
     """Decode to text. Returns (text, codec, number of undecodable bytes replaced)."""
-    codec = normalise_codec(encoding) if encoding else detect_encoding(data, declared)
+    d = decode(data, encoding, declared)
+    return d.text, d.codec, d.replaced
+
+
+def decode(data: bytes, encoding: str | None = None, declared: str | None = None) -> Decoded:
+    """Decode to text, line by line where the file mixes encodings, and repair mojibake.
+
+    A forced `encoding`, a BOM, UTF-16/32 or clean UTF-8 decode the whole file with one codec.
+    Otherwise each line with non-ASCII bytes is decoded on its own: as UTF-8 when it is valid
+    UTF-8 (legacy text almost never is), else with the file's legacy codec unless another
+    legacy codec reads it clearly better (a GBK line in a cp1252 export). Exports stitched
+    from several systems mix UTF-8, cp1252 and GBK lines; one codec for all garbles some.
+    """
+    if encoding:
+        codec = normalise_codec(encoding)
+    else:
+        codec = detect_encoding(data, declared)
     if codec.startswith("utf-8") and data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     elif codec.startswith("utf-16") or codec.startswith("utf-32"):
@@ -143,6 +173,174 @@ def decode_bytes(data: bytes, encoding: str | None = None, declared: str | None 
             if data.startswith(bom) and name == codec:
                 data = data[len(bom) :]
                 break
-    text = data.decode(codec, errors="replace")
-    bad = text.count("\ufffd")
-    return text, codec, bad
+    if encoding or codec.startswith(("utf-16", "utf-32")) or (codec == "utf-8" and _clean_utf8(data)):
+        text = data.decode(codec, errors="replace")
+        text, repaired = repair_mojibake(text)
+        return Decoded(text, codec, text.count("\ufffd"), repaired_lines=repaired)
+    return _decode_per_line(data, codec)
+
+
+def _clean_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(data) - 3 and exc.reason == "unexpected end of data"
+    return True
+
+
+def _decode_per_line(data: bytes, detected: str) -> Decoded:
+    lines = data.split(b"\n")
+    choices: list[str | None] = []  # None: ASCII only; "": not UTF-8
+    legacy_bytes = []
+    for line in lines:
+        if line.isascii():
+            choices.append(None)
+            continue
+        try:
+            line.decode("utf-8")
+            choices.append("utf-8")
+        except UnicodeDecodeError:
+            choices.append("")
+            legacy_bytes.append(line)
+    has_utf8 = "utf-8" in choices
+    # With UTF-8 lines in the file, a detector's guess from a sample of mixed lines is unsafe:
+    # each legacy line is then read with the codec that reads it best (cp1252 on ties).
+    file_codec = "" if has_utf8 or detected == "utf-8" else detected
+    if not has_utf8 and file_codec not in _SINGLE_BYTE:
+        try:  # a plain GB18030/Big5/Shift-JIS file: one codec reads it all, no need to look closer
+            text, repaired = repair_mojibake(data.decode(file_codec))
+            return Decoded(text, file_codec, 0, 0, {file_codec: len(legacy_bytes)}, repaired)
+        except UnicodeDecodeError:
+            pass
+    out: list[str] = []
+    used: dict[str, int] = {}
+    for line, choice in zip(lines, choices):
+        if choice is None:
+            out.append(line.decode("ascii"))
+            continue
+        if choice == "":
+            if (file_codec or "cp1252") in _SINGLE_BYTE and not _HIGH_PAIR.search(line):
+                choice = file_codec or "cp1252"  # lone accented letters: not a multi-byte encoding
+            else:
+                choice = _best_legacy(line, file_codec)
+        used[choice] = used.get(choice, 0) + 1
+        out.append(line.decode(choice, errors="replace"))
+    main = max(used, key=lambda c: (used[c], c == file_codec)) if used else (file_codec or "utf-8")
+    other = sum(n for c, n in used.items() if c != main)
+    text, repaired = repair_mojibake("\n".join(out))
+    return Decoded(text, main, text.count("\ufffd"), other, used, repaired)
+
+
+_SINGLE_BYTE = frozenset({"cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1255", "cp1256", "cp874", "cp1258"})
+_HIGH_PAIR = re.compile(rb"[\x81-\xfe][\x40-\x7e\x80-\xfe]")  # what a double-byte character looks like
+_CANDIDATES = ("cp1252", "gb18030", "big5hkscs", "cp1256", "cp1251", "shift_jis", "euc_kr", "cp1250")
+
+
+def _best_legacy(line: bytes, file_codec: str) -> str:
+    """The codec that reads this line best: the file's own unless another reads it clearly better."""
+    scores: dict[str, int] = {}
+    for codec in dict.fromkeys((file_codec, *_CANDIDATES) if file_codec else _CANDIDATES):
+        try:
+            scores[codec] = _plausibility(line.decode(codec))
+        except (UnicodeDecodeError, LookupError):
+            continue
+    if not scores:
+        return file_codec or "cp1252"
+    order = list(scores)
+    best = max(order, key=lambda c: (scores[c], c == file_codec, -order.index(c)))
+    if file_codec in scores and scores[best] - scores[file_codec] < 2:
+        return file_codec
+    return best
+
+
+_LATIN_LETTER = re.compile("[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]")
+
+
+@lru_cache(maxsize=8192)
+def _common_han(ch: str) -> bool:
+    """A frequent Chinese character: GB2312 level 1 or Big5 frequent characters (wrong decodings
+    of other encodings land on rare ones)."""
+    try:
+        b = ch.encode("gb2312")
+        if 0xB0 <= b[0] <= 0xD7:
+            return True
+    except UnicodeEncodeError:
+        pass
+    try:
+        b = ch.encode("big5")
+        return 0xA4 <= b[0] <= 0xC6
+    except UnicodeEncodeError:
+        return False
+
+
+def _plausibility(text: str) -> int:
+    """How much a decoded line reads like text: + for letters in a plausible place, - for the
+    symbols, rare ideographs and lone accented capitals that wrong decodings produce."""
+    score = 0
+    n = len(text)
+    for i, ch in enumerate(text):
+        o = ord(ch)
+        if o < 0x80:
+            continue
+        if 0x4E00 <= o <= 0x9FFF:
+            score += 1 if _common_han(ch) else -1
+        elif 0x3000 <= o <= 0x303F or 0xFF01 <= o <= 0xFF5E:  # CJK punctuation, fullwidth forms
+            score += 1
+        elif 0x3040 <= o <= 0x30FF:  # kana
+            score += 1
+        elif 0xAC00 <= o <= 0xD7A3:  # Hangul syllables: euc-kr reads many byte pairs as some
+            score += 0
+        elif 0x0600 <= o <= 0x06FF or 0x0400 <= o <= 0x04FF:  # Arabic script, Cyrillic
+            prev = text[i - 1] if i else " "
+            nxt = text[i + 1] if i + 1 < n else " "
+            if ch.isupper() and prev.isalpha() and prev.islower():
+                score -= 2
+            else:
+                score += 1 if (prev.isalpha() or nxt.isalpha()) and not (prev.isascii() and prev.isalpha()) else -1
+        elif _LATIN_LETTER.match(ch):
+            prev = text[i - 1] if i else " "
+            nxt = text[i + 1] if i + 1 < n else " "
+            ascii_near = (prev.isascii() and prev.isalpha()) or (nxt.isascii() and nxt.isalpha())
+            if ch.isupper() and prev.isalpha() and prev.islower():
+                score -= 2  # "ÂýÁË": a capital after a small letter
+            elif ascii_near:
+                score += 1
+            elif not (prev.isalpha() or nxt.isalpha()):
+                score += 0  # "à" standing alone
+            else:
+                score -= 1  # accented letters only among accented letters
+        elif ch in "\u00a1\u00bf" and i + 1 < n and text[i + 1].isascii() and text[i + 1].isalpha():
+            score += 1  # "¿Por", "¡Hola"
+        elif ch in "€£¥§°«»–—‘’“”…•·\u00a0" :
+            continue
+        else:
+            score -= 2  # other symbols, controls, box drawing, private use, half-width katakana
+    return score
+
+
+def repair_mojibake(text: str) -> tuple[str, int]:
+    """Repair UTF-8 read as cp1252/Latin-1 ("Ã©" for "é", "å®½" for "宽"), line by line.
+    Returns (text, number of lines changed)."""
+    if text.isascii() or not _MOJIBAKE_HINT.search(text):
+        return text, 0
+    import ftfy
+
+    lines = text.split("\n")
+    changed = 0
+    for i, line in enumerate(lines):
+        if _MOJIBAKE_HINT.search(line):
+            try:
+                fixed = ftfy.fix_encoding(line)
+            except (UnicodeError, ValueError):
+                continue
+            if fixed != line:
+                lines[i] = fixed
+                changed += 1
+    return ("\n".join(lines), changed) if changed else (text, 0)
+
+
+# The same hint as clean.py's: a UTF-8 lead byte read as cp1252 followed by a continuation byte.
+_MOJIBAKE_HINT = re.compile(
+    "[\xc2-\xf4][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)

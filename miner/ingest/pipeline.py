@@ -338,6 +338,10 @@ def _ingest_one(
     report.encoding = table.encoding
     if table.replaced_bytes:
         report.warnings["undecodable_bytes"] += table.replaced_bytes
+    if table.lines_decoded_otherwise:
+        report.warnings["lines_decoded_otherwise"] += table.lines_decoded_otherwise
+    if table.mojibake_lines:
+        report.warnings["mojibake_lines_repaired"] += table.mojibake_lines
     head, rows = _peek(table.rows, 50)
     mapping = _mapping_for(table, options, head)
     mapping_json = json.dumps(mapping.to_dict(), sort_keys=True, ensure_ascii=False)

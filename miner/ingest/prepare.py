@@ -15,6 +15,7 @@ import numpy as np
 
 from . import dedupe
 from .clean import clean_text
+from .encoding import repair_mojibake
 from .informative import is_informative
 from .language import LangResult, detect, detect_segments
 from .pii import Redactor
@@ -75,9 +76,9 @@ def _prepare_text(raw: str, redactor: Redactor | None) -> Prepared | Rejected:
     if not raw.strip():
         return Rejected("empty_text")
     pii: dict[str, int] = {}
-    original = raw
+    original, _ = repair_mojibake(raw)  # the stored original too, not only the clean text (cells of XLSX, Parquet...)
     if redactor is not None:
-        original, pii = redactor.redact(raw)
+        original, pii = redactor.redact(original)
     clean, dropped = clean_text(original)
     if redactor is not None and clean != original:
         # Cleaning repairs mojibake and normalises Unicode, which can reveal PII the first pass missed.

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, UsageError
-from .encoding import decode_bytes, html_declared_charset, looks_binary
+from .encoding import decode, html_declared_charset, looks_binary
 
 FORMATS = ("csv", "tsv", "jsonl", "json", "parquet", "xlsx", "txt", "html")
 EXTENSIONS = {
@@ -63,6 +63,8 @@ class Table:
     rows: Iterator[tuple[int, dict[str, Any] | Skip]]
     encoding: str | None = None
     replaced_bytes: int = 0
+    lines_decoded_otherwise: int = 0  # lines of a mixed-encoding file read with another codec than `encoding`
+    mojibake_lines: int = 0  # lines whose mojibake was repaired as they were decoded
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -161,7 +163,8 @@ def read_table(
         what, fix = binary_kind(data) or (None, "Give a text export (CSV, JSON Lines, ...) or pass --format if the extension is misleading.")
         raise InputError("E211", f"the input looks binary, not {fmt} text" + (f": it is {what}." if what else "."), fix)
     declared = html_declared_charset(data) if fmt == "html" else None
-    text, codec, bad = decode_bytes(data, encoding, declared)
+    decoded = decode(data, encoding, declared)
+    text = decoded.text
     if fmt in ("csv", "tsv"):
         table = _read_csv(text, fmt)
     elif fmt == "jsonl":
@@ -172,7 +175,8 @@ def read_table(
         table = _read_html(text, path)
     else:
         table = _read_txt(text, path, text_unit or "file")
-    table.encoding, table.replaced_bytes = codec, bad
+    table.encoding, table.replaced_bytes = decoded.codec, decoded.replaced
+    table.lines_decoded_otherwise, table.mojibake_lines = decoded.other_lines, decoded.repaired_lines
     return table
 
 
