@@ -173,3 +173,44 @@ def test_cli_trends_by_a_field(runner, db_path):
     assert r.exit_code == 0 and "Delta" in r.output and "United" in r.output
     r = runner.invoke(app, ["trends", "--db", str(db_path), "--filter", "meta.airline=United", "--json"])
     assert r.exit_code == 0 and '"Lost luggage"' in r.output and '"Flight delayed"' not in r.output
+
+
+def _touchpoint_store(db):
+    """United's bags at baggage (negative), Delta's delays at the gate (negative) and its praise of the gate (positive)."""
+    b = StoreBuilder(db)
+    with transaction(db):
+        bags, delays = b.theme("Lost luggage"), b.theme("Flight delayed")
+        for d in range(4):
+            day = (START + timedelta(days=d)).isoformat()
+            b.doc(day, [{"theme": bags, "sentiment": "neg", "touchpoint": "baggage", "text": f"bag lost {d}"}], meta={"airline": "United"})
+            b.doc(day, [{"theme": delays, "sentiment": "neg", "touchpoint": "gate", "text": f"late {d}"}], meta={"airline": "Delta"})
+            b.doc(day, [{"theme": delays, "sentiment": "pos", "touchpoint": "gate", "text": f"kind gate agent {d}"}], meta={"airline": "Delta"})
+        b.doc(START.isoformat(), [{"theme": bags, "sentiment": "neg", "touchpoint": "baggage", "text": "no airline named"}], meta=None)
+        for key in ("baggage", "gate"):
+            db["touchpoints"].insert({"key": key, "stage": "travel", "label": key.title(), "owner": "ops", "taxonomy": "airline", "taxonomy_sha256": "0" * 64})
+
+
+def test_touchpoint_sentiment_by_a_field_and_filtered_by_one(db):
+    from miner.touchpoints.aspects import aspect_sentiment
+
+    _touchpoint_store(db)
+    rows = {(r["touchpoint"], r["group"]): r for r in aspect_sentiment(db, by="meta.airline")}
+    assert set(rows) == {("baggage", "United"), ("baggage", ""), ("gate", "Delta")}
+    assert rows[("gate", "Delta")]["neg"] == 4 and rows[("gate", "Delta")]["pos"] == 4 and rows[("gate", "Delta")]["neg_share"] == 0.5
+    assert rows[("baggage", "United")]["segments"] == 4 and rows[("baggage", "")]["segments"] == 1
+    only_delta = aspect_sentiment(db, by="touchpoint", filters={"airline": ["Delta"]})
+    assert [(r["touchpoint"], r["segments"]) for r in only_delta] == [("gate", 8)]
+    with pytest.raises(UsageError) as err:
+        aspect_sentiment(db, by="meta.plan")
+    assert err.value.code == "E962"
+
+
+def test_cli_touchpoint_sentiment_by_a_field(runner, db_path):
+    from miner.cli.main import app
+    from miner.store import open_db
+
+    _touchpoint_store(open_db(str(db_path)))
+    r = runner.invoke(app, ["touchpoints", "sentiment", "--db", str(db_path), "--by", "meta.airline", "--json"])
+    assert r.exit_code == 0 and '"United"' in r.output and '"Delta"' in r.output
+    r = runner.invoke(app, ["touchpoints", "sentiment", "--db", str(db_path), "--filter", "meta.airline=United", "--csv"])
+    assert r.exit_code == 0 and "baggage" in r.output and "gate" not in r.output

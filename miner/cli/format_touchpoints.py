@@ -115,7 +115,7 @@ def sentiment_lines(rows: list[dict], by: str) -> list[str]:
     out = [f"{head}{'segs':>6} {'docs':>6} {'neg':>5} {'neu':>5} {'pos':>5} {'net':>6}"]
     for r in rows:
         theme_id = f"{str(r.get('group')):>{id_width}} " if ids else ""
-        group = f"{fit_to(str(r['label']), 32)} " if by != "touchpoint" else ""
+        group = f"{fit_to(str(r['label']) or '(not set)', 32)} " if by != "touchpoint" else ""
         rated = r["neg"] + r["neu"] + r["pos"] or 1
         out.append(f"{fit_to(r['touchpoint'], 18)} {theme_id}{group}{r['segments']:>6} {r['documents']:>6} {r['neg'] / rated:>5.0%} "
                    f"{r['neu'] / rated:>5.0%} {r['pos'] / rated:>5.0%} {net(r['net']):>6}")

@@ -8,7 +8,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import DEFAULT_DB, DbOption, EncoderOption, JsonOption, clean_errors, open_store, print_json, print_lines, print_result, resolve_encoder
+from .common import (
+    DEFAULT_DB, DbOption, EncoderOption, FieldFilter, JsonOption, clean_errors, field_filters, open_store,
+    print_json, print_lines, print_result, resolve_encoder,
+)
 from .format_touchpoints import assign_lines, correct_lines, evaluate_lines, overview_lines, sentiment_lines, taxonomy_check_line
 
 app = typer.Typer(
@@ -67,17 +70,20 @@ def touchpoints_list(
 @clean_errors
 def touchpoints_sentiment(
     db: DbOption = DEFAULT_DB,
-    by: Annotated[str, typer.Option("--by", help="touchpoint, theme, channel, lang or period.")] = "touchpoint",
+    by: Annotated[str, typer.Option("--by", help="touchpoint, theme, channel, lang, period, or a field of the input: meta.FIELD.")] = "touchpoint",
     period: Annotated[str, typer.Option(help="With --by period: day, week or month.")] = "month",
     touchpoint: Annotated[Optional[list[str]], typer.Option("--touchpoint", help="Only this touchpoint (key). Repeatable.")] = None,
     min_segments: Annotated[int, typer.Option(help="Leave out groups with fewer segments.")] = 1,
+    field_filter: FieldFilter = None,
     as_json: JsonOption = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
 ) -> None:
-    """Aspect sentiment: negative share and net sentiment of the segments at each touchpoint, per theme, channel, language or period."""
+    """Aspect sentiment: negative share and net sentiment of the segments at each touchpoint, per theme, channel, language, period or field."""
     from miner.touchpoints.aspects import aspect_sentiment
 
-    rows = aspect_sentiment(open_store(db), by=by, period=period, touchpoints=touchpoint, min_segments=min_segments)
+    rows = aspect_sentiment(
+        open_store(db), by=by, period=period, touchpoints=touchpoint, min_segments=min_segments, filters=field_filters(field_filter)
+    )
     if as_json:
         print_json(rows)
     elif as_csv:

@@ -2,6 +2,9 @@
 channel, language or period. Library functions returning rows (the CLI and the backlog
 read them).
 
+`by` may also be a field of the input, `meta.FIELD` (miner.fields: indexed once), and
+`filters` keeps the documents with given field values only.
+
 Counting rules: a segment at two touchpoints counts at both; duplicate documents (exact or
 near copies) are left out unless asked; `net` = (pos - neg) / segments with a sentiment;
 `neg_share` = neg / segments with a sentiment. Sentiment is the segment's own
@@ -16,6 +19,7 @@ from datetime import date
 import sqlite_utils
 
 from ..errors import UsageError
+from ..fields import documents_clause, ensure_indexed, field_name, is_field
 
 BY = ("touchpoint", "theme", "channel", "lang", "period")
 GRANULARITIES = ("day", "week", "month")
@@ -144,21 +148,29 @@ def aspect_sentiment(
     touchpoints: list[str] | None = None,
     min_segments: int = 1,
     include_duplicates: bool = False,
+    filters: dict[str, list[str]] | None = None,
 ) -> list[dict]:
     """Rows of (touchpoint, group) with segments, documents, neg/neu/pos, neg_share, net and mean
-    confidence. `by`: touchpoint (one row each), theme, channel, lang or period (`period`:
-    day, ISO week, month; documents without a date are left out)."""
+    confidence. `by`: touchpoint (one row each), theme, channel, lang, period (`period`:
+    day, ISO week, month; documents without a date are left out) or a field, meta.FIELD
+    (documents without it in the group ''). `filters`: {field: [values]} of
+    miner.fields.parse_filters."""
     require_touchpoints(db)
-    if by not in BY:
-        raise UsageError("E838", f"cannot group by {by!r}.", f"Choose one of: {', '.join(BY)}.")
+    if by not in BY and not is_field(by):
+        raise UsageError("E838", f"cannot group by {by!r}.", f"Choose one of: {', '.join(BY)}, or a field: meta.FIELD.")
     if period not in GRANULARITIES:
         raise UsageError("E838", f"unknown period {period!r}.", f"Choose one of: {', '.join(GRANULARITIES)}.")
     known = {r[0] for r in db.execute("SELECT key FROM touchpoints")}
     for key in touchpoints or []:
         if key not in known:
             raise UsageError("E839", f"no touchpoint {key!r}.", f"Choose among: {', '.join(sorted(known))}.")
-    joins, group, label = "", "NULL", "NULL"
-    if by == "theme":
+    joins, group, label, join_params = "", "NULL", "NULL", []
+    if is_field(by):
+        field = field_name(by)
+        ensure_indexed(db, [field])
+        joins, join_params = "LEFT JOIN document_fields df ON df.document_id = d.id AND df.field = ?", [field]
+        group = label = "COALESCE(df.value, '')"
+    elif by == "theme":
         joins = "JOIN segment_themes st ON st.segment_id = g.id JOIN themes t ON t.id = st.theme_id"
         group, label = "t.id", "COALESCE(t.custom_label, t.label)"
     elif by == "channel":
@@ -170,7 +182,8 @@ def aspect_sentiment(
         group = label = {"day": day, "month": "substr(d.created_at, 1, 7)",
                          "week": f"date({day}, '-' || ((CAST(strftime('%w', {day}) AS INTEGER) + 6) % 7) || ' days')"}[period]
     base = _base(include_duplicates, joins)
-    where, params = "", []
+    where, params = documents_clause(db, filters or {}, "d.id")
+    params = [*join_params, *params]
     if by == "period":
         where += " AND d.created_at IS NOT NULL"
     if touchpoints:
