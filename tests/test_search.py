@@ -74,6 +74,15 @@ def test_exact_keeps_todays_full_text_search(store):
     assert [h["id"] for h in search_documents(store, "refund")] == [2, 1]
 
 
+def test_short_terms_are_sought_among_the_newest_documents_for_ranking(store, monkeypatch):
+    from miner.search import fulltext
+
+    assert fulltext.ranked_matches(store, "退款") == [4]  # two characters: LIKE, no trigram
+    monkeypatch.setattr(fulltext, "LIKE_SCAN", 4)  # documents 5-8 only
+    assert fulltext.ranked_matches(store, "退款") == []
+    assert [h["id"] for h in search_documents(store, "退款")] == [4]  # --exact reads every document
+
+
 def test_a_store_without_vectors_searches_words_and_never_loads_the_model(tmp_path):
     db = open_db(tmp_path / "plain.db")
     _ingest(db, tmp_path, ROWS)
@@ -222,13 +231,22 @@ def test_damaged_index_is_rebuilt_not_a_traceback(store, tmp_path, damage):
     assert _ids(search(store, "refund never arrived", encoder=FakeEncoder(), limit=1)) == ["r1"]
 
 
-def test_graph_search_agrees_with_exact_search_and_survives_a_damaged_graph(tmp_path, monkeypatch):
-    rng = np.random.default_rng(0)
+def _graph_store(tmp_path, rng):
     words = "refund parcel driver internet speed bill charge login app router delivery late broken cold price".split()
     rows = [{"id": f"g{i}", "text": " ".join(rng.choice(words, 6)) + f" case {i}"} for i in range(300)]
     db = open_db(tmp_path / "g.db")
     _ingest(db, tmp_path, rows)
     _embed(db)
+    return db
+
+
+def test_graph_search_agrees_with_exact_search_and_survives_a_damaged_graph(tmp_path, monkeypatch):
+    # usearch adding rows on several threads builds a different graph each time (11 distinct graphs
+    # in 30 builds of these vectors on 2 threads, one on 1 thread), so an approximate graph's
+    # answer would depend on thread timing: one thread makes the graph, and this test, repeatable.
+    monkeypatch.setattr(search_index, "available_cores", lambda: 1)
+    rng = np.random.default_rng(0)
+    db = _graph_store(tmp_path, rng)
     exact, _ = open_index(db, "fake-32", 32, hnsw_min=10**9)
     assert exact.graph is None
     q, _ = exact.centre_query(exact.raw_rows(np.array([7]))[0], exact.language_of(7))
@@ -259,6 +277,42 @@ def test_graph_search_agrees_with_exact_search_and_survives_a_damaged_graph(tmp_
     path.write_bytes(bytes(data))
     graph, report = open_index(db, "fake-32", 32, hnsw_min=100)
     assert report.rebuilt == "the graph file fails its check" and report.graph and len(graph.graph) == 301
+
+
+def test_index_kept_in_the_process_and_graph_trusted_only_while_unchanged(tmp_path, monkeypatch):
+    db = _graph_store(tmp_path, np.random.default_rng(1))
+    folder = tmp_path / "g.db.search-index"
+    first, report = open_index(db, "fake-32", 32, hnsw_min=100)
+    assert report.graph and report.graph_check is None  # built here
+    # the same process: nothing is read again, and each caller gets its own copy
+    monkeypatch.setattr(search_index, "_load", lambda *a: pytest.fail("the kept index was read again"))
+    first.graph, first.exact_limit = None, 5
+    again, report = open_index(db, "fake-32", 32, hnsw_min=100)
+    assert again.graph is not None and again.exact_limit == 100 and report.rebuilt is None
+    assert again.rows_of([1, 300, 301, 0]).tolist() == [again.row_of(1), again.row_of(300), -1, -1]
+    assert again.ids[again.row_of(150)] == 150
+    monkeypatch.undo()
+    # another process: the graph file is unchanged since it was written, so it is not read to be checked
+    search_index._OPENED.clear()
+    _, report = open_index(db, "fake-32", 32, hnsw_min=100)
+    assert report.graph_check == "stat" and report.rebuilt is None
+    # a graph written within meta.json's clock tick (a coarse clock) is hashed, never trusted
+    graph_file = next(folder.glob("graph.*.usearch"))
+    recorded = json.loads((folder / "meta.json").read_text())["graph"]["stat"]
+    os.utime(folder / "meta.json", ns=(recorded[1], recorded[1]))
+    search_index._OPENED.clear()
+    _, report = open_index(db, "fake-32", 32, hnsw_min=100)
+    assert report.graph_check == "hash" and report.rebuilt is None
+    # the same bytes written again: a new change time, so the hash decides (and passes)
+    graph_file.write_bytes(graph_file.read_bytes())
+    _, report = open_index(db, "fake-32", 32, hnsw_min=100)
+    assert report.graph_check == "hash" and report.rebuilt is None
+    # meta.json rewritten by another process (here: the same index, committed again) is read again
+    text = (folder / "meta.json").read_text()
+    (folder / "meta.json").write_text(text.replace('"rows": 300', '"rows": 300 '))
+    monkeypatch.setattr(search_index, "_load", lambda *a: (None, "read again"))
+    _, report = open_index(db, "fake-32", 32, hnsw_min=100)
+    assert report.rebuilt == "read again"
 
 
 def test_languages_are_centred_and_recentred_when_the_store_grows(tmp_path, monkeypatch):

@@ -17,6 +17,7 @@ import sqlite_utils
 from ..errors import UsageError
 
 SCAN = 5000  # newest full-text matches ranked for fusion
+LIKE_SCAN = 100_000  # newest documents whose text LIKE reads for fusion (terms under three characters)
 _COLUMNS = "d.id, d.external_id, d.lang, d.script, d.created_at, d.channel, d.score, d.clean_text"
 
 
@@ -75,8 +76,10 @@ def ranked_matches(
 ) -> list[int]:
     """Ids of original, informative documents holding every word of `query`, the most relevant
     first: by FTS5 bm25 where a term has three characters or more, else the shortest text first.
-    Only the `scan` newest matches are ranked, so a word in every other document of a large
-    store costs a bounded time (the meaning ranks the rest)."""
+    Only the `scan` newest matches are ranked, and terms of one or two characters (read with
+    LIKE, no index) are sought in the LIKE_SCAN newest documents, so a word in every other
+    document of a large store, or a short word in none, costs a bounded time (the meaning ranks
+    the rest; `search_documents` reads everything)."""
     terms = query_terms(query)
     where, params = _match(terms)
     where.append("d.duplicate_of IS NULL AND d.informative = 1")
@@ -87,8 +90,9 @@ def ranked_matches(
         )
         rows = db.execute(sql, params + list(scope[1]) + [scan]).fetchall()
         return [doc for doc, _ in sorted(rows, key=lambda r: (r[1], r[0]))[:limit]]
+    newest = db.execute("SELECT COALESCE(MAX(id), 0) FROM documents").fetchone()[0]
     sql = (
-        f"SELECT id FROM (SELECT d.id, length(d.clean_text) AS n FROM documents d WHERE {' AND '.join(where)}{scope[0]} "
+        f"SELECT id FROM (SELECT d.id, length(d.clean_text) AS n FROM documents d WHERE d.id > ? AND {' AND '.join(where)}{scope[0]} "
         "ORDER BY d.id DESC LIMIT ?) ORDER BY n, id LIMIT ?"
     )
-    return [r[0] for r in db.execute(sql, params + list(scope[1]) + [scan, limit])]
+    return [r[0] for r in db.execute(sql, [newest - LIKE_SCAN] + params + list(scope[1]) + [scan, limit])]

@@ -25,8 +25,13 @@ added since (ids past the last seen) are appended, and documents that were pendi
 analyzed yet) are added once the embedding cache has grown; nothing is recomputed. It is
 rebuilt from the cached vectors when it belongs to another encoder or another store, or when a
 file is missing, short or fails its check (the graph's hash is verified before usearch reads
-it: a damaged graph file could crash the reader). Languages are re-centred, and the graph
-rebuilt, when the documents have doubled since the means were taken or a language has reached
+it: a damaged graph file could crash the reader). A graph file whose size, times, inode and
+device are those recorded when the index wrote it, and whose recorded time is older than
+meta.json's (so that a write within the same clock tick cannot pass, as git treats "racily
+clean" files), is trusted without reading it: hashing 540 MB of graph costs a fresh process
+0.2 s. Within one process, the index read from the folder is kept and handed out again while
+meta.json holds the same text and no file's size or times have changed. Languages are
+re-centred, and the graph rebuilt, when the documents have doubled since the means were taken or a language has reached
 MIN_LANGUAGE_DOCS. Language, date and channel filters are masks over the rows (a SQL query over
 a million documents costs more than the search); theme, touchpoint and field filters ask the store.
 
@@ -45,7 +50,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +88,7 @@ class IndexReport:
     graph: bool = False  # searched through the HNSW graph (else exactly)
     saved: bool = True  # False: kept in memory only (in-memory store, or the folder cannot be written)
     folder: str | None = None
+    graph_check: str | None = None  # how a saved graph was accepted: "hash" (read whole) or "stat" (unchanged since written)
     seconds: float = 0.0
     note: str | None = None
 
@@ -106,14 +112,33 @@ class VectorIndex:
     meta: dict = field(default_factory=dict)
     graph: object | None = None  # usearch.index.Index over the rows
     exact_limit: int = HNSW_MIN_ROWS  # filtered searches over fewer rows than this are exact
+    graph_check: str | None = None  # how the saved graph was accepted: "hash" or "stat" (None: built here, or none)
+    _order: np.ndarray | None = field(default=None, repr=False)  # rows sorted by document id (built on first lookup)
 
     @property
     def rows(self) -> int:
         return len(self.ids)
 
     def row_of(self, doc_id: int) -> int | None:
-        hit = np.flatnonzero(self.ids == doc_id)
-        return int(hit[0]) if len(hit) else None
+        found = self.rows_of(np.array([doc_id]))[0]
+        return None if found < 0 else int(found)
+
+    def rows_of(self, doc_ids) -> np.ndarray:
+        """The row of each document id, -1 for those without one (a binary search: scanning a
+        million ids for each of a hundred full-text matches cost more than the search)."""
+        doc_ids = np.asarray(doc_ids, dtype=np.int64)
+        if self.rows == 0 or len(doc_ids) == 0:
+            return np.full(len(doc_ids), -1, np.int64)
+        order = self.id_order()
+        at = np.minimum(np.searchsorted(self.ids, doc_ids, sorter=order), self.rows - 1)
+        rows = order[at]
+        return np.where(self.ids[rows] == doc_ids, rows, -1).astype(np.int64)
+
+    def id_order(self) -> np.ndarray:
+        """The rows sorted by document id (kept: copies of the index share it)."""
+        if self._order is None or len(self._order) != self.rows:
+            self._order = np.argsort(self.ids, kind="stable")
+        return self._order
 
     def language_of(self, row: int) -> str:
         return self.languages[int(self.langs[row])]
@@ -245,7 +270,7 @@ def open_index(
         _sync_graph(index, None, progress, hnsw_min)
     else:
         report.folder = str(folder)
-        index, reason = _load(folder, db, encoder_id, dim)
+        index, reason = _opened(folder, db, encoder_id, dim)
         if index is None or reason or not _current(db, index) or _graph_due(index, hnsw_min):
             with _locked(folder):
                 index, reason = _load(folder, db, encoder_id, dim)  # another process may have done it
@@ -256,11 +281,41 @@ def open_index(
                     _append_new(db, index, folder, report, progress)
                 _sync_graph(index, folder, progress, hnsw_min)
                 _commit(folder, index)
+        _OPENED.clear()  # one index per process is kept
+        index.id_order()
+        _OPENED[str(folder)] = (_stamp(folder, index.meta), json.dumps(index.meta, ensure_ascii=False), index)
+        index = replace(index)  # the caller's copy: what it changes (exact_limit, graph) stays out of the kept one
     index.exact_limit = hnsw_min
     report.rows, report.pending = index.rows, len(index.meta.get("pending", []))
     report.graph = index.graph is not None
+    report.graph_check = index.graph_check
     report.seconds = round(time.perf_counter() - started, 3)
     return index, report
+
+
+# folder -> (its files' stats, the meta.json text, the index read from them): one per process
+_OPENED: dict[str, tuple[list, str, VectorIndex]] = {}
+
+
+def _stamp(folder: Path, meta: dict) -> list:
+    names = [*(file for file, _ in COLUMNS.values()), *_files(meta).values()]
+    return [_stat(folder / name) if (folder / name).exists() else None for name in names]
+
+
+def _opened(folder: Path, db: sqlite_utils.Database, encoder_id: str, dim: int) -> tuple[VectorIndex | None, str | None]:
+    """The index this process last read or wrote in `folder`, while meta.json holds the same text
+    (every change to the index ends by rewriting it) and no file's size, times or inode have
+    changed (a damaged or replaced file); else `_load`."""
+    cached = _OPENED.get(str(folder))
+    if cached is not None:
+        stamp, text, index = cached
+        try:
+            same = (folder / "meta.json").read_text(encoding="utf-8") == text and stamp == _stamp(folder, index.meta)
+        except (OSError, UnicodeDecodeError):
+            same = False
+        if same and index.encoder == encoder_id and index.dim == dim and _same_store(db, index.meta):
+            return replace(index), None
+    return _load(folder, db, encoder_id, dim)
 
 
 @contextmanager
@@ -325,6 +380,7 @@ def _load(folder: Path, db: sqlite_utils.Database, encoder_id: str, dim: int) ->
     """The saved index, or (None, why it cannot be used). A damaged graph alone returns the
     index without its graph and the reason (the graph is then rebuilt from the vectors)."""
     try:
+        meta_mtime_ns = (folder / "meta.json").stat().st_mtime_ns
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             return None, "meta.json is not an index of this version"
@@ -350,7 +406,7 @@ def _load(folder: Path, db: sqlite_utils.Database, encoder_id: str, dim: int) ->
         return None, f"{Path(exc.filename or '?').name} is missing"
     except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
         return None, f"the index is damaged ({type(exc).__name__}: {exc})"
-    return index, _open_graph(folder, index)
+    return index, _open_graph(folder, index, meta_mtime_ns)
 
 
 def _read_array(path: Path, dtype: str, rows: int) -> np.ndarray:
@@ -369,6 +425,13 @@ def _read_matrix(path: Path, rows: int, dim: int) -> np.ndarray:
     return np.memmap(path, dtype="<f2", mode="r", shape=(rows, dim))
 
 
+def _stat(path: Path) -> list[int]:
+    """Size, modification and change times, inode and device: a file the index wrote and nobody
+    wrote since keeps them (the change time cannot be set back by a user)."""
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+
 def _file_hash(path: Path) -> str:
     with open(path, "rb") as handle:
         if os.fstat(handle.fileno()).st_size == 0:
@@ -377,16 +440,22 @@ def _file_hash(path: Path) -> str:
             return xxhash.xxh3_64_hexdigest(view)
 
 
-def _open_graph(folder: Path, index: VectorIndex) -> str | None:
-    """Map the graph file into `index.graph` when its size and hash are those recorded; the
-    reason otherwise (None when there is no graph, or it opened)."""
+def _open_graph(folder: Path, index: VectorIndex, meta_mtime_ns: int) -> str | None:
+    """Map the graph file into `index.graph` when it is unchanged since the index wrote it (its
+    recorded stat, older than meta.json's time `meta_mtime_ns`), or else when its size and hash
+    are those recorded; the reason otherwise (None when there is no graph, or it opened)."""
     graph = index.meta.get("graph")
     if not graph:
         return None
     path = folder / _files(index.meta)["graph"]
     try:
-        if path.stat().st_size != graph["bytes"] or _file_hash(path) != graph["xxh3"]:
+        recorded = graph.get("stat")
+        if recorded and _stat(path) == recorded and recorded[1] < meta_mtime_ns:
+            index.graph_check = "stat"
+        elif path.stat().st_size != graph["bytes"] or _file_hash(path) != graph["xxh3"]:
             return "the graph file fails its check"
+        else:
+            index.graph_check = "hash"
         from usearch.index import Index
 
         opened = Index.restore(str(path), view=True)
@@ -470,6 +539,7 @@ def _append_new(db, index: VectorIndex, folder: Path | None, report: IndexReport
                 progress(min(seen, total), total)
     for name, values in parts.items():
         setattr(index, name, np.concatenate(values).astype(_native(dtypes[name])))
+    index._order = None
     if folder is not None:
         index.vecs = _read_matrix(folder / names["vecs"], index.rows, index.dim)
     counts = np.bincount(index.langs, minlength=len(index.languages)) if index.rows else np.zeros(len(index.languages), np.int64)
@@ -572,6 +642,7 @@ def _sync_graph(index: VectorIndex, folder: Path | None, progress: Progress | No
         graph.save(str(tmp))
         meta["graph"].update(bytes=tmp.stat().st_size, xxh3=_file_hash(tmp))
         os.replace(tmp, path)
+        meta["graph"]["stat"] = _stat(path)
         index.graph = Index.restore(str(path), view=True)
 
 

@@ -115,7 +115,10 @@ def _index(db, encoder: Encoder, progress) -> tuple[VectorIndex, IndexReport, li
     index, report = open_index(db, encoder.id, encoder.dim, progress=progress)
     notes = [report.note] if report.note else []
     if report.pending:
-        notes.append(f"{report.pending:,} document(s) have no vector yet: run `miner analyze` to search them by meaning")
+        notes.append(
+            f"{report.pending:,} document(s) have no vector for {encoder.id} yet: run `miner analyze` to search them by meaning "
+            "(or give --encoder as analyze was given it)"
+        )
     return index, report, notes
 
 
@@ -132,10 +135,10 @@ def _by_meaning(db, text, scope, clause, limit, query_lang, encoder, progress) -
         rows, scores = index.nearest(query, max(CANDIDATES, limit), allowed)
         ranked = [int(d) for d in index.ids[rows]]
         similar = dict(zip(ranked, (float(s) for s in scores)))
-        extra = [d for d in words if d not in similar and index.row_of(d) is not None]
-        if extra:
-            rows = np.array([index.row_of(d) for d in extra])
-            similar.update(zip(extra, (float(s) for s in index.similarity(rows, query))))
+        extra = [d for d in words if d not in similar]
+        at = index.rows_of(extra)
+        if (at >= 0).any():
+            similar.update(zip((d for d, r in zip(extra, at) if r >= 0), (float(s) for s in index.similarity(at[at >= 0], query))))
     elif not notes:
         notes.append("no document has a vector yet: run `miner analyze` to search by meaning (exact words only here)")
     fused = _fuse([ranked, words])[:limit]
