@@ -17,8 +17,10 @@ LAYERS: dict[str, int] = {
     "miner.sparkline": 1,
     "miner.csvfile": 1,  # the reader of small CSV files with required columns
     "miner.files": 1,  # atomic file writes, spreadsheet-safe CSV
+    "miner.lifeline": 1,  # child processes that end with their parent (prctl, watchdog)
     # 2. the SQLite store, and plain reads of it
     "miner.store": 2,
+    "miner.storelock": 2,  # one writer at a time: the lock file beside the store
     # 3. text in: readers, cleaning, language, segments, duplicates, PII
     "miner.ingest": 3,
     "miner.fields": 3,  # the input's other columns (documents.meta) as fields to slice and filter by
@@ -39,6 +41,7 @@ LAYERS: dict[str, int] = {
     "miner.table_export": 7,  # `miner export`: reads what every stage stored, filters by fields
     # 8. the backlog (reads trends for growth and fix checks)
     "miner.backlog": 8,
+    "miner.engine": 8,  # `--engine ray`: analyze's batch functions on a Ray cluster
     # 9. the whole pipeline on the demo corpus
     "miner.demo": 9,
     # 9. what people look at: the HTML report (reads the backlog, trends, themes) and Datasette

@@ -10,9 +10,11 @@ from __future__ import annotations
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 import multiprocessing
+import os
 
 import numpy as np
 
+from ..lifeline import die_with_parent
 from . import dedupe
 from .clean import clean_text
 from .encoding import repair_mojibake
@@ -116,7 +118,8 @@ def _prepare_text(raw: str, redactor: Redactor | None) -> Prepared | Rejected:
 _worker_state: dict = {}
 
 
-def _worker_init(redactor_args: tuple | None, min_chars: int) -> None:
+def _worker_init(parent: int, redactor_args: tuple | None, min_chars: int) -> None:
+    die_with_parent(parent)  # no worker outlives `miner ingest`, even one killed with SIGKILL
     _worker_state["redactor"] = Redactor(*redactor_args) if redactor_args else None
     _worker_state["min_chars"] = min_chars
 
@@ -147,7 +150,7 @@ class Preparer:
                 self.workers,
                 mp_context=multiprocessing.get_context("fork"),
                 initializer=_worker_init,
-                initargs=(self.redactor_args, self.min_chars),
+                initargs=(os.getpid(), self.redactor_args, self.min_chars),
             )
         if self.pool is not None:
             return self.pool.submit(_worker_prepare, raws)

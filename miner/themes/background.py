@@ -11,13 +11,16 @@ line: the same table either way.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from contextlib import suppress
 
+from ..lifeline import die_with_parent
 from ..machine import available_cores
 from .keywords import TermTable, term_table
 
 
-def _work(conn, texts: list[str], langs: list[str], stop_terms: frozenset[str]) -> None:
+def _work(parent: int, conn, texts: list[str], langs: list[str], stop_terms: frozenset[str]) -> None:
+    die_with_parent(parent)  # `themes discover` killed (SIGKILL too): this process ends with it
     try:
         conn.send(("ok", term_table(texts, langs, stop_terms)))
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which tokenises in line
@@ -43,7 +46,7 @@ class TermsInBackground:
             # spawn, not fork: the parent may hold torch / BLAS thread pools that fork breaks
             ctx = multiprocessing.get_context("spawn")
             self._conn, child = ctx.Pipe(duplex=False)
-            self._proc = ctx.Process(target=_work, args=(child, list(texts), list(langs), frozenset(stop_terms)),
+            self._proc = ctx.Process(target=_work, args=(os.getpid(), child, list(texts), list(langs), frozenset(stop_terms)),
                                      daemon=True, name="miner-keyword-tokens")
             self._proc.start()
             child.close()
