@@ -74,12 +74,32 @@ def test_exact_keeps_todays_full_text_search(store):
     assert [h["id"] for h in search_documents(store, "refund")] == [2, 1]
 
 
+def test_words_are_ranked_as_fts5_bm25_ranks_them(tmp_path):
+    from miner.search import fulltext
+
+    db = _graph_store(tmp_path, np.random.default_rng(2))
+    _ingest(db, tmp_path, [{"id": "x1", "text": "REFUND refund refunded, a Refund for the router"},
+                           {"id": "x2", "text": "Die Rückerstattung kam nie an, die RÜCKERSTATTUNG fehlt"},
+                           {"id": "x3", "text": "Wo bleibt meine Rückerstattung für den Router?"}], name="x.jsonl")
+    for query in ("refund", "refund late", "router price cold", "case", "rückerstattung", "refund refund", "ase"):
+        terms = " AND ".join(fulltext._quote(t) for t in query.split())
+        expected = [r[0] for r in db.execute(
+            "SELECT d.id FROM documents_fts f JOIN documents d ON d.id = f.rowid WHERE documents_fts MATCH ? "
+            "AND d.duplicate_of IS NULL AND d.informative = 1 ORDER BY bm25(documents_fts), d.id LIMIT 100", [terms])]
+        assert len(expected) > 1 and fulltext.ranked_matches(db, query) == expected, query
+    # more matches than the scan: the newest `scan` holding every word, still ranked
+    found = fulltext.ranked_matches(db, "case", limit=300, scan=50)
+    assert sorted(found) == list(range(251, 301)) and found != sorted(found)  # x1-x3 hold no "case"
+    assert fulltext.ranked_matches(db, "refund zzzq") == []
+
+
 def test_short_terms_are_sought_among_the_newest_documents_for_ranking(store, monkeypatch):
     from miner.search import fulltext
 
     assert fulltext.ranked_matches(store, "退款") == [4]  # two characters: LIKE, no trigram
+    assert fulltext.ranked_matches(store, "refund my") == [2]
     monkeypatch.setattr(fulltext, "LIKE_SCAN", 4)  # documents 5-8 only
-    assert fulltext.ranked_matches(store, "退款") == []
+    assert fulltext.ranked_matches(store, "退款") == [] and fulltext.ranked_matches(store, "refund my") == []
     assert [h["id"] for h in search_documents(store, "退款")] == [4]  # --exact reads every document
 
 
