@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from miner.errors import UsageError
-from miner.ingest.pii import BUILTIN_KINDS, Redactor, parse_pattern_option
+from miner.ingest.pii import BUILTIN_KINDS, OPT_IN_KINDS, Redactor, parse_pattern_option
 
 R = Redactor()
 
@@ -199,14 +199,14 @@ NOT_PII = [
     "Router at 192.168.100.200 keeps rebooting.",
     "Between 2019 2020 prices went up 15%.",
     "ISBN 978-3-16-148410-0 was the wrong book.",
-    "The card was declined: 4111 1111 1111 1112 (fails Luhn).",
+    "Ticket 4111 1111 1111 1112 fails Luhn and has no card keyword.",
     "Waited 45 minutes, from 10:15 to 11:00, on 2026/10/03.",
     "Order number 0612345678 never shipped.",
     "My score is 9/10, would buy again in 2027.",
     "Promo https://shop.example/?code=SUMMER26&ref=mail did not work.",
     "Not a secret: monkey=banana and keyboard=azerty.",
-    "IBAN-like but wrong: DE89 3704 0044 0532 0130 01",
-    "SSN-like but invalid: 000-12-3456 and 666-12-3456 and 912-34-5678.",
+    "Reference DE89 3704 0044 0532 0130 01 fails its check and has no keyword.",
+    "Invalid with no keyword: 000-12-3456 and 666-12-3456 and 912-34-5678.",
     "Bare 12 digits without a keyword: 001203012345.",
     # de
     "Die Lieferung kam am 03.10.2026 um 10:30 beschädigt an, Kundennummer 0123456789.",
@@ -251,7 +251,7 @@ def test_not_redacted(text):
 
 
 def test_kinds_and_disabled():
-    assert R.kinds == BUILTIN_KINDS
+    assert R.kinds == tuple(k for k in BUILTIN_KINDS if k not in OPT_IN_KINDS)  # names are opt-in
     r = Redactor(disabled={"phone", "email"})
     assert "phone" not in r.kinds and "email" not in r.kinds
     text = "Mail john@example.com or call 0612345678, card 4111 1111 1111 1111"
@@ -399,4 +399,159 @@ def test_speed_on_typical_short_texts():
     for i in range(n):
         R.redact(texts[i % len(texts)])
     rate = n / (time.perf_counter() - start)
-    assert rate > 10_000, f"{rate:,.0f} texts/s"  # measured ~80,000/s; generous margin for slow CI
+    # measured ~15,000/s on 2 cores shared with other jobs (load 8), ~35,000/s before the keyword
+    # evidence of issue 17 on the same machine; generous margin for slow CI
+    assert rate > 10_000, f"{rate:,.0f} texts/s"
+
+
+
+# ---------------------------------------------------------------------------
+# Issue 17: evidence. A number shaped like a card, IBAN or national id right after its keyword
+# is redacted even when its check fails; without a keyword the check is required.
+
+EVIDENCE = [
+    # cards: Luhn fails, or the length does not fit the brand
+    ("The card was declined: 4111 1111 1111 1112 (fails Luhn).", "The card was declined: [CARD] (fails Luhn)."),
+    ("Numéro de carte 4970 1012 3456 789, débitée deux fois.", "Numéro de carte [CARD], débitée deux fois."),
+    ("Mi tarjeta 5500-0000-0000-0005 fue cobrada dos veces.", "Mi tarjeta [CARD] fue cobrada dos veces."),
+    ("Meine Kreditkarte Nr. 4000123412341234 wurde belastet.", "Meine Kreditkarte Nr. [CARD] wurde belastet."),
+    ("Cartão 5162 9200 1234 567 cobrado em dobro.", "Cartão [CARD] cobrado em dobro."),
+    ("银行卡号：6222 0212 3456 7890 123，扣了两次钱。", "银行卡号：[CARD]，扣了两次钱。"),
+    ("カード番号 3530 1113 3330 0001 で二重請求。", "カード番号 [CARD] で二重請求。"),
+    ("카드번호 9410-1234-5678-9012 이중 결제", "카드번호 [CARD] 이중 결제"),
+    ("Số thẻ 9704 0000 0000 0018 bị trừ tiền hai lần.", "Số thẻ [CARD] bị trừ tiền hai lần."),
+    ("شماره کارت ۶۰۳۷ ۹۹۷۵ ۱۲۳۴ ۵۶۷۸ دو بار کسر شد", "شماره کارت [CARD] دو بار کسر شد"),
+    ("رقم البطاقة 4847 3522 1234 5678 تم الخصم مرتين", "رقم البطاقة [CARD] تم الخصم مرتين"),
+    ("Номер карты 2200 1234 5678 9012 списали дважды.", "Номер карты [CARD] списали дважды."),
+    # IBANs failing mod 97
+    ("IBAN-like but wrong: DE89 3704 0044 0532 0130 01", "IBAN-like but wrong: [IBAN]"),
+    ("Remboursez sur mon RIB / IBAN FR76 3000 6000 0112 3456 7890 188 svp", "Remboursez sur mon RIB / IBAN [IBAN] svp"),
+    ("شماره شبا IR06 2960 0000 0000 1001 7360 01 است", "شماره شبا [IBAN] است"),
+    # national ids whose check fails
+    ("身份证号 11010519491231003X 写错了？", "身份证号 [NATIONAL_ID] 写错了？"),
+    ("身份证号：110105194912310021，请核实。", "身份证号：[NATIONAL_ID]，请核实。"),
+    ("SSN-like but invalid: 000-12-3456.", "SSN-like but invalid: [NATIONAL_ID]."),
+    ("Mi DNI es 12345678A y no me dejan entrar.", "Mi DNI es [NATIONAL_ID] y no me dejan entrar."),
+    ("Meu CPF é 123.456.789-00, confiram.", "Meu CPF é [NATIONAL_ID], confiram."),
+    ("Numéro de sécurité sociale 1 85 05 78 006 084 99 refusé.", "Numéro de sécurité sociale [NATIONAL_ID] refusé."),
+    ("Meine Steuer-ID 12 345 678 901 wurde abgefragt.", "Meine Steuer-ID [NATIONAL_ID] wurde abgefragt."),
+    ("マイナンバー 1234 5678 9012 を聞かれた。", "マイナンバー [NATIONAL_ID] を聞かれた。"),
+    ("주민등록번호 900101-1234560 을 요구했다", "주민등록번호 [NATIONAL_ID] 을 요구했다"),
+    ("Số CCCD 00120301234 (thiếu một số).", "Số CCCD [NATIONAL_ID] (thiếu một số)."),
+    ("کد ملی من ۰۰۱۲۳۴۵۶۷۸ است", "کد ملی من [NATIONAL_ID] است"),
+    ("رقم الهوية 1012345678 مطلوب", "رقم الهوية [NATIONAL_ID] مطلوب"),
+    ("СНИЛС 123-456-789 00 указан неверно.", "СНИЛС [NATIONAL_ID] указан неверно."),
+    ("Passport number X1234567 was copied.", "Passport number [NATIONAL_ID] was copied."),
+]
+
+
+@pytest.mark.parametrize("text,expected", EVIDENCE)
+def test_redacted_next_to_its_keyword_even_when_the_check_fails(text, expected):
+    assert redact(text) == expected
+
+
+KEPT_WITHOUT_KEYWORD = [
+    "PN 320008A is the part that broke.",
+    "Order number 4539 1488 0343 6467 was cancelled.",  # passes Luhn by chance, but it says what it is
+    "Bestellnummer 4111111111111111 storniert.",
+    "My card order number 4111 1111 1111 1112 never came.",  # an order word between keyword and number
+    "I lost my card. 4111 1111 1111 1112 is the ticket.",  # a sentence ends between them
+    "Tracking 1Z999AA10123456784 shows nothing.",
+    "订单号 6222021234567890123 还没发货",
+    "注文番号 3530111333300001 が届かない",
+    "주문번호 9410123456789012 배송 안 됨",
+    "رقم الطلب 1012345678 لم يصل",
+    "Invoice INV-2026-00123 dated 14.03.2026, total 1.299,00 €.",
+    "Card declined on 2026-03-14 at 18:45 for $1,249.99.",
+    "Karte kam am 14.03.2026 an, Preis 1.299,00 €.",
+]
+
+
+@pytest.mark.parametrize("text", KEPT_WITHOUT_KEYWORD)
+def test_without_its_keyword_a_number_needs_its_check(text):
+    assert R.redact(text) == (text, {})
+
+
+def test_checked_ids_without_keyword():
+    # Formats whose check digits make them safe on their own (python-stdnum / the SNILS sum).
+    assert redact("Xin gọi lại, 900101-1234568.") == "Xin gọi lại, [NATIONAL_ID]."  # Korean RRN, valid
+    assert redact("Bitte 900101-1234560 prüfen") == "Bitte 900101-1234560 prüfen"  # check digit wrong, no keyword
+    assert redact("Copied 784-1990-1234567-6 here") == "Copied [NATIONAL_ID] here"  # Emirates ID, Luhn holds
+    assert redact("Жалоба: 112-233-445 95.") == "Жалоба: [NATIONAL_ID]."
+
+
+def test_phone_after_keyword_valid_for_the_region_of_the_script():
+    # "8 (916) ..." is a Russian national number; phonenumbers decides after a phone keyword.
+    assert redact("Мой телефон 8 (916) 212-26-67, звоните.") == "Мой телефон [PHONE], звоните."
+    assert redact("Номер заказа 8 (916) 212-26-67.") == "Номер заказа 8 (916) 212-26-67."
+
+
+# ---------------------------------------------------------------------------
+# Names of people: an opt-in kind
+
+NAMES = Redactor(enabled={"person"})
+
+PEOPLE = [
+    ("Still no refund.\nRegards, Maria Lopez", "Still no refund.\nRegards, [PERSON]"),
+    ("Thanks,\nJohn Carter", "Thanks,\n[PERSON]"),
+    ("Mit freundlichen Grüßen\nKlaus Müller", "Mit freundlichen Grüßen\n[PERSON]"),
+    ("Cordialement,\nJean Dupont", "Cordialement,\n[PERSON]"),
+    ("Saludos,\nMaría López", "Saludos,\n[PERSON]"),
+    ("快递三天没到。我是王小明，请回电。", "快递三天没到。我是[PERSON]，请回电。"),
+    ("山田太郎と申します。返金をお願いします。", "[PERSON]と申します。返金をお願いします。"),
+    ("저는 김민준입니다. 환불해 주세요.", "저는 [PERSON]입니다. 환불해 주세요."),
+    ("Tôi là Nguyễn Văn An, xin hoàn tiền.", "Tôi là [PERSON], xin hoàn tiền."),
+    ("С уважением,\nИван Петров", "С уважением,\n[PERSON]"),
+    ("با تشکر،\nعلی رضایی", "با تشکر،\n[PERSON]"),
+    ("مع التحية،\nمحمد العتيبي", "مع التحية،\n[PERSON]"),
+]
+
+
+@pytest.mark.parametrize("text,expected", PEOPLE)
+def test_names_redacted_when_asked(text, expected):
+    out, counts = NAMES.redact(text)
+    assert out == expected and counts == {"person": 1}
+    assert R.redact(text) == (text, {})  # off by default
+
+
+@pytest.mark.parametrize("text", [
+    "I am very disappointed.\nRegards, NovaLink Support Team",
+    "Ich bin sehr enttäuscht.\nMit freundlichen Grüßen",
+    "我是老用户了，这次太失望了。",
+    "저는 학생입니다. 요금이 너무 비싸요.",
+    "من خیلی ناراحت هستم.\nبا تشکر",
+    "أنا غاضب جدا",
+    "مع التحية،\nخدمة العملاء",
+    "Thanks in advance for your help.",
+])
+def test_names_on_keeps_what_is_not_a_name(text):
+    assert NAMES.redact(text) == (text, {})
+
+
+def test_unknown_opt_in_kind_is_a_usage_error():
+    with pytest.raises(UsageError) as exc:
+        Redactor(enabled={"phone"})
+    assert exc.value.code == "E303"
+
+
+def test_ingest_option_redacts_names_and_leaves_the_identity_of_old_runs_alone(db, write):
+    from miner.ingest.pipeline import IngestOptions, ingest
+
+    assert "redact_enabled" not in IngestOptions().identity()  # inputs stored before stay "unchanged"
+    path = write("t.jsonl", '{"id": 1, "text": "The router died after two days.\\nRegards, Maria Lopez"}\n')
+    summary = ingest(db, [str(path)], IngestOptions(redact_enabled=["person"]))
+    row = next(iter(db.query("SELECT text, clean_text FROM documents")))
+    assert row["text"].endswith("Regards, [PERSON]") and "Maria" not in row["clean_text"]
+    assert summary.to_dict()["pii_redacted"] == {"person": 1}
+
+
+def test_cli_redact_names_flag(tmp_path):
+    from typer.testing import CliRunner
+
+    from miner.cli.main import app
+
+    src = tmp_path / "t.jsonl"
+    src.write_text('{"id": 1, "text": "The router died after two days.\\nRegards, Maria Lopez"}\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["ingest", str(src), "--db", str(tmp_path / "s.db"), "--redact-names"])
+    assert result.exit_code == 0, result.output
+    assert "person 1" in result.output

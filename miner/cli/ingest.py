@@ -41,6 +41,10 @@ KeepKinds = Annotated[
     Optional[list[str]],
     typer.Option(help="A PII kind not to redact (email, phone, card, iban, national_id, url_secret). Repeatable."),
 ]
+RedactNames = Annotated[
+    bool,
+    typer.Option("--redact-names", help="Also redact names of people in signatures and introductions (\"Regards, Maria Lopez\", \"我是王小明\") as [PERSON] (default: off)."),
+]
 Strict = Annotated[bool, typer.Option(help="Fail (exit 3) instead of skipping bad rows; the input is then not stored.")]
 DedupeMinChars = Annotated[
     int, typer.Option(help="Texts shorter than this (CJK characters count 3) are never marked duplicates.")
@@ -69,6 +73,7 @@ def ingest(
     redact: Redact = True,
     redact_pattern: RedactPatterns = None,
     keep: KeepKinds = None,
+    redact_names: RedactNames = False,
     strict: Strict = False,
     dedupe_min_chars: DedupeMinChars = 40,
     workers: Workers = None,
@@ -82,6 +87,7 @@ def ingest(
         paths, text=text, id=id, date=date, score=score, channel=channel, channel_value=channel_value, meta=meta,
         date_format=date_format, format=format, encoding=encoding, text_unit=text_unit, sheet=sheet, redact=redact,
         redact_pattern=redact_pattern, keep=keep, strict=strict, dedupe_min_chars=dedupe_min_chars, workers=workers,
+        redact_names=redact_names,
     )
     from miner.store import new_or_existing
 
@@ -99,7 +105,7 @@ def ingest(
 
 def ingest_options(
     paths: list[str], *, text, id, date, score, channel, channel_value, meta, date_format, format, encoding, text_unit,
-    sheet, redact, redact_pattern, keep, strict, dedupe_min_chars, workers,
+    sheet, redact, redact_pattern, keep, strict, dedupe_min_chars, workers, redact_names=False,
 ):
     """The command's options as the pipeline's IngestOptions (bad --redact-pattern values stop here)."""
     from miner.ingest.pii import parse_pattern_option
@@ -121,6 +127,7 @@ def ingest_options(
         redact=redact,
         redact_patterns=dict(parse_pattern_option(p) for p in redact_pattern or []),
         redact_disabled=list(keep or []),
+        redact_enabled=["person"] if redact_names else [],
         strict=strict,
         dedupe_min_chars=dedupe_min_chars,
     )

@@ -58,6 +58,7 @@ class IngestOptions:
     redact: bool = True
     redact_patterns: dict[str, str] = field(default_factory=dict)
     redact_disabled: list[str] = field(default_factory=list)
+    redact_enabled: list[str] = field(default_factory=list)  # opt-in kinds (person)
     strict: bool = False
     dedupe_min_chars: int = dedupe.DEFAULT_MIN_CHARS
     batch_size: int = 2000
@@ -73,7 +74,7 @@ class IngestOptions:
             "encoding": self.encoding,
             "sheet": self.sheet,
             "dedupe_min_chars": self.dedupe_min_chars,
-        }
+        } | ({"redact_enabled": sorted(self.redact_enabled)} if self.redact_enabled else {})
 
 
 @dataclass
@@ -239,7 +240,10 @@ def ingest(
         format_for(Path("-"), options.format)
     if options.workers < 0:
         raise UsageError("E207", "--workers cannot be negative.", "Use 0 to prepare texts in this process.")
-    redactor_args = (dict(options.redact_patterns), frozenset(options.redact_disabled)) if options.redact else None
+    redactor_args = (
+        (dict(options.redact_patterns), frozenset(options.redact_disabled), frozenset(options.redact_enabled))
+        if options.redact else None
+    )
     if redactor_args:
         Redactor(*redactor_args)  # bad patterns are usage errors, before any input is read
     files, unsupported = expand_inputs(paths)
