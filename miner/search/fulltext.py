@@ -85,7 +85,8 @@ def ranked_matches(
     meaning ranks the rest; `search_documents` reads everything)."""
     terms = query_terms(query)
     where, params = _match(terms)
-    where.append("d.duplicate_of IS NULL AND d.informative = 1")
+    # `+`: read the newest documents by id, not through the index on duplicate_of (2.6x slower on a window of 100,000)
+    where.append("+d.duplicate_of IS NULL AND d.informative = 1")
     long_terms = [t for t in terms if len(t) >= 3]
     if long_terms:
         return _bm25_ranked(db, long_terms, where[1:], params[1:], scope, limit, scan)
