@@ -155,14 +155,12 @@ class VectorIndex:
         parts = []
         if langs:
             wanted = set(langs)
-            codes = [i for i, g in enumerate(self.languages) if g in wanted or g.partition("-")[0] in wanted]
-            parts.append(np.isin(self.langs, np.array(codes, dtype=np.int16)))
+            parts.append(_lookup([g in wanted or g.partition("-")[0] in wanted for g in self.languages], self.langs))
         if since is not None or until is not None:
             high = until if until is not None else np.iinfo(np.int32).max
             parts.append((self.days >= max(since or 0, 0)) & (self.days <= high))
         if channels:
-            codes = [i for i, c in enumerate(self.channels) if c in set(channels)]
-            parts.append(np.isin(self.chans, np.array(codes, dtype=np.int16)))
+            parts.append(_lookup([c in set(channels) for c in self.channels], self.chans))
         if not parts:
             return None
         keep = parts[0]
@@ -232,6 +230,13 @@ class VectorIndex:
         scores = self.similarity(rows, query)
         order = np.argsort(-scores, kind="stable")[:k]
         return rows[order], scores[order].astype(np.float32)
+
+
+def _lookup(wanted: list[bool], codes: np.ndarray) -> np.ndarray:
+    """Rows whose code (an index into a list, -1 for none) is wanted: one table lookup per row
+    (np.isin sorted a million codes on each search)."""
+    table = np.array([*wanted, False], dtype=bool)  # the last entry answers -1
+    return table[codes]
 
 
 # ---------------------------------------------------------------- opening, refreshing, building
