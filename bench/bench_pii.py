@@ -149,11 +149,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--no-write", action="store_true", help="print only")
     ap.add_argument("--show", type=int, default=0, help="print the first N misses of each part")
-    ap.add_argument("--part", choices=["tune", "heldout", "both"], default="both")
+    ap.add_argument("--part", choices=["tune", "heldout", "fresh", "all"], default="all")
     args = ap.parse_args()
     from miner.ingest.pii import Redactor
 
-    parts = {p: load(p) for p in (["tune", "heldout"] if args.part == "both" else [args.part])}
+    parts = {p: load(p) for p in (["tune", "heldout", "fresh"] if args.part == "all" else [args.part])}
     parts = {p: cs for p, cs in parts.items() if cs}
     systems = {
         "default": (Redactor(), False),
@@ -182,7 +182,12 @@ def main() -> None:
         "13 languages; about half are decoys that must be kept (order, tracking, invoice, customer and part numbers, "
         "EAN barcodes, dates, prices, quantities, numbers next to order words). The held-out part was written from "
         "other templates after the rules were fixed. Each case goes through what ingest stores (redaction, cleaning, "
-        "redaction of the clean text). Recall: PII strings with no 6-character piece left in the stored texts. "
+        "redaction of the clean text). The held-out part's first run (commit e7a077d, rules as committed in 2122be7) "
+        "gave recall 0.993 (152/153) and decoys kept 0.990 (206/208); its three misses showed two bugs (\"social "
+        "security no.\" read as a sentence end; a 4-4-4 Aadhaar shape cut out of a 22-digit USPS tracking number), "
+        "fixed after that run, so it has been seen once. The fresh part (support forms and chats: labelled fields, "
+        "several values per message, a value on the line under its label) was written after those fixes and "
+        "measured once. Recall: PII strings with no 6-character piece left in the stored texts. "
         f"Targets: recall >= {TARGET} and decoys kept >= {TARGET}. Names of people are an opt-in kind (`--redact-names`): "
         "their recall is measured with it on; decoys are measured with it off and on."
     )

@@ -271,8 +271,9 @@ def _iban_span(cand: str) -> int:
                 ends[n] = i + 1
     compact = "".join(ch for ch in cand if ch.isalnum()).upper()
     known = _IBAN_LENGTHS.get(compact[:2])
-    lengths = [known] if known else range(min(34, len(compact)), 14, -1)
-    for length in lengths:
+    if not known:
+        return 0  # "YT52 9474 ..." is a tracking number: 1 in 97 of them pass mod 97
+    for length in (known,):
         if length in ends and _mod97(compact[4:length] + compact[:4]) == 1:
             return ends[length]
     return 0
@@ -420,12 +421,17 @@ def _checked_ids(norm: str) -> list[_Edit]:
     return edits
 
 
+_MORE_GROUPS = re.compile(r"[ \-][0-9]")
+
+
 def _find_national_ids(norm: str, text: str) -> list[_Edit]:
     edits = []
     for guard, rx in zip(_NATIONAL_GUARDS, _NATIONAL):
         if not guard.search(norm):
             continue
         for m in rx.finditer(norm):
+            if (" " in m.group() or "-" in m.group()) and _MORE_GROUPS.match(norm, m.end()):
+                continue  # grouped digits that go on: part of a longer number (a 22-digit tracking number)
             if _national_ok(m.lastgroup or "", m.group(), norm, text, m.start(), m.end()) and not _order_number(text, m.start()):
                 edits.append((m.start(), m.end(), "[NATIONAL_ID]"))
     return _merge(edits + _id_evidence(norm, text) + _checked_ids(norm))
@@ -507,7 +513,8 @@ _ORDER_GAP = re.compile(
 
 _CARD_KW = re.compile(
     r"(?:(?:credit|debit|bank|payment)\s?card|card|visa|master\s?card|amex|american express|maestro|cb"
-    r"|carte(?:\s(?:bancaire|bleue|de\scr[ée]dit))?|tarjeta|karte|kreditkarte|ec-karte|girocard|cart[ãa]o|carta"
+    r"|carte(?:\s(?:bancaire|bleue|de\scr[ée]dit))?|tarjeta|(?:kredit|debit|ec-|bank|giro|geld)?karten?(?:-?nummer|-?nr)?"
+    r"|girocard|cart[ãa]o|carta"
     r"|kártya|karty?|kart[ęy]|карт[аыуеой]*|thẻ|the tin dung|so the)(?![a-z])"
     r"|卡号|卡號|银行卡|銀行卡|信用卡|借记卡|储蓄卡|卡|カード|카드|کارت|بطاق[ةت]|البطاقة",
     # matched against lower-cased text: case-sensitive literals let `re` skip faster
@@ -586,7 +593,21 @@ _ID_SHAPES = {name: re.compile(shape) for name, _, shape in _ID_FAMILIES}
 _IBAN_HEAD = re.compile(r"[A-Z](?<![0-9A-Za-z].)[A-Z][0-9]{2}")
 _CF_HEAD = re.compile(r"[A-Za-z](?<![0-9A-Za-z].)[A-Za-z]{5}[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z]")
 _VALUE_RUN = re.compile(r"[0-9](?:[ \-./]?[0-9]){5,}")
-_SENTENCE_END = re.compile(r"[。！？!?\n]|(?<![A-Za-z.º°][A-Za-z.º°])(?<![\s(][A-Za-z.º°])[.;](?=\s)")
+_SENTENCE_END = re.compile(r"[。！？!?\n]|[.;](?=\s)")
+
+
+def _sentence_ends(s: str, pos: int) -> bool:
+    """Does a sentence end in s[pos:]? A dot after a word of at most three letters is an
+    abbreviation ("Nr.", "no.", "C.F."), not an end; after a longer word ("my card.") it is."""
+    for m in _SENTENCE_END.finditer(s, pos):
+        if m.group() != ".":
+            return True
+        j = m.start()
+        while j > 0 and (s[j - 1].isalpha() or s[j - 1] in ".º°"):
+            j -= 1
+        if not 1 <= m.start() - j <= 3:
+            return True
+    return False
 
 
 def _keywords(kw: re.Pattern, s: str, pos: int = 0):
@@ -617,7 +638,12 @@ def _keyword_before(text: str, start: int, kw: re.Pattern) -> re.Match | None:
     if last is None:
         return None
     gap = before[last.end() :]
-    if len(gap) > _EVIDENCE_GAP or any(ch.isdigit() for ch in gap) or _SENTENCE_END.search(gap) or next(_keywords(_ORDER_GAP, gap), None):
+    if len(gap) > _EVIDENCE_GAP or any(ch.isdigit() for ch in gap) or next(_keywords(_ORDER_GAP, gap), None):
+        return None
+    label_rest, _, after_break = gap.partition("\n")
+    if "\n" in gap and "\n" not in after_break and not after_break.strip() and len(label_rest) <= 12 and not _sentence_ends(label_rest, 0):
+        return last  # a label ending its line, the value starting the next ("Card no\n4111 ...")
+    if _sentence_ends(before, last.end()):
         return None
     return last
 
