@@ -28,10 +28,11 @@ file is missing, short or fails its check (the graph's hash is verified before u
 it: a damaged graph file could crash the reader). A graph file whose size, times, inode and
 device are those recorded when the index wrote it, and whose recorded time is older than
 meta.json's (so that a write within the same clock tick cannot pass, as git treats "racily
-clean" files), is trusted without reading it: hashing 540 MB of graph costs a fresh process
-0.2 s. Within one process, the index read from the folder is kept and handed out again while
-meta.json holds the same text and no file's size or times have changed. Languages are
-re-centred, and the graph rebuilt, when the documents have doubled since the means were taken or a language has reached
+clean" files), is trusted without reading it: hashing 540 MB of graph cost a fresh process
+0.2-0.9 s (docs/benchmarks.md). Within one process, the index read from the folder is kept and
+handed out again (a copy) while meta.json holds the same text and no file's size, times or
+inode have changed. Languages are re-centred, and the graph rebuilt, when the documents have
+doubled since the means were taken or a language has reached
 MIN_LANGUAGE_DOCS. Language, date and channel filters are masks over the rows (a SQL query over
 a million documents costs more than the search); theme, touchpoint and field filters ask the store.
 
