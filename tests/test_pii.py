@@ -451,6 +451,10 @@ EVIDENCE += [
     ("カード番号\n4010273720292640\nよろしくお願いします", "カード番号\n[CARD]\nよろしくお願いします"),
     # German compounds
     ("Kreditkartennummer: 2221 1649 7533 2570", "Kreditkartennummer: [CARD]"),
+    # the keyword right after the value
+    ("They asked for 4411667737319760 - that's my card number.", "They asked for [CARD] - that's my card number."),
+    ("给你：4475-6654-6098-2960 - 这是我的卡号", "给你：[CARD] - 这是我的卡号"),
+    ("طلبوا 4279 3716 7660 2520 - هذا رقم بطاقتي", "طلبوا [CARD] - هذا رقم بطاقتي"),
 ]
 
 
@@ -474,6 +478,8 @@ KEPT_WITHOUT_KEYWORD = [
     "Card declined on 2026-03-14 at 18:45 for $1,249.99.",
     "My card was charged twice\n4111 1111 1111 1112 is what the shop calls my order.",  # not a label line
     "Tracking: YT9197528915113355",  # passes mod 97 as an IBAN would, but YT has no IBANs
+    "Order 4411 6677 3731 9760 was paid by card.",  # an order number, whatever follows it
+    "4411 6677 3731 9760 is the order number, not my card.",  # an order word between value and keyword
 
     "Karte kam am 14.03.2026 an, Preis 1.299,00 €.",
 ]

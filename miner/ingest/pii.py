@@ -507,7 +507,8 @@ _ORDER_GAP = re.compile(
     r"(?:order|invoice|tracking|ticket|transaction|reference|ref|customer|account|member|loyalty|gift|voucher"
     r"|pedido|factura|commande|facture|client|ordine|fattura|cliente|fatura|đơn|hóa đơn|vận đơn)(?![a-z])"
     r"|(?:bestell|rechnung|kunden|sendung|auftrag|заказ|счёт-фактур|счет-фактур)"
-    r"|订单|訂單|单号|單號|运单|運單|会员|會員|礼品|禮品|注文|伝票|会員|ポイント|주문|송장|회원|سفارش|فاکتور|طلب|فاتورة|رهگیری|التتبع",
+    r"|订单|訂單|单号|單號|运单|運單|会员|會員|礼品|禮品|注文|伝票|会員|ポイント|주문|송장|회원|سفارش|فاکتور|فاتورة|رهگیری|التتبع"
+    r"|طلب(?:ي|ية)?(?![\u0621-\u064A])",  # "طلب" (order), not "طلبوا" (they asked)
     # matched against lower-cased text: case-sensitive literals let `re` skip faster
 )
 
@@ -684,16 +685,41 @@ def _evidence(norm: str, text: str, kw: re.Pattern, shape_for: Callable[[re.Matc
     for start in starts:
         if start < last_end:
             continue
-        if True:
-            m = _keyword_before(text, start, kw)
-            shape = shape_for(m) if m else None
-            if shape is None:
-                continue
+        v = None
+        m = _keyword_before(text, start, kw)
+        shape = shape_for(m) if m else None
+        if shape is not None:
             v = shape.match(norm, start)
-            if v and _whole_token(norm, v.start(), v.end()) and (accept is None or accept(v.group())):
-                edits.append((v.start(), v.end(), ""))
-                last_end = v.end()
+            if not (v and _whole_token(norm, v.start(), v.end()) and (accept is None or accept(v.group()))):
+                v = None
+        if v is None:
+            v = _value_before_keyword(norm, text, start, kw, shape_for, accept)
+        if v is not None:
+            edits.append((v.start(), v.end(), ""))
+            last_end = v.end()
     return edits
+
+
+_AFTER_GAP = _EVIDENCE_GAP
+
+
+def _value_before_keyword(norm: str, text: str, start: int, kw: re.Pattern, shape_for, accept) -> re.Match | None:
+    """A value followed closely by its keyword ("4111 ... - that's my card number", "...这是我的卡号"):
+    at most _AFTER_GAP characters between them, no digit, no sentence end, and no order-like keyword
+    before the value ("order 4111 ... paid by card" is an order number)."""
+    lower = text[start : start + 80].lower()
+    for m in _keywords(kw, lower):
+        shape = shape_for(m)
+        v = shape.match(norm, start) if shape is not None else None
+        if not (v and _whole_token(norm, v.start(), v.end()) and (accept is None or accept(v.group()))):
+            continue
+        between = text[v.end() : start + m.start()]
+        if (start + m.start() < v.end() or len(between) > _AFTER_GAP or any(ch.isdigit() for ch in between)
+                or _sentence_ends(between, 0) or "\n" in between or next(_keywords(_ORDER_GAP, between.lower()), None)
+                or _order_number(text, start)):
+            return None
+        return v
+    return None
 
 
 def _card_grouping_ok(s: str) -> bool:
