@@ -216,6 +216,8 @@ def parse_profile(text: str, name: str = "<profile>", *, base_override: str | No
         raise InputError("E461", f"{name}:{line}: not valid YAML ({exc.problem}).", "Check the indentation and quoting there.") from None
     except yaml.YAMLError as exc:
         raise InputError("E461", f"{name}: not valid YAML ({exc}).", "Check the file.") from None
+    except RecursionError:
+        raise InputError("E461", f"{name}: lists or mappings nested too deeply to be read.", "Check the brackets: a few levels of nesting are enough.") from None
     if root is None:
         raise InputError("E461", f"{name}:1: the profile is empty.", "See docs/crawl.md for the profile format.")
     top = _mapping(root, w, "the profile", TOP)

@@ -86,6 +86,8 @@ CODES: dict[str, ErrorCode] = _table(
     # redaction
     ("E301", USAGE, "A --redact-pattern is not NAME=REGEX or its name is invalid.", "Write it as NAME=REGEX, e.g. ORDER_ID=ORD-\\d{8}."),
     ("E302", USAGE, "A --redact-pattern's regular expression is missing, invalid or matches empty text.", "Check brackets and escapes, use + rather than *, and quote the option in the shell."),
+    ("E222", INPUT, "A compressed input, a member of a .zip or an .xlsx workbook expands to more than 256 MB (a compression bomb?).",
+     "Decompress it yourself and ingest the uncompressed file if it is genuine."),
     ("E303", USAGE, "Unknown PII kind given to --keep.", "Choose among email, phone, card, iban, national_id, url_secret."),
     # export
     ("E401", USAGE, "That table cannot be exported.", "Choose documents or segments."),

@@ -303,9 +303,15 @@ def _load(path, options: IngestOptions, stdin: bytes | None) -> _Loaded:
 def _read_member(m: ArchiveMember) -> bytes:
     import zipfile
 
+    from .readers import MAX_EXPANDED, too_expanded
+
     try:
         with zipfile.ZipFile(m.archive) as zf:
-            return zf.read(m.member)
+            with zf.open(m.member) as f:  # reads at most the member's stated size
+                data = f.read(MAX_EXPANDED + 1)
+        if len(data) > MAX_EXPANDED:
+            raise too_expanded(str(m), "this member of the archive")
+        return data
     except RuntimeError as exc:  # encrypted
         raise InputError("E219", f"cannot read {m} ({exc}).", "Unzip it with its password and ingest the folder.") from None
     except (zipfile.BadZipFile, OSError, EOFError, KeyError) as exc:

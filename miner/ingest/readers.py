@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -46,6 +47,11 @@ ARCHIVES = (".zip",)  # read like a folder: each member is an input
 TEXT_UNITS = ("file", "line", "paragraph")
 _PEEK_ROWS = 200
 _MAX_FIELD = 64 * 1024 * 1024  # read huge CSV cells so that they are counted as too large, not as broken
+# A compressed input, a .zip member or an .xlsx workbook may expand to at most this much: a
+# 2 MB gzip or zip bomb expands to gigabytes (measured: 17 GB resident for a 3 GB gzip bomb).
+# Larger inputs are read uncompressed (the limit is on expansion, not on files given as they are).
+MAX_EXPANDED = 256 * 1024 * 1024
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -103,11 +109,21 @@ def decompress(data: bytes, kind: str, name: str) -> bytes:
     import lzma
     import zlib
 
+    opener = {"gzip": gzip.GzipFile, "bz2": bz2.BZ2File, "xz": lzma.LZMAFile}[kind]
     try:
-        return {"gzip": gzip.decompress, "bz2": bz2.decompress, "xz": lzma.decompress}[kind](data)
+        with opener(fileobj=io.BytesIO(data)) if kind == "gzip" else opener(io.BytesIO(data)) as f:
+            out = f.read(MAX_EXPANDED + 1)  # several gzip members are read in turn
     except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as exc:
         raise InputError("E219", f"{name} is a damaged or truncated {kind} file ({str(exc)[:120]}).",
                          "Download or export it again, or give the uncompressed file.") from None
+    if len(out) > MAX_EXPANDED:
+        raise too_expanded(name, f"this {kind} file")
+    return out
+
+
+def too_expanded(name: str, what: str) -> InputError:
+    return InputError("E222", f"{name}: {what} expands to more than {MAX_EXPANDED // 2**20} MB (a compression bomb?).",
+                      "Decompress it yourself and ingest the uncompressed file if it is genuine.")
 
 
 _BINARY_KINDS = (  # (magic, offset, what it is, how to fix)
@@ -254,11 +270,26 @@ def _columns_of(rows: Iterable[dict | Skip]) -> list[str]:
     return list(columns)
 
 
+def _no_surrogates(value: Any) -> Any:
+    """JSON's \\ud800 escapes give lone surrogates, which UTF-8 (and so the store) cannot hold:
+    each becomes U+FFFD, in nested values too."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
+    if isinstance(value, dict):
+        return {_no_surrogates(k): _no_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_surrogates(v) for v in value]
+    return value
+
+
 def _object_row(obj: Any) -> dict | Skip:
-    if isinstance(obj, dict):
-        return {str(k): v for k, v in obj.items()}
-    if isinstance(obj, str):
-        return {"text": obj}
+    try:
+        if isinstance(obj, dict):
+            return {_no_surrogates(str(k)): _no_surrogates(v) for k, v in obj.items()}
+        if isinstance(obj, str):
+            return {"text": _no_surrogates(obj)}
+    except RecursionError:
+        return Skip("broken_row", "values nested too deeply")
     return Skip("broken_row", f"a JSON {type(obj).__name__} where an object was expected")
 
 
@@ -270,7 +301,7 @@ def _read_jsonl(text: str) -> Table:
                 continue
             try:
                 yield _object_row(json.loads(line))
-            except (json.JSONDecodeError, RecursionError) as exc:
+            except (ValueError, RecursionError) as exc:  # JSONDecodeError, or an integer of over 4,300 digits
                 yield Skip("broken_json", str(exc)[:200])
 
     parsed = parse(io.StringIO(text))
@@ -290,7 +321,7 @@ def _chain(head: list, rest: Iterator) -> Iterator:
 def _read_json(text: str) -> Table:
     try:
         value = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, or an integer of over 4,300 digits
         # A .json file that is really JSON Lines is common.
         if text.lstrip().startswith("{") and "\n{" in text:
             table = _read_jsonl(text)
@@ -369,15 +400,24 @@ def _read_xlsx(path: Path | None, data: bytes | None, sheet: str | None) -> Tabl
 
     import openpyxl
 
+    source = io.BytesIO(data) if data is not None else path
     try:
-        source = io.BytesIO(data) if data is not None else path
-        book = openpyxl.load_workbook(source, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        with zipfile.ZipFile(source) as zf:
+            expanded = sum(max(i.file_size, 0) for i in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise InputError("E217", f"not a readable .xlsx workbook ({str(exc)[:160]}).", "Save it again as .xlsx or CSV.") from None
+    if expanded > MAX_EXPANDED:
+        raise too_expanded(str(path or "the workbook"), "this workbook")
+    try:
+        book = openpyxl.load_workbook(source, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl and its XML parser raise many kinds on damaged parts
+        raise _damaged_xlsx(exc) from None
     if sheet is not None and sheet not in book.sheetnames:
         raise InputError("E218", f"no sheet named {sheet!r}.", f"Sheets: {', '.join(book.sheetnames)}.")
+    if not book.worksheets:
+        raise InputError("E217", "not a readable .xlsx workbook (it has no worksheet).", "Save it again as .xlsx or CSV.")
     ws = book[sheet] if sheet is not None else book.worksheets[0]
-    values = ws.iter_rows(values_only=True)
+    values = _checked_rows(ws.iter_rows(values_only=True))
     header = None
     for candidate in values:  # survey exports often start with blank or title rows
         if candidate and sum(v is not None and str(v).strip() != "" for v in candidate) >= 1:
@@ -397,3 +437,20 @@ def _read_xlsx(path: Path | None, data: bytes | None, sheet: str | None) -> Tabl
         book.close()
 
     return Table(format="xlsx", columns=columns, rows=rows(), extra={"sheet": ws.title})
+
+
+def _damaged_xlsx(exc: Exception) -> InputError:
+    return InputError("E217", f"not a readable .xlsx workbook ({type(exc).__name__}: {str(exc)[:160]}).", "Save it again as .xlsx or CSV.")
+
+
+def _checked_rows(rows: Iterator[tuple]) -> Iterator[tuple]:
+    """openpyxl's rows, its errors on a damaged sheet (bad XML, a shared string that is not
+    there, a cell reference out of range, entities) as E217."""
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:  # noqa: BLE001 - as in load_workbook
+            raise _damaged_xlsx(exc) from None
+        yield row

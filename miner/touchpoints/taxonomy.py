@@ -178,6 +178,8 @@ def parse_taxonomy(text: str, name: str = "<taxonomy>") -> Taxonomy:
         raise InputError("E831", f"{name}:{line}: not valid YAML ({exc.problem}).", "Check the indentation and quoting there.") from None
     except yaml.YAMLError as exc:
         raise InputError("E831", f"{name}: not valid YAML ({exc}).", "Check the file.") from None
+    except RecursionError:
+        raise InputError("E831", f"{name}: lists or mappings nested too deeply to be read.", "Check the brackets: a few levels of nesting are enough.") from None
     if root is None:
         raise InputError("E831", f"{name}:1: the taxonomy is empty.", "See docs/touchpoints.md for the format.")
     top = _mapping(root, w, "the taxonomy", TOP_FIELDS, ("taxonomy", "stages"))

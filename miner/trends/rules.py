@@ -7,6 +7,7 @@ See docs/alerts.md for the reference. Every problem is one `InputError` line suc
 from __future__ import annotations
 
 import re
+import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -91,6 +92,15 @@ class _Where:
         return InputError(code, f"{self.source}: {where}: {message}", hint)
 
 
+_REPR = reprlib.Repr()
+_REPR.maxstring, _REPR.maxother, _REPR.maxlevel = 80, 80, 3
+
+
+def _show(value) -> str:
+    """A value for an error message, bounded: a YAML alias bomb's value would repr to gigabytes."""
+    return _REPR.repr(value)
+
+
 def _number(value, where: str, w: _Where, *, integer: bool = False) -> float:
     if isinstance(value, str) and value.strip().endswith("%") and not integer:
         try:
@@ -99,14 +109,14 @@ def _number(value, where: str, w: _Where, *, integer: bool = False) -> float:
             pass
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not float(value).is_integer()):
         kind = "a whole number" if integer else "a number (or a percentage like '50%')"
-        raise w.fail("E923", where, f"expected {kind}, got {value!r}.")
+        raise w.fail("E923", where, f"expected {kind}, got {_show(value)}.")
     return int(value) if integer else float(value)
 
 
 def _check_url(url, where: str, w: _Where) -> str:
     parsed = urlparse(url) if isinstance(url, str) else None
     if not parsed or parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise w.fail("E925", where, f"expected an http(s) URL, got {url!r}.", "e.g. https://hooks.example.com/miner")
+        raise w.fail("E925", where, f"expected an http(s) URL, got {_show(url)}.", "e.g. https://hooks.example.com/miner")
     return url
 
 
@@ -116,7 +126,7 @@ def parse_webhook(value, w: _Where) -> Webhook | None:
     if isinstance(value, str):
         return Webhook(_check_url(value, "webhook", w))
     if not isinstance(value, dict):
-        raise w.fail("E925", "webhook", f"expected a URL or a mapping with {', '.join(WEBHOOK_KEYS)}, got {value!r}.")
+        raise w.fail("E925", "webhook", f"expected a URL or a mapping with {', '.join(WEBHOOK_KEYS)}, got {_show(value)}.")
     for k in value:
         if k not in WEBHOOK_KEYS:
             raise w.fail("E922", f"webhook.{k}", "unknown key.", f"Expected: {', '.join(WEBHOOK_KEYS)}.")
@@ -147,7 +157,7 @@ def _settings(block: dict, base: dict, where: str, w: _Where) -> dict:
         v = block[k]
         if k == "period":
             if v not in GRANULARITIES:
-                raise w.fail("E924", f"{where}period", f"expected one of {', '.join(GRANULARITIES)}, got {v!r}.")
+                raise w.fail("E924", f"{where}period", f"expected one of {', '.join(GRANULARITIES)}, got {_show(v)}.")
             out[k] = v
         elif k in ("baseline", "min_count"):
             out[k] = _number(v, f"{where}{k}", w, integer=True)
@@ -170,11 +180,11 @@ def _conditions(when, where: str, w: _Where) -> dict:
         at = f"{where} when.{metric}"
         if metric in BOOLEAN:
             if not isinstance(cond, bool):
-                raise w.fail("E923", at, f"expected true or false, got {cond!r}.")
+                raise w.fail("E923", at, f"expected true or false, got {_show(cond)}.")
             out[metric] = cond
         elif metric in NUMERIC:
             if not isinstance(cond, dict) or not cond or set(cond) - {"min", "max"}:
-                raise w.fail("E923", at, f"expected {{min: N}} and/or {{max: N}}, got {cond!r}.")
+                raise w.fail("E923", at, f"expected {{min: N}} and/or {{max: N}}, got {_show(cond)}.")
             lo = _number(cond["min"], f"{at}.min", w) if "min" in cond else None
             hi = _number(cond["max"], f"{at}.max", w) if "max" in cond else None
             if lo is not None and hi is not None and lo > hi:
@@ -189,10 +199,10 @@ def _account_groups(values, where: str, w: _Where, accounts: Accounts | None) ->
     at = f"{where} filters.{ACCOUNT_FILTER}"
     values = [values] if isinstance(values, str) else values
     if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
-        raise w.fail("E928", at, f"expected a group or a list of groups, got {values!r}.", f"Groups: {', '.join(GROUPS)}.")
+        raise w.fail("E928", at, f"expected a group or a list of groups, got {_show(values)}.", f"Groups: {', '.join(GROUPS)}.")
     for v in values:
         if v not in GROUPS:
-            raise w.fail("E928", at, f"unknown account group {v!r}.", f"Groups: {', '.join(GROUPS)}.")
+            raise w.fail("E928", at, f"unknown account group {_show(v)}.", f"Groups: {', '.join(GROUPS)}.")
     if accounts is None:
         raise w.fail("E928", at, "needs a top-level `accounts:` block saying how to find each document's account.",
                      "e.g. accounts: {account_field: account_id, revenue_field: arr}; see docs/alerts.md.")
@@ -204,7 +214,7 @@ def _filters(value, where: str, w: _Where, accounts: Accounts | None = None) -> 
     if value is None:
         return {}, []
     if not isinstance(value, dict):
-        raise w.fail("E924", f"{where} filters", f"expected a mapping like {{channel: [chat]}}, got {value!r}.")
+        raise w.fail("E924", f"{where} filters", f"expected a mapping like {{channel: [chat]}}, got {_show(value)}.")
     out, groups = {}, []
     for dim, values in value.items():
         if dim == ACCOUNT_FILTER:
@@ -215,7 +225,7 @@ def _filters(value, where: str, w: _Where, accounts: Accounts | None = None) -> 
                          f"Filter by: {', '.join(DIMENSIONS + (ACCOUNT_FILTER,))}, or a field of the input: meta.FIELD.")
         values = [values] if isinstance(values, (str, int)) and not isinstance(values, bool) else values
         if not isinstance(values, list) or not values or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values):
-            raise w.fail("E924", f"{where} filters.{dim}", f"expected a value or a list of values, got {values!r}.")
+            raise w.fail("E924", f"{where} filters.{dim}", f"expected a value or a list of values, got {_show(values)}.")
         if is_field(dim):  # meta.airline: [United] -> the trends' field filters
             out.setdefault("fields", {})[_field(dim, f"{where} filters", w)] = [str(v) for v in values]
         else:
@@ -232,7 +242,7 @@ def _field(dim: str, where: str, w: _Where) -> str:
 
 def _text(value, where: str, w: _Where) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise w.fail("E926", where, f"expected a field name (text), got {value!r}.")
+        raise w.fail("E926", where, f"expected a field name (text), got {_show(value)}.")
     return value.strip()
 
 
@@ -241,7 +251,7 @@ def parse_accounts(value, w: _Where, base_dir: Path | None = None) -> Accounts |
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise w.fail("E926", "accounts", f"expected a mapping with {', '.join(ACCOUNT_KEYS)}, got {value!r}.")
+        raise w.fail("E926", "accounts", f"expected a mapping with {', '.join(ACCOUNT_KEYS)}, got {_show(value)}.")
     for k in value:
         if k not in ACCOUNT_KEYS:
             raise w.fail("E926", f"accounts.{k}", "unknown key.", f"Expected: {', '.join(ACCOUNT_KEYS)}.")
@@ -273,7 +283,7 @@ def parse_accounts(value, w: _Where, base_dir: Path | None = None) -> Accounts |
                      "Satisfaction is on a 0..1 scale; the default is the median.")
     if value.get("score_kind") is not None:
         if value["score_kind"] not in SCORE_KINDS:
-            raise w.fail("E927", "accounts.score_kind", f"expected one of {', '.join(SCORE_KINDS)}, got {value['score_kind']!r}.")
+            raise w.fail("E927", "accounts.score_kind", f"expected one of {', '.join(SCORE_KINDS)}, got {_show(value['score_kind'])}.")
         acc.score_kind = value["score_kind"]
     return acc
 
@@ -288,7 +298,7 @@ def _owners(value, w: _Where) -> tuple[str | None, dict]:
         raise w.fail("E922", "owners.touchpoints", "expected a mapping of touchpoint to owner (text).")
     default = value.get("default")
     if default is not None and not isinstance(default, str):
-        raise w.fail("E922", "owners.default", f"expected text, got {default!r}.")
+        raise w.fail("E922", "owners.default", f"expected text, got {_show(default)}.")
     return default, {str(k): v for k, v in tps.items()}
 
 
@@ -306,7 +316,7 @@ def parse_rules(data, source: str = "rules", base_dir: str | Path | None = None)
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict) or set(defaults) - set(SETTINGS):
         bad = sorted(set(defaults) - set(SETTINGS)) if isinstance(defaults, dict) else defaults
-        raise w.fail("E922", "defaults", f"unexpected {bad!r}.", f"Defaults may set: {', '.join(SETTINGS)}.")
+        raise w.fail("E922", "defaults", f"unexpected {_show(bad)}.", f"Defaults may set: {', '.join(SETTINGS)}.")
     base = _settings(defaults, {"period": "week", **vars(DetectSettings())}, "defaults.", w)
     rules_data = data.get("rules")
     if not isinstance(rules_data, list) or not rules_data:
@@ -322,9 +332,9 @@ def parse_rules(data, source: str = "rules", base_dir: str | Path | None = None)
 def _parse_rule(r, i: int, names: set[str], base: dict, accounts: Accounts | None, w: _Where) -> Rule:
     """The i-th rule; `names` holds the names of the rules before it (and takes this one's)."""
     if not isinstance(r, dict):
-        raise w.fail("E922", f"rules[{i}]", f"expected a mapping, got {r!r}.")
+        raise w.fail("E922", f"rules[{i}]", f"expected a mapping, got {_show(r)}.")
     name = r.get("name")
-    where = f"rule {name!r} (rules[{i}])" if name else f"rules[{i}]"
+    where = f"rule {_show(name)} (rules[{i}])" if name else f"rules[{i}]"
     if not isinstance(name, str) or not _NAME.match(name):
         raise w.fail("E922", f"{where} name", "each rule needs a name: letters, digits, _ . - (up to 80).")
     if name in names:
@@ -335,19 +345,19 @@ def _parse_rule(r, i: int, names: set[str], base: dict, accounts: Accounts | Non
             raise w.fail("E922", f"{where} {k}", "unknown key.", f"Expected: {', '.join(RULE_KEYS)}.")
     by = r.get("by", "theme")
     if by not in DIMENSIONS and not (isinstance(by, str) and is_field(by)):
-        raise w.fail("E924", f"{where} by", f"expected one of {', '.join(DIMENSIONS)} or a field meta.FIELD, got {by!r}.")
+        raise w.fail("E924", f"{where} by", f"expected one of {', '.join(DIMENSIONS)} or a field meta.FIELD, got {_show(by)}.")
     if is_field(by):
         _field(by, f"{where} by", w)
     st = _settings(r, base, f"{where} ", w)
     severity = r.get("severity", "medium")
     if severity not in SEVERITIES:
-        raise w.fail("E924", f"{where} severity", f"expected one of {', '.join(SEVERITIES)}, got {severity!r}.")
+        raise w.fail("E924", f"{where} severity", f"expected one of {', '.join(SEVERITIES)}, got {_show(severity)}.")
     owner = r.get("owner")
     if owner is not None and (not isinstance(owner, str) or not owner):
-        raise w.fail("E924", f"{where} owner", f"expected text, got {owner!r}.")
+        raise w.fail("E924", f"{where} owner", f"expected text, got {_show(owner)}.")
     archived = r.get("include_archived", False)
     if not isinstance(archived, bool):
-        raise w.fail("E924", f"{where} include_archived", f"expected true or false, got {archived!r}.")
+        raise w.fail("E924", f"{where} include_archived", f"expected true or false, got {_show(archived)}.")
     filters, groups = _filters(r.get("filters"), where, w, accounts)
     return Rule(
         name=name,
@@ -379,4 +389,6 @@ def load_rules(path: str | Path) -> RuleSet:
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise InputError("E921", f"{path.name}: YAML syntax error{at}: {problem}.", "Check indentation and quoting.") from None
+    except RecursionError:
+        raise InputError("E921", f"{path.name}: lists or mappings nested too deeply to be read.", "Check the brackets: a few levels of nesting are enough.") from None
     return parse_rules(data, path.name, path.parent)
