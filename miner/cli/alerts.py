@@ -9,6 +9,7 @@ import typer
 
 from .common import (
     DEFAULT_DB, EXIT_ALERTS, EXIT_PENDING, AsOfTodayOption, DbOption, clean_errors, err, open_store, parse_as_of, print_json, warn,
+    WaitOption,
 )
 
 RulesOption = Annotated[Path, typer.Option("--rules", help="The YAML rules file (see docs/alerts.md).")]
@@ -33,6 +34,7 @@ def alerts(
     check: Annotated[bool, typer.Option("--check", help="Only validate the rules file.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole result as JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors (the exit code tells).")] = False,
+    wait: WaitOption = None,
 ) -> None:
     """Evaluate alert rules; raise each alert once, route it to its owner, post it to a webhook. For cron.
 
@@ -51,7 +53,7 @@ def alerts(
         if not quiet:
             typer.echo(f"{rules}: {len(ruleset.rules)} rule(s) valid.")
         return
-    result = run_alerts(open_store(db), ruleset, webhook_url=webhook, as_of=parse_as_of(as_of), dry_run=dry_run)
+    result = run_alerts(open_store(db, write=None if dry_run else "alerts", wait=wait), ruleset, webhook_url=webhook, as_of=parse_as_of(as_of), dry_run=dry_run)
     if not quiet:
         warn(result["stale_warning"])
     if out:

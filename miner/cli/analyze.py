@@ -8,7 +8,7 @@ import typer
 
 from .common import (
     DEFAULT_DB, DbOption, EncoderOption, JsonSummaryOption, QuietOption, clean_errors, count_progress, open_store, print_json,
-    print_lines, resolve_encoder,
+    print_lines, resolve_encoder, WaitOption,
 )
 from .format_ingest import analyze_lines
 
@@ -27,11 +27,12 @@ def analyze(
     )] = None,
     quiet: QuietOption = False,
     as_json: JsonSummaryOption = False,
+    wait: WaitOption = None,
 ) -> None:
     """Embed every new segment once (cached) and add sentiment per segment and per document."""
     from miner.analyze import analyze as run_analyze
 
-    store = open_store(db)
+    store = open_store(db, write="analyze", wait=wait)
     enc = resolve_encoder(encoder, threads=threads, lazy=True)  # a re-run on cached vectors loads no model
     with count_progress(quiet) as progress:
         result = run_analyze(store, encoder=enc, head_path=head, encoder_batch=batch_size, document_mode=document_sentiment,

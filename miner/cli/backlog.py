@@ -10,7 +10,7 @@ import typer
 
 from miner.errors import UsageError
 
-from .common import DEFAULT_DB, DbOption, FieldFilter, clean_errors, err, open_store, parse_as_of, print_result, warn
+from .common import DEFAULT_DB, DbOption, FieldFilter, WaitOption, clean_errors, err, open_store, parse_as_of, print_result, warn
 
 app = typer.Typer(
     help="The ranked product-improvement backlog: one item per theme, with where it hurts, evidence, impact on scores, statuses.",
@@ -47,6 +47,7 @@ def backlog_cmd(
     out: Annotated[Optional[Path], typer.Option("--out", help="Write to this file (default: standard output).")] = None,
     issue_type: Annotated[str, typer.Option("--issue-type", help="Jira issue type for --format jira.")] = "Task",
     filter: FieldFilter = None,
+    wait: WaitOption = None,
 ) -> None:
     """Build the backlog (ids and statuses kept across runs) and print it ranked, or export it.
 
@@ -59,7 +60,7 @@ def backlog_cmd(
     check_format(format)
     if top is not None and top < 1:
         raise UsageError("E989", "--top must be at least 1.", "Leave it out to list every item.")
-    result = build(db, weights, score_kind, as_of, min_documents, quotes, min_negative=min_negative, filters=filter)
+    result = build(db, weights, score_kind, as_of, min_documents, quotes, min_negative=min_negative, filters=filter, wait=wait)
     warn(result.get("stale_warning"))
     if format == "table" and top is None and not out:
         top = 20
@@ -71,7 +72,8 @@ def backlog_cmd(
 
 
 def build(db: Path, weights: Optional[str], score_kind: Optional[str], as_of: Optional[str], min_documents: int,
-          quotes: int, write: bool = True, min_negative: float = 0.2, filters: Optional[list[str]] = None) -> dict:
+          quotes: int, write: bool = True, min_negative: float = 0.2, filters: Optional[list[str]] = None,
+          wait: Optional[float] = None) -> dict:
     """The backlog built with the options `miner backlog` and `miner backlog show` share."""
     from miner.backlog import build_backlog
     from miner.backlog.priority import parse_weights
@@ -79,7 +81,7 @@ def build(db: Path, weights: Optional[str], score_kind: Optional[str], as_of: Op
 
     w = parse_weights(weights)  # bad weights stop before the store is opened
     fields = parse_filters(filters)
-    return build_backlog(open_store(db), weights=w, score_kind=score_kind, as_of=parse_as_of(as_of),
+    return build_backlog(open_store(db, write="backlog" if write else None, wait=wait), weights=w, score_kind=score_kind, as_of=parse_as_of(as_of),
                          min_documents=min_documents, min_negative_share=min_negative, quotes=quotes, write=write, fields=fields)
 
 
@@ -92,13 +94,14 @@ def backlog_status(
     date: Annotated[Optional[str], typer.Option("--date", help="Shipped date (default today) or planned date, YYYY-MM-DD.")] = None,
     note: Annotated[Optional[str], typer.Option("--note", help="Why, or a link to the ticket.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    wait: WaitOption = None,
 ) -> None:
     """Set an item's status; it persists across rebuilds (and follows the item when its theme is merged)."""
     from miner.backlog import set_status
 
     from .format_backlog import status_lines
 
-    r = set_status(open_store(db), item, status, on=date, note=note)
+    r = set_status(open_store(db, write="backlog status", wait=wait), item, status, on=date, note=note)
     print_result(r, as_json, status_lines)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from typing import Annotated, Optional
 import typer
 
 from miner.errors.codes import CODES, INPUT, USAGE
-from miner.errors import MinerError
+from miner.errors import MinerError, StoreError, UsageError
 
 # Exit codes (for scripts and cron); an error's comes from the error registry (miner/errors/codes.py).
 EXIT_ERROR = INPUT
@@ -45,6 +46,10 @@ EncoderOption = Annotated[
     Optional[str], typer.Option("--encoder", help="e5-small (default), fake, or hf:PATH for a local transformers model.")
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+WaitOption = Annotated[Optional[float], typer.Option(
+    "--wait", metavar="SECONDS", envvar="MINER_WAIT",
+    help="When another command is writing to the store, wait at most this long for it (default: as long as it takes; 0: not at all).",
+)]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 JsonSummaryOption = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
 AsOfTodayOption = Annotated[Optional[str], typer.Option(
@@ -94,20 +99,65 @@ def clean_errors(fn: Callable) -> Callable:
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort):
             raise
+        except sqlite3.OperationalError as exc:
+            if not store_busy(exc):
+                return internal_error(exc)
+            busy = StoreError("E122", f"the store is busy: another program kept it locked for too long ({exc}).")
+            err(f"Error {busy}")
+            raise typer.Exit(busy.exit_code) from None
         except Exception as exc:  # a bug: still one line, with a way to see the traceback
-            if os.environ.get("MINER_DEBUG"):
-                raise
-            err(f"Error [{INTERNAL_ERROR}] internal error: {type(exc).__name__}: {exc}. Re-run with MINER_DEBUG=1 for details.")
-            raise typer.Exit(CODES[INTERNAL_ERROR].exit_code) from None
+            return internal_error(exc)
+        finally:
+            release_writer_locks()
 
     return wrapper
 
 
-def open_store(db: Path, *, create: bool = False):
-    """The store at --db; an existing one unless `create` (only `miner ingest` creates it)."""
+def store_busy(exc: BaseException) -> bool:
+    """SQLite's "database is locked" / "database is busy": another connection holds the write lock too long."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def internal_error(exc: Exception):
+    if os.environ.get("MINER_DEBUG"):
+        raise exc
+    err(f"Error [{INTERNAL_ERROR}] internal error: {type(exc).__name__}: {exc}. Re-run with MINER_DEBUG=1 for details.")
+    raise typer.Exit(CODES[INTERNAL_ERROR].exit_code) from None
+
+
+def release_writer_locks() -> None:
+    """The end of a command: the store's writer lock goes (only imported if a command took one)."""
+    lock = sys.modules.get("miner.storelock")
+    if lock is not None:
+        lock.release_all()
+
+
+def open_store(db: Path, *, create: bool = False, write: Optional[str] = None, wait: Optional[float] = None):
+    """The store at --db; an existing one unless `create` (only `miner ingest` and `miner crawl` create it).
+
+    `write`: the command, as typed after `miner` (`"themes discover"`), of a command that
+    writes: it first takes the store's writer lock (miner.storelock), waiting at most `wait`
+    seconds for the command holding it; the lock goes when the command ends (`clean_errors`).
+    Commands that only read take no lock (WAL: they read while a writer writes)."""
+    if write:
+        lock_store(db, write, wait)
     from miner.store import open_db
 
     return open_db(db, create=create)
+
+
+def lock_store(db: Path, command: str, wait: Optional[float] = None) -> None:
+    """Take the writer lock of the store at `db` for `miner COMMAND` until the command ends (see `open_store`)."""
+    if str(db) == ":memory:":
+        return
+    if wait is not None and wait < 0:
+        raise UsageError("E123", f"--wait cannot be negative ({wait:g}).", "Give a number of seconds, 0 for no wait, or leave it out.")
+    if not Path(db).parent.is_dir():
+        return  # open_db names the missing folder (E104)
+    from miner.storelock import hold
+
+    hold(db, f"miner {command}", wait=wait, on_wait=err)
 
 
 def parse_date(value: Optional[str], option: str):

@@ -10,7 +10,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import DEFAULT_DB, DbOption, JsonSummaryOption, QuietOption, clean_errors, open_store, print_json, print_lines
+from .common import (
+    DEFAULT_DB, DbOption, JsonSummaryOption, QuietOption, WaitOption, clean_errors, open_store, print_json, print_lines,
+)
 from .format_crawl import crawl_lines, preview_lines
 
 Target = Annotated[str, typer.Argument(help="A site profile (YAML, see docs/sites/) or a start URL.")]
@@ -52,6 +54,7 @@ def crawl(
     redact: Annotated[bool, typer.Option("--redact/--no-redact", help="Redact PII before storing (default: on).")] = True,
     quiet: QuietOption = False,
     as_json: JsonSummaryOption = False,
+    wait: WaitOption = None,
 ) -> None:
     """Crawl a complaint site into the store: polite (robots.txt, delay, Retry-After), resumable, incremental."""
     from miner.crawl.crawler import CrawlOptions, crawl as run_crawl, preview
@@ -74,7 +77,7 @@ def crawl(
         elif not quiet:
             print_lines(preview_lines(result))
         return
-    store = open_store(db, create=True)
+    store = open_store(db, create=True, write="crawl", wait=wait)  # the whole crawl holds the writer lock
     with crawl_progress(quiet) as progress:
         result = run_crawl(store, profile, options, IngestOptions(redact=redact), progress=progress).to_dict()
     if as_json:

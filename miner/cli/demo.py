@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import DbOption, JsonSummaryOption, clean_errors, print_json, stage_progress
+from .common import DbOption, JsonSummaryOption, WaitOption, clean_errors, lock_store, print_json, stage_progress
 from .format_demo import echo_demo_summary
 
 
@@ -16,10 +16,12 @@ def demo(
     db: DbOption = Path("demo.db"),
     analyze: Annotated[bool, typer.Option("--analyze/--no-analyze", help="Also embed and add sentiment (default).")] = True,
     as_json: JsonSummaryOption = False,
+    wait: WaitOption = None,
 ) -> None:
     """Run the main job on the bundled demo corpus (a multilingual NovaLink complaint set)."""
     from miner.demo import run_demo
 
+    lock_store(db, "demo", wait)
     with stage_progress(False) as report:
         result = run_demo(db, analyze=analyze, progress=report)
     if as_json:

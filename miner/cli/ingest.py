@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from .common import (
-    DEFAULT_DB, EXIT_ERROR, EXIT_STRICT, DbOption, JsonSummaryOption, QuietOption, clean_errors, err, input_progress,
-    print_json,
+    DEFAULT_DB, EXIT_ERROR, EXIT_STRICT, DbOption, JsonSummaryOption, QuietOption, WaitOption, clean_errors, err, input_progress,
+    lock_store, print_json,
 )
 from .format_ingest import echo_ingest_summary, input_error
 
@@ -79,6 +79,7 @@ def ingest(
     workers: Workers = None,
     quiet: QuietOption = False,
     as_json: JsonSummaryOption = False,
+    wait: WaitOption = None,
 ) -> None:
     """Read complaint or feedback text into the SQLite store: clean, redact, detect language, segment, dedupe."""
     from miner.ingest import pipeline
@@ -92,6 +93,7 @@ def ingest(
     from miner.store import new_or_existing
 
     stdin = sys.stdin.buffer.read() if pipeline.STDIN in paths else None
+    lock_store(db, "ingest", wait)  # one writer at a time (a second one waits here)
     with new_or_existing(db) as store, input_progress(quiet) as progress:  # a new store that got nothing is removed
         result = pipeline.ingest(store, paths, options, stdin=stdin, progress=progress).to_dict()
     if as_json:

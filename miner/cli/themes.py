@@ -11,6 +11,7 @@ from miner.errors import UsageError
 
 from .common import (
     DEFAULT_DB, DbOption, EncoderOption, JsonOption, clean_errors, open_store, print_result, resolve_encoder, stage_progress,
+    WaitOption,
 )
 from .format_themes import discover_lines, lineage_lines, list_lines, show_lines
 
@@ -43,6 +44,7 @@ def themes_discover(
     stop_terms: StopTerms = None,
     force: Annotated[bool, typer.Option("--force", help="Refit even if nothing changed since the last run.")] = False,
     as_json: JsonOption = False,
+    wait: WaitOption = None,
 ) -> None:
     """Find themes and sub-themes among all informative documents, named in your language; keep ids, labels and edits of earlier runs."""
     from miner.themes.discover import discover
@@ -56,8 +58,9 @@ def themes_discover(
     params = ThemeParams(seed=seed, max_fit=max_fit, min_cluster_size=min_cluster_size, max_outliers=max_outliers,
                          debias="center" if debias == "default" else debias, min_size=min_size, max_themes=max_themes)
     terms = read_stop_terms(stop_terms)
+    store = open_store(db, write="themes discover", wait=wait)  # a second writer waits here, before the spinner starts
     with stage_progress(as_json) as report:  # a spinner naming the stage, with its elapsed time
-        summary = discover(open_store(db), encoder=resolve_encoder(encoder, lazy=True), params=params, stop_terms=terms,
+        summary = discover(store, encoder=resolve_encoder(encoder, lazy=True), params=params, stop_terms=terms,
                            label_lang=label_lang, lexicon_path=lexicon, force=force,
                            progress=None if report is None else (lambda stage: report(f"themes: {stage}")))
     result = summary.to_dict()
@@ -121,11 +124,12 @@ def themes_lineage(
 
 @app.command("rename")
 @clean_errors
-def themes_rename(theme: ThemeId, label: Annotated[str, typer.Argument(help="The new label.")], db: DbOption = DEFAULT_DB) -> None:
+def themes_rename(theme: ThemeId, label: Annotated[str, typer.Argument(help="The new label.")], db: DbOption = DEFAULT_DB,
+                  wait: WaitOption = None) -> None:
     """Give a theme your own label; it survives later discovery runs."""
     from miner.themes.manage import rename
 
-    r = rename(open_store(db), theme, label)
+    r = rename(open_store(db, write="themes rename", wait=wait), theme, label)
     typer.echo(f"Theme {r['theme']} is now {r['label']!r}.")
 
 
@@ -135,11 +139,12 @@ def themes_merge(
     themes: Annotated[list[int], typer.Argument(help="Themes to merge into --into.")],
     into: Annotated[int, typer.Option(help="The theme that absorbs them (keeps its id and label).")],
     db: DbOption = DEFAULT_DB,
+    wait: WaitOption = None,
 ) -> None:
     """Merge themes into one; later runs keep them together."""
     from miner.themes.manage import merge
 
-    r = merge(open_store(db), themes, into)
+    r = merge(open_store(db, write="themes merge", wait=wait), themes, into)
     typer.echo(f"Merged {', '.join(map(str, r['merged']))} into {r['into']} ({r['segments_moved']:,} segments moved).")
 
 
@@ -150,11 +155,12 @@ def themes_split(
     parts: Annotated[int, typer.Option(help="Number of new themes (2-10).")] = 2,
     db: DbOption = DEFAULT_DB,
     encoder: EncoderOption = None,
+    wait: WaitOption = None,
 ) -> None:
     """Split a theme into sub-themes by its segments' embeddings; later runs keep them apart."""
     from miner.themes.manage import split
 
-    r = split(open_store(db), theme, parts, encoder=resolve_encoder(encoder, lazy=True))
+    r = split(open_store(db, write="themes split", wait=wait), theme, parts, encoder=resolve_encoder(encoder, lazy=True))
     typer.echo(f"Split {r['theme']} into " + ", ".join(f"{c} ({n} segments)" for c, n in zip(r["children"], r["sizes"])) + ".")
 
 
@@ -162,10 +168,10 @@ def flag_command(action: str, doc: str) -> None:
     """`miner themes ACTION THEME`: one command per flag (archive, unarchive, pin, unpin)."""
 
     @clean_errors
-    def command(theme: ThemeId, db: DbOption = DEFAULT_DB) -> None:
+    def command(theme: ThemeId, db: DbOption = DEFAULT_DB, wait: WaitOption = None) -> None:
         from miner.themes.manage import set_flag
 
-        set_flag(open_store(db), theme, action)
+        set_flag(open_store(db, write=f"themes {action}", wait=wait), theme, action)
         typer.echo(f"Theme {theme}: {action} done.")
 
     command.__doc__ = doc

@@ -10,7 +10,7 @@ import typer
 
 from .common import (
     DEFAULT_DB, DbOption, EncoderOption, FieldFilter, JsonOption, clean_errors, field_filters, open_store,
-    print_json, print_lines, print_result, resolve_encoder,
+    print_json, print_lines, print_result, resolve_encoder, WaitOption,
 )
 from .format_touchpoints import assign_lines, correct_lines, evaluate_lines, overview_lines, sentiment_lines, taxonomy_check_line
 
@@ -42,13 +42,14 @@ def touchpoints_assign(
     min_confidence: MinConfidenceOption = None,
     encoder: EncoderOption = None,
     as_json: JsonOption = False,
+    wait: WaitOption = None,
 ) -> None:
     """Store the taxonomy and give every informative document and segment its touchpoint(s), or none; keep corrections; link themes to touchpoints."""
     from miner.touchpoints.assign import AssignParams
     from miner.touchpoints.model import assign_touchpoints
 
     params = AssignParams() if min_confidence is None else AssignParams(min_confidence=min_confidence)
-    r = assign_touchpoints(open_store(db), encoder=resolve_encoder(encoder, lazy=True), taxonomy=taxonomy, examples=examples, params=params)
+    r = assign_touchpoints(open_store(db, write="touchpoints assign", wait=wait), encoder=resolve_encoder(encoder, lazy=True), taxonomy=taxonomy, examples=examples, params=params)
     print_result(r, as_json, assign_lines, db)
 
 
@@ -121,11 +122,12 @@ def touchpoints_correct(
     csv_path: Annotated[Optional[Path], typer.Option("--csv", help="A CSV of corrections (columns id,touchpoint): all or nothing.")] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
+    wait: WaitOption = None,
 ) -> None:
     """Correct a document's or segment's touchpoint: applied now, kept by later runs, which learn from it."""
     from miner.touchpoints.labels import correct_touchpoints
 
-    r = correct_touchpoints(open_store(db), item=item, touchpoint=touchpoint, csv_path=csv_path)
+    r = correct_touchpoints(open_store(db, write="touchpoints correct", wait=wait), item=item, touchpoint=touchpoint, csv_path=csv_path)
     print_result(r, as_json, correct_lines, db)
 
 

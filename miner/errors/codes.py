@@ -57,6 +57,12 @@ CODES: dict[str, ErrorCode] = _table(
     ("E103", INPUT, "The --db path is a folder, not a database file.", "Give a file path with --db."),
     ("E104", INPUT, "The folder of the --db path does not exist.", "Create it or choose another --db path."),
     ("E105", INPUT, "The --db file is not a usable SQLite database.", "Point --db at a miner database or a new file name."),
+    ("E120", INPUT, "Another command kept writing to the store for longer than --wait.",
+     "Run this command again when it has finished, or give a longer --wait (leave it out to wait as long as it takes)."),
+    ("E121", INPUT, "The store's lock file (STORE.lock) cannot be opened.", "Check that the store's folder is writable."),
+    ("E122", INPUT, "The store is busy: another program kept SQLite's lock on it for too long.",
+     "Wait for the other program (a DB browser with unsaved changes, a script) to finish, then run the command again."),
+    ("E123", USAGE, "--wait is negative.", "Give a number of seconds, 0 for no wait, or leave it out."),
     # ingest
     ("E200", INPUT, "An input file or folder does not exist.", "Check the path (or use - for standard input)."),
     ("E201", USAGE, "Unknown input format (--format).", "Choose one of: csv, tsv, jsonl, json, parquet, xlsx, txt, html."),

@@ -1,0 +1,216 @@
+"""The writing stages as commands, a small store to run them on, and a fingerprint of a store.
+
+Shared by tests/test_concurrency.py (two writers at once), tests/stress/test_kill_anywhere.py
+and bench/stress_kill.py (SIGKILL at random moments, then a re-run). Every command runs as a
+real `miner` process with the fake encoder, so a test or a kill sees what a user's shell does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "corpora" / "demo"
+SITES = ROOT / "docs" / "sites"
+
+# Columns that hold a clock reading (or a process id), not a result: left out of fingerprints.
+VOLATILE = {"applied_at", "analyzed_at", "ingested_at", "started_at", "finished_at", "fetched_at", "discovered_at", "changed_at",
+            "raised_at", "last_attempt_at", "sent_at", "heartbeat_at", "updated_at", "seconds", "pid", "machine", "wait_seconds",
+            "next_at", "at"}
+VOLATILE_BY_TABLE = {"themes": {"created_at"}, "backlog_items": {"created_at"}, "touchpoint_labels": {"created_at"},
+                     "sources": {"path"}}  # sources.path: each copy of a store reads the same files from its own folder
+SKIP_TABLES = ("_fts", "sqlite_")
+
+
+def env(**extra) -> dict:
+    return {**os.environ, "MINER_ENCODER": "fake", "PYTHONUNBUFFERED": "1", "COLUMNS": "120", **extra}
+
+
+def miner(*args: str) -> list[str]:
+    return [sys.executable, "-m", "miner.cli.main", *args]
+
+
+@dataclass
+class Setup:
+    """What the writers need: a folder of inputs, a sentiment head for the fake encoder, a site server."""
+
+    folder: Path
+    head: Path
+    site_base: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def fake_head(path: Path) -> Path:
+    """A sentiment head for the fake encoder (the shipped one is for e5-small)."""
+    from miner.nlp.encoders.fake import FakeEncoder
+    from miner.nlp.sentiment_data import Example
+    from miner.nlp.train_sentiment import train_sentiment
+
+    texts = {"neg": ["terrible service", "awful billing error", "the app crashes", "horrible delay"],
+             "pos": ["great service", "excellent support", "fast and friendly", "very happy"],
+             "neu": ["the invoice arrived", "I have a question", "please call me", "what is the plan"]}
+    examples = [Example(v, label, "toy", "en", "valid" if j == 3 else "train")
+                for label, ts in texts.items() for t in ts for j, v in enumerate((t, t + " today", t + " again", "so " + t))]
+    result = train_sentiment(examples, FakeEncoder(), None, name="toy", grid=[{"hidden": 0, "weight_decay": 1e-4, "epochs": 40}])
+    result.head.save(path)
+    return path
+
+
+def writer_args(name: str, db: Path, setup: Setup) -> list[str]:
+    """The command line of writer `name` on store `db`."""
+    d = str(db)
+    if name == "ingest":
+        return miner("ingest", str(DEMO / "survey_nps.csv"), "--db", d, "--channel-value", "survey", "--quiet")
+    if name == "analyze":
+        return miner("analyze", "--db", d, "--head", str(setup.head), "--quiet")
+    if name == "themes discover":
+        return miner("themes", "discover", "--db", d, "--min-cluster-size", "8", "--max-outliers", "0", "--json")
+    if name == "touchpoints assign":
+        return miner("touchpoints", "assign", "--db", d, "--json")
+    if name == "backlog":
+        return miner("backlog", "--db", d, "--format", "json", "--out", str(db.parent / "backlog.json"))
+    if name == "alerts":
+        return miner("alerts", "--rules", str(DEMO / "alerts.yaml"), "--db", d, "--out", str(db.parent / "alerts"), "--quiet")
+    if name == "crawl":
+        assert setup.site_base, "crawl needs the test site"
+        return miner("crawl", str(SITES / "zh-board.yaml"), "--db", d, "--base", setup.site_base, "--delay", "0", "--quiet")
+    raise KeyError(name)
+
+
+WRITERS = ("ingest", "analyze", "themes discover", "touchpoints assign", "backlog", "alerts", "crawl")
+# The order the stages run in a pipeline; the base store has been through these (not ingest's second file, not crawl).
+PIPELINE = ("analyze", "themes discover", "touchpoints assign", "backlog", "alerts")
+
+
+def run(args: list[str], timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(args, env=env(), capture_output=True, text=True, timeout=timeout)
+
+
+def check(result: subprocess.CompletedProcess, ok=(0, 4)) -> subprocess.CompletedProcess:
+    """A command that must succeed (alerts exits 4 when it raised alerts)."""
+    assert result.returncode in ok, f"{result.args[3:]} exited {result.returncode}:\n{result.stderr[-3000:]}"
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def build_base(db: Path, setup: Setup, stages=PIPELINE) -> Path:
+    """A small store: the demo tickets ingested, then `stages` run in order."""
+    check(run(miner("ingest", str(DEMO / "tickets.jsonl"), "--db", str(db), "--quiet")))
+    for stage in stages:
+        check(run(writer_args(stage, db, setup)))
+    return db
+
+
+def copy_store(src: Path, dst: Path) -> Path:
+    """A copy of a store that no one is writing (its WAL checkpointed first)."""
+    conn = sqlite3.connect(src)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)
+    return dst
+
+
+def _steady(data):
+    """JSON without its clock readings (`assigned_at` inside a stored settings object)."""
+    if isinstance(data, dict):
+        return {k: _steady(v) for k, v in data.items() if k not in VOLATILE and not k.endswith("_at")}
+    if isinstance(data, list):
+        return [_steady(v) for v in data]
+    return data
+
+
+def _cell(value):
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, (bytes, str)) and value[:1] in (b"{", "{"):
+        try:
+            return json.dumps(_steady(json.loads(value)), sort_keys=True)
+        except ValueError:
+            pass
+    if isinstance(value, bytes):
+        return "sha1:" + hashlib.sha1(value).hexdigest()
+    return value
+
+
+def fingerprint(db: Path) -> dict[str, list]:
+    """Every table's rows, sorted, without clock readings: two stores with equal fingerprints hold the same results."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        out = {}
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        for table in tables:
+            if any(s in table for s in SKIP_TABLES):
+                continue
+            cols = [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
+            keep = [c for c in cols if c not in VOLATILE and c not in VOLATILE_BY_TABLE.get(table, ())]
+            rows = conn.execute(f'SELECT {", ".join(chr(34) + c + chr(34) for c in keep)} FROM "{table}"').fetchall()
+            out[table] = sorted((tuple(_cell(v) for v in row) for row in rows), key=repr)
+        return out
+    finally:
+        conn.close()
+
+
+def differences(a: dict, b: dict, limit: int = 5) -> list[str]:
+    """What differs between two fingerprints, table by table (a few rows each)."""
+    out = []
+    for table in sorted(set(a) | set(b)):
+        ra, rb = a.get(table, []), b.get(table, [])
+        if ra != rb:
+            only_a = [r for r in ra if r not in rb][:limit]
+            only_b = [r for r in rb if r not in ra][:limit]
+            out.append(f"{table}: {len(ra)} vs {len(rb)} rows; only in the first {only_a}; only in the second {only_b}")
+    return out
+
+
+def integrity(db: Path) -> str:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def documents_lost_and_doubled(db: Path, reference: Path) -> tuple[int, int]:
+    """Documents of `reference` missing from `db`, and records stored more than once in `db`."""
+    def keys(path):
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return [r[0] for r in conn.execute("SELECT record_key FROM documents")]
+        finally:
+            conn.close()
+
+    got, want = keys(db), set(keys(reference))
+    return len(want - set(got)), len(got) - len(set(got))
+
+
+def holder(db: Path) -> dict | None:
+    from miner.storelock import read_holder
+
+    return read_holder(db)
+
+
+def wait_until_holding(proc: subprocess.Popen, db: Path, timeout: float = 60) -> bool:
+    """Wait until process `proc` holds the writer lock of `db` (False: it ended first)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        h = holder(db)
+        if h and h["pid"] == proc.pid:
+            return True
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.02)
+    return False
+
+
+def result_json(stdout: str) -> dict:
+    return json.loads(stdout)
