@@ -103,26 +103,15 @@ def analyze(
     path = resolve_head(head_path)
     head = SentimentHead.load(path)
     encoder = encoder or get_encoder(None, threads=threads)
-    if head.encoder_id != encoder.id:
-        raise UsageError(
-            "E722",
-            f"the head {path.name} was trained on {head.encoder_id}, not on {encoder.id}.",
-            "Use the encoder it was trained with, or train a head for this encoder with `miner train sentiment --encoder`.",
-        )
-    hid = head_id(path, mode)
-    if document_mode is not None and get_setting(db, DOCUMENT_MODE_SETTING) != mode:
-        with transaction(db):
-            set_setting(db, DOCUMENT_MODE_SETTING, mode)
+    hid = use_head(db, head, path, encoder.id, mode, document_mode)
     cache = EmbeddingCache(db)
     summary = AnalyzeSummary(encoder=encoder.id, head=hid, document_mode=mode)
     started = time.perf_counter()
-    total = db.execute(f"SELECT COUNT(*) {_PENDING}", [hid]).fetchone()[0]
+    total = pending_count(db, hid)
     summary.pending_before = total
     last_id = 0
     while True:
-        doc_ids = [
-            r[0] for r in db.execute(f"SELECT d.id {_PENDING} AND d.id > ? ORDER BY d.id LIMIT ?", [hid, last_id, batch_documents])
-        ]
+        doc_ids = pending_batch(db, hid, last_id, batch_documents)
         if not doc_ids:
             break
         last_id = doc_ids[-1]
@@ -137,12 +126,43 @@ def analyze(
         summary.segments += segments
         if progress:
             progress(summary.documents, total)
-    # Segments new since the last theme discovery join the existing themes (no refit).
+    assign_new_segments(db, encoder, summary)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def use_head(db: sqlite_utils.Database, head: SentimentHead, path: Path, encoder_id: str, mode: str,
+             document_mode: str | None) -> str:
+    """The head's id with the document mode, once the head is known to fit the encoder; the
+    mode is kept by the store when given."""
+    if head.encoder_id != encoder_id:
+        raise UsageError(
+            "E722",
+            f"the head {path.name} was trained on {head.encoder_id}, not on {encoder_id}.",
+            "Use the encoder it was trained with, or train a head for this encoder with `miner train sentiment --encoder`.",
+        )
+    hid = head_id(path, mode)
+    if document_mode is not None and get_setting(db, DOCUMENT_MODE_SETTING) != mode:
+        with transaction(db):
+            set_setting(db, DOCUMENT_MODE_SETTING, mode)
+    return hid
+
+
+def pending_count(db: sqlite_utils.Database, hid: str) -> int:
+    return db.execute(f"SELECT COUNT(*) {_PENDING}", [hid]).fetchone()[0]
+
+
+def pending_batch(db: sqlite_utils.Database, hid: str, after_id: int, limit: int) -> list[int]:
+    """The next pending documents after `after_id`, in id order."""
+    return [r[0] for r in db.execute(f"SELECT d.id {_PENDING} AND d.id > ? ORDER BY d.id LIMIT ?", [hid, after_id, limit])]
+
+
+def assign_new_segments(db: sqlite_utils.Database, encoder: Encoder, summary: AnalyzeSummary) -> None:
+    """Segments new since the last theme discovery join the existing themes (no refit), and the
+    saved touchpoint model labels them (from cached vectors)."""
     summary.themes = assign_themes_to_new_segments(db, encoder)
     summary.backend = getattr(encoder, "backend", "") or ""  # after the work: a lazy encoder may never load
     summary.touchpoints = assign_touchpoints_to_new_segments(db, encoder)
-    summary.seconds = time.perf_counter() - started
-    return summary
 
 
 def _analyze_batch(
@@ -152,25 +172,71 @@ def _analyze_batch(
     """Embed the documents' informative segments (committed to the cache as they come), label
     them, and write segment and document sentiment in one transaction. Returns (segments,
     documents by label, embedding stats, seconds spent on sentiment)."""
+    segs = batch_segments(db, doc_ids)
+    texts = batch_texts(segs)
+    vectors, stats = embed_texts(encoder, texts.texts, cache, batch_size=encoder_batch, progress=progress)
+    rows = sentiment_batch(head, hid, mode, doc_ids, segs, texts, vectors, utc_now())
+    write_sentiment(db, rows)
+    return len(segs), rows.by_label, stats, rows.seconds
+
+
+# The stages of a batch of documents, shared by every engine (`miner.engine` runs the same
+# functions on a Ray cluster): read the batch's segments (store), the texts the encoder reads
+# (pure), the encoder (`nlp.cache.embed_texts`, with or without the cache), sentiment (pure:
+# vectors in, rows out), the write (store, one transaction).
+
+Segment = tuple[int, int, str, str | None]  # (segment id, document id, text, language)
+
+
+def batch_segments(db: sqlite_utils.Database, doc_ids: list[int]) -> list[Segment]:
+    """The documents' informative segments, in document and segment order."""
     marks = ",".join("?" * len(doc_ids))
-    segs = list(
-        db.execute(
+    return [
+        tuple(r) for r in db.execute(
             f"SELECT id, document_id, text, lang FROM segments WHERE informative = 1 AND document_id IN ({marks}) "
             "ORDER BY document_id, seg_index",
             doc_ids,
         )
-    )
-    # The documents' whole texts ride in the same encoder pass (themes are found among documents).
+    ]
+
+
+@dataclass
+class BatchTexts:
+    """What the encoder reads for a batch: each segment's input, then the whole text of each
+    document in `joined_docs` (themes are found among documents); `rows_of`: a document's
+    segment rows."""
+
+    texts: list[str]
+    rows_of: dict[int, list[int]]
+    joined_docs: list[int]
+
+
+def batch_texts(segs: list[Segment]) -> BatchTexts:
     rows_of: dict[int, list[int]] = {}
     for r, (_, doc_id, _, _) in enumerate(segs):
         rows_of.setdefault(doc_id, []).append(r)
     joined_of = {d: joined_document_input([segs[r][2] for r in rows]) for d, rows in rows_of.items()}
     joined_docs = [d for d, t in joined_of.items() if t is not None]
-    vectors, stats = embed_texts(
-        encoder, [encoder_input(s[2]) for s in segs] + [joined_of[d] for d in joined_docs], cache, batch_size=encoder_batch,
-        progress=progress,
-    )
-    seg_vectors, joined_vectors = vectors[: len(segs)], dict(zip(joined_docs, vectors[len(segs):]))
+    return BatchTexts([encoder_input(s[2]) for s in segs] + [joined_of[d] for d in joined_docs], rows_of, joined_docs)
+
+
+@dataclass
+class SentimentRows:
+    """A batch's rows for `segment_sentiment` and `document_sentiment`."""
+
+    segments: list[tuple]
+    documents: list[tuple]
+    by_label: Counter
+    seconds: float  # the head and the document model
+
+
+def sentiment_batch(
+    head: SentimentHead, hid: str, mode: str, doc_ids: list[int], segs: list[Segment], texts: BatchTexts,
+    vectors: np.ndarray, now: str,
+) -> SentimentRows:
+    """Segment and document sentiment of a batch from the vectors of `texts.texts` (pure)."""
+    rows_of, n = texts.rows_of, len(segs)
+    seg_vectors, joined_vectors = vectors[:n], dict(zip(texts.joined_docs, vectors[n:]))
     started = time.perf_counter()
     proba = head.predict_proba(seg_vectors) if segs else np.zeros((0, 3), np.float32)
     labels, scores = label_and_score(proba) if segs else ([], [])
@@ -190,8 +256,7 @@ def _analyze_batch(
         for k, d in enumerate(analyzed)
     ]
     results = dict(zip(analyzed, document_sentiment(head, inputs, mode)))
-    sentiment_seconds = time.perf_counter() - started
-    now = utc_now()
+    seconds = time.perf_counter() - started
     doc_rows, by_label = [], Counter()
     for doc_id in doc_ids:
         r = results.get(doc_id)
@@ -199,17 +264,26 @@ def _analyze_batch(
         doc_rows.append((doc_id, hid, label, score, len(rows_of.get(doc_id, [])), now, *(p or (None, None, None))))
         if label:
             by_label[label] += 1
+    return SentimentRows(seg_rows, doc_rows, by_label, seconds)
+
+
+def write_sentiment(db: sqlite_utils.Database, rows: SentimentRows) -> None:
+    """A batch's sentiment rows, in one transaction."""
     with transaction(db):
-        db.conn.executemany(
-            "INSERT OR REPLACE INTO segment_sentiment (segment_id, head, label, score, p_neg, p_neu, p_pos) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            seg_rows,
-        )
-        db.conn.executemany(
-            "INSERT OR REPLACE INTO document_sentiment (document_id, head, label, score, n_segments, analyzed_at, p_neg, p_neu, p_pos) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            doc_rows,
-        )
-    return len(segs), by_label, stats, sentiment_seconds
+        write_sentiment_rows(db, rows)
+
+
+def write_sentiment_rows(db: sqlite_utils.Database, rows: SentimentRows) -> None:
+    """The rows, in the caller's transaction."""
+    db.conn.executemany(
+        "INSERT OR REPLACE INTO segment_sentiment (segment_id, head, label, score, p_neg, p_neu, p_pos) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rows.segments,
+    )
+    db.conn.executemany(
+        "INSERT OR REPLACE INTO document_sentiment (document_id, head, label, score, n_segments, analyzed_at, p_neg, p_neu, p_pos) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows.documents,
+    )
 
 
 def _mean_vector(vectors: np.ndarray) -> np.ndarray:

@@ -41,6 +41,7 @@ SECTIONS = (
     ("E600", "Demo"),
     ("E650", "Report and browse"),
     ("E700", "Encoders and sentiment"),
+    ("E740", "The Ray engine (--engine ray)"),
     ("E800", "Themes"),
     ("E830", "Touchpoints"),
     ("E900", "Trends"),
@@ -150,6 +151,10 @@ CODES: dict[str, ErrorCode] = _table(
     ("E722", USAGE, "The sentiment head was trained on another encoder.", "Use the encoder it was trained with, or train a head for this encoder with `miner train sentiment --encoder`."),
     ("E730", USAGE, "An analyze batch size is below 1.", "Use the defaults."),
     ("E731", USAGE, "An unknown document sentiment mode.", "Choose one of: model, any-negative."),
+    # the Ray engine
+    ("E740", USAGE, "--engine ray needs Ray Data, which is not installed.", "pip install miner[ray]"),
+    ("E741", INPUT, "The Ray cluster cannot be reached (or a local instance cannot start).", "Start one with `ray start --head` (docs/scale.md), or check --address."),
+    ("E742", USAGE, "An --engine option is unknown or out of range.", "Use --engine local or ray; --workers 1 or more; --gpus-per-worker 0 or more; --address auto or ray://HOST:10001."),
     # themes
     ("E800", USAGE, "A `miner themes discover` option is out of range.",
      "--max-outliers 0..0.9, --max-fit at least 10, --min-cluster-size and --max-themes at least 0, --min-size at least 1."),

@@ -106,3 +106,14 @@ def get_encoder(name: str | None = None, threads: int | None = None, *, lazy: bo
         "Choose e5-small (default), e5-small-passage, e5-small-c, e5-small-torch, e5-small-int8, e5-small-cuda, "
         "fake, or hf:PATH_OR_ID for a local transformers model.",
     )
+
+
+def encoder_on(name: str | None, device: str = "cpu", threads: int | None = None) -> Encoder:
+    """The encoder `name` (as `get_encoder`) for a worker on `device`: on "cuda", e5-small and
+    e5-small-passage run in torch fp32 on the GPU under their usual id (fp32 is the C engine's
+    equal on any device), so a cluster's vectors share the driver's cache and the shipped head."""
+    name = name or os.environ.get("MINER_ENCODER") or DEFAULT_ENCODER
+    if device != "cpu" and re.fullmatch(r"e5-small(-passage)?|e5-small-torch", name):
+        role = "passage" if name.endswith("passage") else "query"
+        return e5_torch.E5Torch("fp32", device=device, role=role, threads=threads)
+    return get_encoder(name, threads=threads)

@@ -1,0 +1,487 @@
+"""`miner analyze --engine ray`: the encoder and the sentiment head on a Ray cluster.
+
+What runs where:
+
+- The driver (the machine holding the SQLite store) reads the pending documents in id order,
+  as the local engine does, in units of `batch_documents`. For each unit it reads the
+  segments (`analyze.batch_segments`), the texts the encoder must read (`analyze.batch_texts`)
+  and looks them up in the embedding cache. A unit whose texts are all cached never leaves the
+  driver: its sentiment is computed there (`analyze.sentiment_batch`) and written at once.
+  Any other unit goes out with its cached vectors, so a text already embedded is never
+  embedded again.
+- A Ray Dataset (`from_items` over unit slots, then `map_batches` with an actor pool of
+  `workers` actors, each with its encoder and head loaded once, on CPU or on CUDA when
+  `gpus_per_worker` > 0) runs the local engine's own batch functions on each unit: the
+  encoder (`nlp.cache.embed_texts`, without a cache) and sentiment (`analyze.sentiment_batch`).
+- The driver writes each unit's new vectors and sentiment rows in one transaction as results
+  stream in (SQLite keeps one writer), then hands out the next unit. Units wait in a small
+  feeder actor (at most `ahead` of them), so memory stays bounded however many documents
+  are pending.
+
+Fault tolerance: Ray restarts a dead actor and retries its task (Ray Data's actor pools
+default to unlimited restarts and retries); a retried slot gets the same unit back from the
+feeder, and the driver writes a unit once (INSERT OR REPLACE, and it skips a unit it has
+written). A unit lost any other way stays pending and the next round takes it. A killed driver
+leaves the store as the local engine does: written units are done, the rest are pending, and
+vectors already written are not embedded again.
+
+Transport: units and results travel as JSON text and npz bytes (`miner.arrays`); Ray itself
+serialises the calls between the driver and its workers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import sqlite_utils
+
+from ..analyze import (
+    AnalyzeSummary, assign_new_segments, batch_segments, batch_texts, document_mode_of, pending_batch, pending_count,
+    sentiment_batch, use_head, write_sentiment, write_sentiment_rows, SentimentRows,
+)
+from ..arrays import pack_arrays, unpack_arrays
+from ..errors import InputError, UsageError
+from ..nlp.cache import EmbeddingCache, EmbedStats, embed_texts, text_hash
+from ..nlp.encoders.registry import encoder_on, get_encoder
+from ..nlp.sentiment import SentimentHead, resolve_head
+from ..store import transaction, utc_now
+
+INSTALL_HINT = "pip install miner[ray]"
+_TAKE_TIMEOUT_S = 900  # a worker waiting this long for a unit fails its task rather than hang
+FAIL_ONCE_ENV = "MINER_RAY_FAIL_ONCE"  # tests: a file path; the first worker batch to create it exits its process
+SLOW_ENV = "MINER_RAY_SLOW_S"  # tests: seconds a worker sleeps after each unit (so a kill lands mid-run)
+
+
+@dataclass
+class RayOptions:
+    address: str | None = None  # None: a local Ray instance started (and stopped) here; auto; ray://HOST:10001
+    workers: int = 2  # actors in the pool
+    cpus_per_worker: float = 1.0
+    gpus_per_worker: float = 0.0
+    object_store_mb: int = 200  # for a local instance only
+    ahead: int = 0  # units waiting in the feeder; 0: 4 per worker + 2
+
+    def check(self) -> None:
+        if self.workers < 1:
+            raise UsageError("E742", f"--workers must be at least 1, not {self.workers}.", "Use --workers 1 or more.")
+        if self.gpus_per_worker < 0 or self.cpus_per_worker <= 0:
+            raise UsageError("E742", "--gpus-per-worker must be 0 or more (and CPUs per worker above 0).",
+                             "Use --gpus-per-worker 0 for CPU workers, 1 for one GPU each.")
+        if self.address is not None and self.address != "auto" and not self.address.startswith("ray://"):
+            raise UsageError("E742", f"--address {self.address!r} is not 'auto' nor ray://HOST:PORT.",
+                             "Use --address auto on a cluster node, or --address ray://HOST:10001 from elsewhere.")
+
+
+def import_ray():
+    """Ray and Ray Data, or a coded error that says how to install them."""
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError as exc:
+        raise UsageError("E740", f"--engine ray needs Ray Data, which is not installed ({exc}).", INSTALL_HINT) from None
+    return ray
+
+
+@dataclass
+class RayStats:
+    units: int = 0  # units sent to the cluster
+    units_on_driver: int = 0  # units whose texts were all cached: sentiment on the driver
+    rounds: int = 0
+    retried_results: int = 0  # results of a unit already written (a retry): skipped
+    worker_seconds: float = 0.0  # summed over units, inside the workers' batch function
+    write_seconds: float = 0.0  # the driver's transactions
+    wait_seconds: float = 0.0  # the driver waiting for results
+    connect_seconds: float = 0.0
+    workers_seen: int = 0  # distinct worker processes that returned results
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def analyze_ray(
+    db: sqlite_utils.Database,
+    *,
+    encoder_name: str | None = None,
+    head_path: str | None = None,
+    document_mode: str | None = None,
+    options: RayOptions | None = None,
+    batch_documents: int = 64,
+    encoder_batch: int = 256,
+    progress: Callable[[float, int], None] | None = None,
+) -> tuple[AnalyzeSummary, RayStats]:
+    """`analyze` with the encoder and sentiment on Ray: the same store as the local engine."""
+    options = options or RayOptions()
+    options.check()
+    if batch_documents < 1 or encoder_batch < 1:
+        raise UsageError("E730", "batch sizes must be at least 1.", "Use the defaults.")
+    ray = import_ray()
+    mode = document_mode_of(db, document_mode)
+    path = resolve_head(head_path)
+    head = SentimentHead.load(path)
+    encoder_name = encoder_name or os.environ.get("MINER_ENCODER") or None
+    encoder = get_encoder(encoder_name, lazy=True)  # the driver's: ids, and the cached-vector stages after
+    hid = use_head(db, head, path, encoder.id, mode, document_mode)
+    summary = AnalyzeSummary(encoder=encoder.id, head=hid, document_mode=mode)
+    stats = RayStats()
+    started = time.perf_counter()
+    summary.pending_before = total = pending_count(db, hid)
+    if total:
+        stopping = _connect(ray, options, stats)
+        try:
+            spec = _WorkerSpec(encoder_name, encoder.id, encoder.dim, path.read_bytes(), hid, mode, encoder_batch,
+                               options.cpus_per_worker, options.gpus_per_worker, os.environ.get(FAIL_ONCE_ENV),
+                               float(os.environ.get(SLOW_ENV) or 0))
+            while True:  # a round takes what is pending; another runs only if one made progress and left some
+                before = summary.documents
+                _round(ray, db, spec, head, options, batch_documents, summary, stats, total, progress)
+                stats.rounds += 1
+                left = pending_count(db, hid)
+                if not left or summary.documents == before:
+                    break
+        finally:
+            if stopping:
+                ray.shutdown()
+    assign_new_segments(db, encoder, summary)
+    summary.backend = f"ray:{summary.backend}" if summary.backend else "ray"
+    summary.seconds = time.perf_counter() - started
+    return summary, stats
+
+
+def _connect(ray, options: RayOptions, stats: RayStats) -> bool:
+    """Joins the cluster (or starts a local instance); True when this run must shut it down."""
+    started = time.perf_counter()
+    logging.getLogger("ray").setLevel(logging.WARNING)
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
+    if ray.is_initialized():
+        stopping = False
+    else:
+        kwargs = dict(include_dashboard=False, log_to_driver=False, configure_logging=True, logging_level=logging.ERROR)
+        try:
+            if options.address is None:
+                cpus = max(1, math.ceil(options.workers * options.cpus_per_worker))
+                ray.init(num_cpus=cpus, num_gpus=math.ceil(options.workers * options.gpus_per_worker) or None,
+                         object_store_memory=options.object_store_mb * 1024 * 1024, **kwargs)
+            else:
+                ray.init(address=options.address, **kwargs)
+        except (ConnectionError, RuntimeError, ValueError, OSError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise InputError("E741", f"cannot reach a Ray cluster at {options.address or 'a local instance'}: {first}",
+                             "Start one with `ray start --head` (docs/scale.md), or check --address.") from None
+        stopping = True
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+    context.enable_auto_log_stats = False
+    # One unit per task: Ray Data would bundle small blocks (up to 1 MB) into one task, whose
+    # results then come back together, and a worker waiting for a unit would hold back the
+    # results the driver needs to hand that unit out.
+    context.target_min_block_size = 1
+    stats.connect_seconds += time.perf_counter() - started
+    return stopping
+
+
+@dataclass
+class _WorkerSpec:
+    encoder_name: str | None
+    encoder_id: str
+    dim: int
+    head_bytes: bytes
+    hid: str
+    mode: str
+    encoder_batch: int
+    cpus: float
+    gpus: float
+    fail_once: str | None
+    slow_s: float = 0.0
+
+
+def _round(ray, db, spec: _WorkerSpec, head: SentimentHead, options: RayOptions, batch_documents: int,
+           summary: AnalyzeSummary, stats: RayStats, total: int, progress) -> None:
+    cache = EmbeddingCache(db)
+    # One slot per block, so that a retried task is one slot, given the same unit again.
+    slots = max(1, math.ceil(pending_count(db, spec.hid) / batch_documents))
+    feeder = ray.remote(num_cpus=0)(_Feeder).remote()
+    units = _Units(db, spec, cache, batch_documents, slots)
+    outstanding: set[int] = set()
+    written: set[int] = set()
+    inflight: dict[str, int] = {}  # text hash -> the unit out there that embeds it
+    held: list[_Unit] = []  # units needing a text another unit is embedding: sent once it is written
+    ahead = options.ahead or 4 * options.workers + 2
+    finished = False
+
+    def dispatch(unit: _Unit) -> None:
+        if any(h in inflight for h in unit.missing_hashes()):
+            held.append(unit)  # every text is embedded once, as the local engine does
+        elif not unit.missing:  # all cached: sentiment here, nothing goes out
+            rows = sentiment_batch(head, spec.hid, spec.mode, unit.doc_ids, unit.segs, unit.texts, unit.vectors(), utc_now())
+            w = time.perf_counter()
+            write_sentiment(db, rows)
+            stats.write_seconds += time.perf_counter() - w
+            stats.units_on_driver += 1
+            units.sizes.pop(unit.number, None)
+            _count(summary, unit, rows, None)
+            if progress:
+                progress(summary.documents, total)
+        else:
+            ray.get(feeder.put.remote(unit.number, unit.payload()))
+            outstanding.add(unit.number)
+            inflight.update((h, unit.number) for h in unit.missing_hashes())
+            stats.units += 1
+
+    def feed() -> None:
+        nonlocal finished
+        for unit in [u for u in held if not any(h in inflight for h in u.missing_hashes())]:
+            held.remove(unit)
+            unit.refresh(cache, spec)
+            dispatch(unit)
+        while len(outstanding) < ahead and len(held) < ahead and not units.done:
+            unit = units.next()
+            if unit is None:
+                break
+            dispatch(unit)
+        if units.done and not held and not finished:
+            ray.get(feeder.finish.remote())
+            finished = True
+
+    feed()
+    if not outstanding:  # every unit was cached: no worker is started
+        ray.kill(feeder)
+        return
+    ds = ray.data.from_items([{"slot": i} for i in range(slots)], override_num_blocks=slots).map_batches(
+        _Worker, batch_size=1, batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=options.workers), num_cpus=spec.cpus,
+        num_gpus=spec.gpus or None, fn_constructor_kwargs={"spec": spec, "feeder": feeder},
+    )
+    pids: set[int] = set()
+    waited = time.perf_counter()
+    for row in _rows(ds):
+        stats.wait_seconds += time.perf_counter() - waited
+        number = int(row["unit"])
+        if number >= 0 and number in written:
+            stats.retried_results += 1
+        elif number >= 0:
+            result = _Result.decode(row["result"])
+            w = time.perf_counter()
+            with transaction(db):
+                cache.put(spec.encoder_id, list(zip(result.hashes, result.vectors)))
+                write_sentiment_rows(db, result.rows)
+            stats.write_seconds += time.perf_counter() - w
+            stats.worker_seconds += result.seconds
+            pids.add(result.pid)
+            written.add(number)
+            outstanding.discard(number)
+            for h in result.hashes:
+                inflight.pop(h, None)
+            ray.get(feeder.release.remote(int(row["slot"])))
+            _count(summary, units.sizes.pop(number), result.rows, result.embed)
+            if progress:
+                progress(summary.documents, total)
+        feed()
+        waited = time.perf_counter()
+    stats.workers_seen = max(stats.workers_seen, len(pids))
+    ray.kill(feeder)
+
+
+def _count(summary: AnalyzeSummary, unit, rows: SentimentRows, embed: EmbedStats | None) -> None:
+    summary.documents += len(rows.documents)
+    summary.segments += len(rows.segments)
+    summary.labels.update(rows.by_label)
+    summary.sentiment_seconds += rows.seconds
+    if embed is not None:
+        summary.embed.add(embed)
+    else:
+        summary.embed.add(EmbedStats(texts=unit.n_texts, unique=unit.n_unique, cached=unit.n_unique))
+
+
+class _Unit:
+    """A batch of pending documents as the driver prepared it."""
+
+    def __init__(self, number, doc_ids, segs, texts, hashes, cached):
+        self.number, self.doc_ids, self.segs, self.texts = number, doc_ids, segs, texts
+        self.hashes, self.cached = hashes, cached
+        self.n_texts, self.n_unique = len(hashes), len(set(hashes))
+        self.missing = self.n_unique - len(cached)
+
+    def missing_hashes(self) -> list[str]:
+        return [h for h in dict.fromkeys(self.hashes) if h not in self.cached]
+
+    def refresh(self, cache: EmbeddingCache, spec: "_WorkerSpec") -> None:
+        """The cache again, once the units this one waited for are written."""
+        self.cached.update(cache.get(spec.encoder_id, self.missing_hashes(), spec.dim))
+        self.missing = self.n_unique - len(self.cached)
+
+    def vectors(self) -> np.ndarray:
+        if not self.hashes:
+            return np.zeros((0, 1), np.float32)
+        return np.stack([self.cached[h] for h in self.hashes]).astype(np.float32)
+
+    def payload(self) -> tuple[str, bytes]:
+        header = json.dumps({"unit": self.number, "doc_ids": self.doc_ids, "segs": self.segs}, ensure_ascii=False)
+        hashes = list(self.cached)
+        arrays = {"hashes": np.array(hashes, dtype="U32"),
+                  "vectors": np.stack([self.cached[h] for h in hashes]).astype("<f4") if hashes else np.zeros((0, 0), "<f4")}
+        return header, pack_arrays(arrays)
+
+
+class _UnitSize:
+    def __init__(self, unit: _Unit):
+        self.n_texts, self.n_unique = unit.n_texts, unit.n_unique
+
+
+class _Units:
+    """The pending documents in id order, a unit at a time (at most `slots` units sent out)."""
+
+    def __init__(self, db, spec: _WorkerSpec, cache: EmbeddingCache, batch_documents: int, slots: int):
+        self.db, self.spec, self.cache, self.batch, self.slots = db, spec, cache, batch_documents, slots
+        self.last_id, self.number, self.sent, self.done = 0, 0, 0, False
+        self.sizes: dict[int, _UnitSize] = {}
+
+    def next(self) -> _Unit | None:
+        doc_ids = pending_batch(self.db, self.spec.hid, self.last_id, self.batch)
+        if not doc_ids:
+            self.done = True
+            return None
+        self.last_id = doc_ids[-1]
+        segs = [list(s) for s in batch_segments(self.db, doc_ids)]
+        texts = batch_texts(segs)
+        hashes = [text_hash(t) for t in texts.texts]
+        cached = self.cache.get(self.spec.encoder_id, list(dict.fromkeys(hashes)), self.spec.dim)
+        unit = _Unit(self.number, doc_ids, segs, texts, hashes, cached)
+        self.number += 1
+        if unit.missing:
+            self.sent += 1
+            self.sizes[unit.number] = _UnitSize(unit)
+            if self.sent >= self.slots:  # the rest waits for the next round
+                self.done = True
+        return unit
+
+
+@dataclass
+class _Result:
+    hashes: list[str]
+    vectors: np.ndarray
+    rows: SentimentRows
+    embed: EmbedStats
+    seconds: float
+    pid: int
+
+    def encode(self) -> bytes:
+        header = {"segments": self.rows.segments, "documents": self.rows.documents, "by_label": dict(self.rows.by_label),
+                  "sentiment_seconds": self.rows.seconds, "embed": self.embed.__dict__, "seconds": self.seconds, "pid": self.pid}
+        return pack_arrays({"header": np.array(json.dumps(header, ensure_ascii=False)),
+                            "hashes": np.array(self.hashes, dtype="U32"), "vectors": self.vectors.astype("<f4")})
+
+    @classmethod
+    def decode(cls, blob: bytes) -> "_Result":
+        from collections import Counter
+
+        arrays = unpack_arrays(bytes(blob))
+        h = json.loads(str(arrays["header"]))
+        rows = SentimentRows([tuple(r) for r in h["segments"]], [tuple(r) for r in h["documents"]], Counter(h["by_label"]),
+                             h["sentiment_seconds"])
+        return cls([str(x) for x in arrays["hashes"]], arrays["vectors"], rows, EmbedStats(**h["embed"]), h["seconds"], h["pid"])
+
+
+class _Feeder:
+    """Units waiting for a worker (a Ray actor on the driver's side, no CPU). A slot keeps the
+    unit it was given until the driver has written it, so a retried slot redoes the same unit."""
+
+    def __init__(self):
+        import asyncio
+
+        self.waiting: list[tuple[int, tuple[str, bytes]]] = []
+        self.given: dict[int, tuple[int, tuple[str, bytes]]] = {}
+        self.finished = False
+        self.changed = asyncio.Condition()
+
+    async def put(self, number: int, payload: tuple[str, bytes]) -> None:
+        async with self.changed:
+            self.waiting.append((number, payload))
+            self.changed.notify_all()
+
+    async def finish(self) -> None:
+        async with self.changed:
+            self.finished = True
+            self.changed.notify_all()
+
+    async def take(self, slot: int):
+        import asyncio
+
+        async with self.changed:
+            if slot not in self.given:
+                await asyncio.wait_for(self.changed.wait_for(lambda: self.waiting or self.finished), _TAKE_TIMEOUT_S)
+                if not self.waiting:
+                    return None
+                self.given[slot] = self.waiting.pop(0)
+            return self.given[slot]
+
+    async def release(self, slot: int) -> None:
+        self.given.pop(slot, None)
+
+
+class _Worker:
+    """A Ray Data actor: the encoder and the head, loaded once; a unit per call."""
+
+    def __init__(self, spec: _WorkerSpec, feeder):
+        import io
+
+        self.spec, self.feeder = spec, feeder
+        threads = max(1, int(spec.cpus))
+        self.encoder = encoder_on(spec.encoder_name, "cuda" if spec.gpus > 0 else "cpu", threads)
+        if self.encoder.id != spec.encoder_id:
+            raise RuntimeError(f"the worker's encoder is {self.encoder.id}, the driver's {spec.encoder_id}")
+        self.head = SentimentHead.load(io.BytesIO(spec.head_bytes))
+
+    def __call__(self, batch: dict) -> dict:
+        import ray
+
+        slot = int(batch["slot"][0])
+        got = ray.get(self.feeder.take.remote(slot))
+        if got is None:
+            return {"slot": np.array([slot]), "unit": np.array([-1]), "result": np.array([b""], dtype=object)}
+        if self.spec.fail_once:
+            try:
+                fd = os.open(self.spec.fail_once, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                pass
+            else:
+                os.close(fd)
+                os._exit(1)  # a worker dying mid-run, once (tests)
+        number, (header, blob) = got
+        result = analyze_unit(self.encoder, self.head, self.spec, json.loads(header), unpack_arrays(blob))
+        if self.spec.slow_s:
+            time.sleep(self.spec.slow_s)
+        return {"slot": np.array([slot]), "unit": np.array([number]), "result": np.array([result.encode()], dtype=object)}
+
+
+def analyze_unit(encoder, head: SentimentHead, spec: _WorkerSpec, header: dict, cached: dict) -> _Result:
+    """A unit on a worker: the local engine's encoder and sentiment functions, the cache's
+    vectors given, only the missing texts embedded."""
+    started = time.perf_counter()
+    segs = [tuple(s) for s in header["segs"]]
+    texts = batch_texts(segs)
+    hashes = [text_hash(t) for t in texts.texts]
+    have = dict(zip((str(h) for h in cached["hashes"]), cached["vectors"]))
+    text_of = dict(zip(hashes, texts.texts))
+    missing = [h for h in dict.fromkeys(hashes) if h not in have]
+    new, embed = embed_texts(encoder, [text_of[h] for h in missing], None, batch_size=spec.encoder_batch)
+    embed.texts, embed.unique, embed.cached = len(hashes), len(text_of), len(text_of) - len(missing)
+    have.update(zip(missing, new))
+    vectors = np.stack([have[h] for h in hashes]).astype(np.float32) if hashes else np.zeros((0, spec.dim), np.float32)
+    rows = sentiment_batch(head, spec.hid, spec.mode, header["doc_ids"], segs, texts, vectors, utc_now())
+    return _Result(missing, np.asarray(new, np.float32).reshape(len(missing), spec.dim), rows, embed,
+                   time.perf_counter() - started, os.getpid())
+
+
+def _rows(ds):
+    """The results one by one, as soon as each is done (no prefetching: a result held back
+    would keep a unit from being handed out)."""
+    for batch in ds.iter_batches(batch_size=None, prefetch_batches=0, batch_format="numpy"):
+        for k in range(len(batch["slot"])):
+            yield {name: batch[name][k] for name in batch}
