@@ -6,10 +6,19 @@ Built-in kinds and their placeholders:
     email                                                   -> [EMAIL]
     iban         ISO 13616 mod-97 + country length          -> [IBAN]
     national_id  SSN, NINO, CN ID, DNI/NIE, NIR, codice fiscale, Iranian code,
-                 Vietnamese CCCD/CMND, CPF, Aadhaar (with their check digits)
-                                                            -> [NATIONAL_ID]
+                 Vietnamese CCCD/CMND, CPF, Aadhaar, Korean RRN, Emirates ID,
+                 SNILS (with their check digits)            -> [NATIONAL_ID]
     card         13-19 digits passing Luhn                  -> [CARD]
     phone        international and national formats         -> [PHONE]
+    person       names in signatures and introductions,
+                 opt-in (`enabled={"person"}`)              -> [PERSON]
+
+Evidence, not checksums alone: a value shaped like a card, an IBAN or a national id next to
+its keyword (13 languages: "card", "carte", "卡号", "IBAN", "شبا", "身份证", "SSN", "DNI",
+"マイナンバー", "주민등록번호", "کد ملی", "СНИЛС"...; before it, just after it, or as a label on
+the line above) is redacted even when its check fails: customers mistype them. Without a
+keyword the check is required, and an order-like keyword before the value wins ("order
+4539 1488 0343 6467" is an order number even if it passes Luhn).
 
 Users add `NAME=REGEX` patterns, redacted as `[NAME]` and counted as kind `name`
 (lower-cased; a name equal to a built-in kind adds to that kind).
@@ -35,7 +44,7 @@ from functools import lru_cache
 
 from ..errors import UsageError
 
-__all__ = ["BUILTIN_KINDS", "PLACEHOLDERS", "Redactor", "parse_pattern_option"]
+__all__ = ["BUILTIN_KINDS", "OPT_IN_KINDS", "PLACEHOLDERS", "Redactor", "parse_pattern_option"]
 
 PLACEHOLDERS: dict[str, str] = {
     "url_secret": "[SECRET]",
