@@ -1,0 +1,252 @@
+"""`miner analyze --engine ray` gives the local engine's store, survives a dead worker and a
+killed driver. Runs on a local Ray instance (2 CPUs, 200 MB object store), shut down after."""
+
+import importlib.util
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from miner.analyze import analyze
+from miner.backlog import build_backlog
+from miner.errors import UsageError
+from miner.ingest.pipeline import IngestOptions, ingest
+from miner.nlp.encoders.fake import FakeEncoder
+from miner.nlp.sentiment_data import Example
+from miner.nlp.train_sentiment import train_sentiment
+from miner.store import open_db
+from miner.themes.discover import discover
+from miner.themes.fit import ThemeParams
+from miner.touchpoints.model import assign_touchpoints
+
+HAS_RAY = importlib.util.find_spec("ray") is not None and importlib.util.find_spec("ray.data") is not None
+needs_ray = pytest.mark.skipif(not HAS_RAY, reason="Ray Data is not installed (pip install miner[ray]; CI installs it)")
+
+REPO = Path(__file__).resolve().parents[1]
+TOPICS = {
+    "login": ["login", "password", "locked", "account", "terrible", "reset", "great"],
+    "delivery": ["delivery", "courier", "parcel", "late", "awful", "tracking", "happy"],
+    "price": ["price", "increase", "bill", "expensive", "bad", "invoice", "excellent"],
+    "signal": ["signal", "coverage", "dropped", "calls", "horrible", "reception", "perfect"],
+}
+NEG = ["terrible service", "awful billing error", "the app crashes", "very bad support", "horrible delay"]
+POS = ["great service", "excellent support", "fast and friendly", "very happy", "perfect install"]
+NEU = ["the invoice arrived", "I have a question", "the router is white", "please call me", "what is the plan"]
+
+
+def rows_for(n_per_topic, seed=0, start=0):
+    rng = random.Random(seed)
+    rows = []
+    for topic, words in TOPICS.items():
+        for i in range(start, start + n_per_topic):
+            text = " ".join(rng.sample(words, 4)) + f" case {i}. " + rng.choice(NEG + POS + NEU) + "."
+            rows.append({"id": f"{topic}-{i}", "text": text, "created_at": f"2026-{1 + i % 11:02d}-{1 + i % 27:02d}"})
+    return rows
+
+
+def load(db, path: Path, rows):
+    path.write_text("\n".join(json.dumps(r) for r in rows), "utf-8")
+    ingest(db, [str(path)], IngestOptions(external_id="id", workers=0))
+
+
+@pytest.fixture(scope="module")
+def toy_head(tmp_path_factory):
+    examples = [Example(v, label, "toy", "en", "valid" if j == 3 else "train")
+                for label, texts in (("neg", NEG), ("pos", POS), ("neu", NEU)) for t in texts
+                for j, v in enumerate((t, t + " today", t + " again", "honestly " + t))]
+    result = train_sentiment(examples, FakeEncoder(), None, name="toy", grid=[{"hidden": 0, "weight_decay": 1e-4, "epochs": 60}])
+    path = tmp_path_factory.mktemp("head") / "toy.npz"
+    result.head.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def base_store(tmp_path_factory, toy_head):
+    """Analyzed, themed and touchpointed; then new documents arrive (some repeating old texts)."""
+    folder = tmp_path_factory.mktemp("base")
+    db = open_db(folder / "base.db")
+    load(db, folder / "a.jsonl", rows_for(30))
+    analyze(db, encoder=FakeEncoder(), head_path=str(toy_head))
+    discover(db, encoder=FakeEncoder(), params=ThemeParams(min_cluster_size=8))
+    assign_touchpoints(db, encoder=FakeEncoder())
+    new = rows_for(12, seed=2, start=200) + [dict(r, id=f"again-{r['id']}") for r in rows_for(30)[::10]]
+    load(db, folder / "b.jsonl", new)
+    db.conn.close()
+    return folder / "base.db"
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    if not HAS_RAY:
+        pytest.skip("Ray Data is not installed")
+    import ray
+
+    ray.init(num_cpus=2, object_store_memory=200 * 1024 * 1024, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+def copy_store(src: Path, dest: Path):
+    shutil.copy(src, dest)
+    return open_db(dest)
+
+
+def snapshot(db):
+    """What both engines must agree on (timestamps left out)."""
+    q = lambda sql: [tuple(r) for r in db.execute(sql)]  # noqa: E731
+    vectors = {h: np.frombuffer(v, "<f4") for h, v in db.execute("SELECT text_hash, vector FROM embeddings")}
+    return {
+        "vectors": vectors,
+        "segment_sentiment": q("SELECT segment_id, head, label FROM segment_sentiment ORDER BY segment_id"),
+        "document_sentiment": q("SELECT document_id, head, label, n_segments FROM document_sentiment ORDER BY document_id"),
+        "segment_themes": q("SELECT segment_id, theme_id, method FROM segment_themes ORDER BY segment_id"),
+        "document_themes": q("SELECT document_id, theme_id, subtheme_id FROM document_themes ORDER BY document_id"),
+        "segment_touchpoints": q("SELECT segment_id, touchpoint, rank FROM segment_touchpoints ORDER BY segment_id, touchpoint"),
+        "document_touchpoints": q("SELECT document_id, touchpoint FROM document_touchpoints ORDER BY document_id"),
+        "backlog": q("SELECT id, theme_id, touchpoint, rank FROM backlog_items ORDER BY id"),
+    }
+
+
+def assert_same_store(a, b, scores=True):
+    assert a["vectors"].keys() == b["vectors"].keys()
+    cos = min(float(np.dot(a["vectors"][h], b["vectors"][h])) for h in a["vectors"])
+    assert cos > 1 - 1e-5
+    for key in a:
+        if key != "vectors":
+            assert a[key] == b[key], key
+
+
+@needs_ray
+@pytest.mark.slow
+def test_ray_gives_the_local_store_and_survives_a_dead_worker(base_store, toy_head, tmp_path, local_ray, monkeypatch):
+    from miner.engine.ray_analyze import FAIL_ONCE_ENV, RayOptions, analyze_ray
+
+    local = copy_store(base_store, tmp_path / "local.db")
+    pending = local.execute("SELECT COUNT(*) FROM documents WHERE informative = 1").fetchone()[0] - \
+        local.execute("SELECT COUNT(*) FROM document_sentiment").fetchone()[0]
+    assert pending >= 48  # the new documents (and documents left unanalyzed: the local engine takes them too)
+    expected = analyze(local, encoder=FakeEncoder(), head_path=str(toy_head))
+    build_backlog(local)
+
+    marker = tmp_path / "worker-died-once"
+    monkeypatch.setenv(FAIL_ONCE_ENV, str(marker))
+    remote = copy_store(base_store, tmp_path / "ray.db")
+    cached_before = remote.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0]
+    summary, stats = analyze_ray(remote, encoder_name="fake", head_path=str(toy_head), batch_documents=8,
+                                 options=RayOptions(workers=2))
+    build_backlog(remote)
+    assert marker.exists()  # a worker did die mid-run
+    assert summary.documents == expected.documents == pending
+    assert stats.units >= 6 and stats.units_on_driver >= 0
+    # texts already embedded were never embedded again: the workers embedded exactly what the cache lacked
+    assert summary.embed.embedded == remote.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] - cached_before
+    assert summary.embed.embedded == expected.embed.embedded
+    assert summary.themes == expected.themes and summary.touchpoints == expected.touchpoints
+    assert_same_store(snapshot(local), snapshot(remote))
+    # nothing doubled: one sentiment row per document and segment
+    assert remote.execute("SELECT COUNT(*), COUNT(DISTINCT document_id) FROM document_sentiment").fetchone() == \
+        local.execute("SELECT COUNT(*), COUNT(DISTINCT document_id) FROM document_sentiment").fetchone()
+    # a second run finds nothing pending and starts no worker
+    again, again_stats = analyze_ray(remote, encoder_name="fake", head_path=str(toy_head), options=RayOptions(workers=2))
+    assert again.documents == 0 and again_stats.units == 0
+
+
+@needs_ray
+@pytest.mark.models
+def test_ray_with_the_real_e5_small_matches_local(tmp_path, local_ray):
+    """~50 texts through e5-small on one Ray worker and locally: same vectors, labels, store."""
+    from miner.engine.ray_analyze import RayOptions, analyze_ray
+    from miner.nlp.encoders.registry import get_encoder
+
+    corpus = [
+        "The delivery was three days late and nobody answered the phone.",
+        "Great support, the agent fixed my router in five minutes.",
+        "Die Rechnung ist viel zu hoch, ich wurde doppelt belastet.",
+        "Le colis est arrivé abîmé et le service client ne répond pas.",
+        "La app se cierra cada vez que intento pagar.",
+        "I have a question about my contract number.",
+        "Excellent price, fast install, very happy.",
+        "Il rimborso non è mai arrivato dopo un mese.",
+        "My password reset email never arrives.",
+        "The technician was friendly but the signal is still weak at home.",
+    ]
+    rows = [{"id": f"d{i}", "text": f"{t} (case {i})" if i >= len(corpus) else t} for i, t in enumerate(corpus * 5)]
+    local = open_db(tmp_path / "local.db")
+    load(local, tmp_path / "in.jsonl", rows)
+    local.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(tmp_path / "local.db", tmp_path / "ray.db")
+    remote = open_db(tmp_path / "ray.db")
+    expected = analyze(local, encoder=get_encoder("e5-small", lazy=True))
+    summary, _ = analyze_ray(remote, encoder_name="e5-small", options=RayOptions(workers=1), batch_documents=16)
+    assert summary.documents == expected.documents >= 45
+    assert summary.embed.embedded == expected.embed.embedded
+    assert_same_store(snapshot(local), snapshot(remote))
+
+
+@needs_ray
+@pytest.mark.slow
+def test_a_killed_driver_resumes_like_the_local_engine(base_store, toy_head, tmp_path, local_ray):
+    """SIGKILL the driver of `miner analyze --engine ray` once results are being written, run it
+    again: the store is the local engine's."""
+    local = copy_store(base_store, tmp_path / "local.db")
+    before = local.execute("SELECT COUNT(*) FROM document_sentiment").fetchone()[0]
+    pending = analyze(local, encoder=FakeEncoder(), head_path=str(toy_head)).documents
+    shutil.copy(base_store, tmp_path / "ray.db")
+    cmd = [sys.executable, str(REPO / "cli.py"), "analyze", "--db", str(tmp_path / "ray.db"), "--encoder", "fake",
+           "--head", str(toy_head), "--engine", "ray", "--workers", "1", "--documents-per-batch", "2", "--quiet"]
+    env = dict(os.environ, MINER_RAY_SLOW_S="0.3")  # each unit takes a while, so the kill lands mid-run
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 60
+        done = 0
+        while time.time() < deadline and proc.poll() is None:
+            with sqlite3.connect(tmp_path / "ray.db") as conn:
+                done = conn.execute("SELECT COUNT(*) FROM document_sentiment").fetchone()[0]
+            if done >= before + 6:  # a few units written
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # what the driver's local Ray instance left behind
+        except ProcessLookupError:
+            pass
+    with sqlite3.connect(tmp_path / "ray.db") as conn:
+        partial = conn.execute("SELECT COUNT(*) FROM document_sentiment").fetchone()[0]
+    assert before < partial < before + pending  # killed mid-run
+    from miner.engine.ray_analyze import RayOptions, analyze_ray
+
+    remote = open_db(tmp_path / "ray.db")
+    rerun, _ = analyze_ray(remote, encoder_name="fake", head_path=str(toy_head), options=RayOptions(workers=1))
+    assert rerun.documents == before + pending - partial  # the rest, nothing twice
+    assert_same_store(snapshot(local), snapshot(remote))
+
+
+def test_without_ray_the_engine_says_how_to_install_it(monkeypatch, base_store, toy_head, tmp_path):
+    import builtins
+
+    from miner.engine import ray_analyze
+
+    real_import = builtins.__import__
+
+    def no_ray(name, *args, **kwargs):
+        if name == "ray" or name.startswith("ray."):
+            raise ImportError("No module named 'ray'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    db = copy_store(base_store, tmp_path / "s.db")
+    with pytest.raises(UsageError) as err:
+        ray_analyze.analyze_ray(db, encoder_name="fake", head_path=str(toy_head))
+    assert err.value.code == "E740" and "pip install miner[ray]" in str(err.value)
