@@ -390,16 +390,52 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
 ]
 
 
+def store_fault(exc: BaseException, path: str | Path | None = None) -> StoreError | None:
+    """The coded error for SQLite failing because of where the store lives (a full disk, a
+    read-only file or file system, an I/O error), None for any other exception."""
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    text = str(exc).lower()
+    where = f" ({path})" if path else ""
+    if "database or disk is full" in text:
+        return StoreError("E106", f"the disk holding the store{where} is full; the write in progress was rolled back.",
+                          "Free some space (or move the store with --db) and run the command again.")
+    if "readonly database" in text or "read-only file system" in text:
+        return StoreError("E107", f"the store{where} is read-only; nothing was written.",
+                          "Make it writable (chmod u+w on the file and its folder, or remount read-write), or copy it elsewhere.")
+    if "disk i/o error" in text:
+        return StoreError("E108", f"the disk failed while writing the store{where} ({exc}); the write in progress was rolled back.",
+                          "Check the disk and its free space (a file size limit, ulimit -f, counts too), then run the command again.")
+    return None
+
+
 @contextmanager
 def transaction(db: sqlite_utils.Database) -> Iterator[None]:
-    """One atomic write: everything inside commits together or not at all."""
-    db.execute("BEGIN IMMEDIATE")
+    """One atomic write: everything inside commits together or not at all. A full disk, a
+    read-only store or an I/O error rolls it back and raises StoreError E106-E108."""
     try:
-        yield
-    except BaseException:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            _rollback(db)
+            raise
+        try:
+            db.execute("COMMIT")
+        except sqlite3.Error:
+            _rollback(db)
+            raise
+    except sqlite3.Error as exc:
+        fault = store_fault(exc)
+        if fault is None:
+            raise
+        raise fault from None
+
+
+def _rollback(db: sqlite_utils.Database) -> None:
+    """ROLLBACK when a transaction is still open (SQLite ends some itself on a full disk)."""
+    if db.conn.in_transaction:
         db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 def migrate(db: sqlite_utils.Database) -> list[str]:
@@ -451,11 +487,33 @@ def open_db(path: str | Path = DEFAULT_DB, *, create: bool = True) -> sqlite_uti
         conn.execute("PRAGMA cache_size = -65536")  # 64 MB: index inserts of large stores stay in memory
         db = sqlite_utils.Database(conn)
         migrate(db)
+    except StoreError:
+        raise
     except sqlite3.DatabaseError as exc:
+        fault = store_fault(exc, path) or (_read_only(path) if "unable to open" in str(exc) else None)
+        if fault:
+            raise fault from None
         raise StoreError(
             "E105", f"{path} is not a usable SQLite database ({exc}).", "Point --db at a miner database or a new file name."
         ) from None
     return db
+
+
+def _read_only(path: str) -> StoreError | None:
+    """E107 when the store exists but cannot be opened because its file or folder is read-only
+    (SQLite says only "unable to open database file")."""
+    import os
+
+    p = Path(path)
+    if p.exists() and not (os.access(p, os.W_OK) and os.access(p.parent, os.W_OK)):
+        return store_fault(sqlite3.OperationalError("attempt to write a readonly database"), path)
+    try:
+        with open(p, "r+b"):
+            pass
+    except OSError as exc:
+        if exc.errno == 30:  # EROFS: a read-only file system, even for root
+            return store_fault(sqlite3.OperationalError("read-only file system"), path)
+    return None
 
 
 @contextmanager

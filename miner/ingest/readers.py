@@ -51,6 +51,8 @@ _MAX_FIELD = 64 * 1024 * 1024  # read huge CSV cells so that they are counted as
 # 2 MB gzip or zip bomb expands to gigabytes (measured: 17 GB resident for a 3 GB gzip bomb).
 # Larger inputs are read uncompressed (the limit is on expansion, not on files given as they are).
 MAX_EXPANDED = 256 * 1024 * 1024
+# pyarrow decodes a batch with buffers for every column: 100,000 one-row columns took 1.1 GB.
+MAX_PARQUET_COLUMNS = 10_000
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -384,6 +386,9 @@ def _read_parquet(path: Path | None, data: bytes | None) -> Table:
     except (pa.ArrowException, OSError) as exc:
         raise InputError("E216", f"not a readable Parquet file ({str(exc)[:160]}).", "Re-export the file.") from None
     columns = list(pf.schema_arrow.names)
+    if len(columns) > MAX_PARQUET_COLUMNS:
+        raise InputError("E216", f"not a readable Parquet file: it has {len(columns):,} columns, miner reads at most {MAX_PARQUET_COLUMNS:,}.",
+                         "Export only the columns you need (the text, its id, date and a few fields).")
 
     def rows() -> Iterator[tuple[int, dict]]:
         n = 0
