@@ -30,7 +30,7 @@ except ImportError:  # Windows: no flock; one writer at a time is then the user'
     fcntl = None  # type: ignore[assignment]
 
 POLL = 0.1  # seconds between two tries while waiting
-UNKNOWN_AFTER = 1.0  # a holder that has not written its name by then is announced as "another miner command"
+UNKNOWN_AFTER = 1.0  # a lock file that names nobody for this long: announced as "another miner command"
 
 Holder = dict  # {"pid": int, "command": str}
 
@@ -90,6 +90,7 @@ class WriterLock:
             return self
         start = time.monotonic()
         announced: object = False
+        unknown_since: float | None = None  # the lock file has named nobody since then (a holder between flock and writing its name)
         while True:
             fd = self._open()
             try:
@@ -102,8 +103,10 @@ class WriterLock:
                 os.close(fd)  # the file was replaced while we waited: lock the new one
                 continue
             holder = read_holder(self.store)
-            waited = time.monotonic() - start
-            if on_wait and holder != announced and (holder is not None or waited >= UNKNOWN_AFTER):
+            now = time.monotonic()
+            waited = now - start
+            unknown_since = (unknown_since or now) if holder is None else None
+            if on_wait and holder != announced and (holder is not None or now - unknown_since >= UNKNOWN_AFTER):
                 on_wait(f"waiting for {describe(holder)} to finish writing {self.store.name} ...")
                 announced = holder
             if wait is not None and waited >= wait:

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -238,25 +239,56 @@ def pair_setup(tmp_path_factory):
 PAIRS = list(itertools.combinations(WRITERS, 2))
 
 
+class Command:
+    """A command started in the background whose standard error is read line by line as it comes."""
+
+    def __init__(self, args: list[str]):
+        self.proc = subprocess.Popen(args, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=lambda: self.lines.extend(self.proc.stderr), daemon=True)
+        self.reader.start()
+
+    def wait_for_line(self, text: str, timeout: float = 120) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if any(text in line for line in list(self.lines)):
+                return True
+            if self.proc.poll() is not None:
+                self.reader.join(5)
+                return any(text in line for line in self.lines)
+            time.sleep(0.05)
+        return False
+
+    def finish(self, timeout: float = 600) -> str:
+        self.proc.wait(timeout=timeout)
+        self.reader.join(10)
+        return "".join(self.lines)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("first, second", PAIRS, ids=[f"{a}+{b}".replace(" ", "_") for a, b in PAIRS])
-def test_two_writers_at_once_equal_one_after_the_other(pair_setup, tmp_path, first, second):
-    """`first` starts and takes the lock, `second` starts meanwhile: the store ends as `first; second` leaves it."""
+@pytest.mark.parametrize("one, other", PAIRS, ids=[f"{a}+{b}".replace(" ", "_") for a, b in PAIRS])
+def test_two_writers_at_once_equal_one_after_the_other(pair_setup, tmp_path, one, other):
+    """Both writers start while a third process holds the lock, and both wait; when it lets go, one
+    takes the lock and the other waits for it (its second waiting line names the winner). The store
+    ends as the two run one after the other in that order leave it."""
     base = pair_setup.extra["base"]
     together = copy_store(base, tmp_path / "together" / "s.db")
     apart = copy_store(base, tmp_path / "apart" / "s.db")
-    a = subprocess.Popen(writer_args(first, together, pair_setup), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
-    holding = wait_until_holding(a, together)
-    b = subprocess.Popen(writer_args(second, together, pair_setup), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
-    out_a, err_a = a.communicate(timeout=600)
-    out_b, err_b = b.communicate(timeout=600)
-    for proc, errs in ((a, err_a), (b, err_b)):
-        assert proc.returncode in (0, 4), errs
+    holder = hold(together)
+    try:
+        a = Command(writer_args(one, together, pair_setup))
+        assert a.wait_for_line(f"(pid {holder.pid})"), a.finish()
+        b = Command(writer_args(other, together, pair_setup))
+        assert b.wait_for_line(f"(pid {holder.pid})"), b.finish()
+    finally:
+        release(holder)  # both are waiting now: they race for the lock
+    err_a, err_b = a.finish(), b.finish()
+    for cmd, errs in ((a, err_a), (b, err_b)):
+        assert cmd.proc.returncode in (0, 4), errs
         assert "Traceback" not in errs and "database is locked" not in errs
-    assert holding or a.returncode is not None
-    check(run(writer_args(first, apart, pair_setup)))
-    check(run(writer_args(second, apart, pair_setup)))
+    a_first, b_first = f"(pid {a.proc.pid})" in err_b, f"(pid {b.proc.pid})" in err_a
+    assert a_first != b_first, (err_a, err_b)  # exactly one waited for the other
+    for name in (one, other) if a_first else (other, one):
+        check(run(writer_args(name, apart, pair_setup)))
     assert integrity(together) == "ok"
     assert differences(fingerprint(together), fingerprint(apart)) == []

@@ -214,3 +214,171 @@ def wait_until_holding(proc: subprocess.Popen, db: Path, timeout: float = 60) ->
 
 def result_json(stdout: str) -> dict:
     return json.loads(stdout)
+
+
+# --- kill anywhere ------------------------------------------------------------------------------------
+
+KILL_STAGES = ("ingest", "analyze", "themes discover", "touchpoints assign", "backlog", "alerts", "crawl")
+ORPHAN_GRACE = 2.0  # seconds a child may take to end after its parent was killed
+
+
+def big_input(path: Path, rows: int = 6000) -> Path:
+    """A JSONL file of several ingest batches (2,000 rows each), so ingest starts its worker pool."""
+    words = "refund delivery courier invoice login password app crash support waiting charged twice".split()
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(rows):
+            text = " ".join(words[(i * 7 + k) % len(words)] for k in range(10)) + f" order {i} is still not here, please help."
+            out.write(json.dumps({"id": i, "text": text, "date": f"2026-10-{1 + i % 28:02d}"}) + "\n")
+    return path
+
+
+def kill_args(stage: str, db: Path, setup: Setup) -> list[str]:
+    """`writer_args`, except that ingest reads a larger file (several batches, worker processes)."""
+    if stage == "ingest":
+        return miner("ingest", str(setup.extra["big"]), "--db", str(db), "--workers", "2", "--quiet")
+    return writer_args(stage, db, setup)
+
+
+@dataclass
+class Chain:
+    """The store before each stage (`before[stage]`, None: no store yet) and after it run uninterrupted."""
+
+    before: dict
+    after: dict
+    seconds: dict
+    setup: Setup | None = None
+    twice: dict = field(default_factory=dict)  # stage -> the store after it, then the same stage run once more
+
+    def after_twice(self, stage: str) -> Path:
+        """The uninterrupted run's store with the stage run once more on it (built on first use): what a
+        kill that lands after the run committed its end leaves after the re-run (a crawl records a
+        second, incremental run)."""
+        if stage not in self.twice:
+            twice = copy_store(self.after[stage], self.after[stage].parent / "twice" / "after.db")
+            check(run(kill_args(stage, twice, self.setup)))
+            self.twice[stage] = twice
+        return self.twice[stage]
+
+
+def build_chain(folder: Path, setup: Setup) -> Chain:
+    """Each stage run once, uninterrupted, on the store the stage before it left: the references of the kill runs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    setup.extra.setdefault("big", big_input(folder / "big.jsonl"))
+    before, after, seconds = {}, {}, {}
+
+    def timed(stage, db):
+        start = time.monotonic()
+        check(run(kill_args(stage, db, setup)))
+        seconds[stage] = time.monotonic() - start
+
+    before["ingest"] = None  # ingest creates the store
+    (folder / "ingest").mkdir(exist_ok=True)
+    after["ingest"] = folder / "ingest" / "after.db"
+    timed("ingest", after["ingest"])
+    raw = folder / "raw.db"  # the pipeline's stores: the demo tickets and survey
+    check(run(miner("ingest", str(DEMO / "tickets.jsonl"), "--db", str(raw), "--quiet")))
+    check(run(writer_args("ingest", raw, setup)))
+    current = raw
+    for stage in ("analyze", "themes discover", "touchpoints assign", "backlog", "alerts", "crawl"):
+        name = stage.replace(" ", "_")
+        before[stage] = current
+        after[stage] = copy_store(current, folder / name / "after.db")
+        timed(stage, after[stage])
+        current = after[stage]
+    return Chain(before, after, seconds, setup)
+
+
+def descendants(pid: int) -> set[int]:
+    """The processes started by `pid`, their children and so on (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat[stat.rindex(")") + 2:].split()[1]), []).append(int(entry))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def still_running(pids: set[int]) -> set[int]:
+    out = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z":
+            out.add(pid)
+    return out
+
+
+@dataclass
+class KillResult:
+    stage: str
+    at: float  # seconds after the start
+    ended_first: bool  # the command had finished before the kill (nothing was killed)
+    integrity_after_kill: str
+    integrity_final: str
+    rerun_exit: int
+    lost: int
+    doubled: int
+    equal: bool
+    orphans: int
+    differences: list
+    equal_to: str = ""  # "one run", or "one run + re-run" (the kill came after the run had committed its end)
+
+
+def kill_once(stage: str, chain: Chain, setup: Setup, folder: Path, at: float) -> KillResult:
+    """Copy the store before `stage`, start it, SIGKILL it `at` seconds in, check the store, re-run it to the end,
+    compare with the uninterrupted run's store."""
+    import signal
+
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    db = folder / "s.db"
+    if chain.before[stage] is not None:
+        copy_store(chain.before[stage], db)
+    proc = subprocess.Popen(kill_args(stage, db, setup), env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    children: set[int] = set()
+    end = time.monotonic() + at
+    while time.monotonic() < end and proc.poll() is None:
+        children |= descendants(proc.pid)
+        time.sleep(min(0.02, max(0.0, end - time.monotonic())))
+    ended_first = proc.poll() is not None
+    children |= descendants(proc.pid) if not ended_first else set()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stderr.close()
+    deadline = time.monotonic() + ORPHAN_GRACE
+    while still_running(children) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    orphans = still_running(children)
+    for pid in orphans:  # counted, then never left behind
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    after_kill = integrity(db) if db.exists() else "ok (no store yet)"
+    rerun = run(kill_args(stage, db, setup))
+    final = integrity(db) if db.exists() else "no store"
+    lost, doubled = documents_lost_and_doubled(db, chain.after[stage]) if db.exists() else (-1, -1)
+    diffs = differences(fingerprint(db), fingerprint(chain.after[stage])) if db.exists() else ["no store"]
+    equal_to = "one run"
+    if diffs and db.exists() and not differences(fingerprint(db), fingerprint(chain.after_twice(stage))):
+        diffs, equal_to = [], "one run + re-run"
+    if rerun.returncode not in (0, 4):
+        diffs = [f"re-run exited {rerun.returncode}: {rerun.stderr[-500:]}"] + diffs
+    return KillResult(stage, round(at, 3), ended_first, after_kill, final, rerun.returncode, lost, doubled, not diffs,
+                      len(orphans), diffs, equal_to if not diffs else "")
+
+
+def kill_times(stage: str, chain: Chain, n: int, rng) -> list[float]:
+    """`n` random moments within the stage's uninterrupted run time."""
+    return [rng.uniform(0.0, chain.seconds[stage]) for _ in range(n)]
