@@ -46,14 +46,14 @@ def analyze(
 
     if engine not in ENGINES:
         raise UsageError("E742", f"unknown engine {engine!r}.", "Use --engine local or --engine ray.")
-    if engine == "local" and (address or workers or gpus_per_worker):
+    if engine == "local" and (address or workers is not None or gpus_per_worker):
         raise UsageError("E742", "--address, --workers and --gpus-per-worker are options of --engine ray.",
                          "Add --engine ray, or leave them out.")
     store = open_store(db, write="analyze", wait=wait)
     if engine == "ray":
         from miner.engine.ray_analyze import RayOptions, analyze_ray
 
-        options = RayOptions(address=address, workers=workers or 2, gpus_per_worker=gpus_per_worker)
+        options = RayOptions(address=address, workers=2 if workers is None else workers, gpus_per_worker=gpus_per_worker)
         with count_progress(quiet) as progress:
             summary, stats = analyze_ray(store, encoder_name=encoder, head_path=head, document_mode=document_sentiment,
                                          options=options, batch_documents=documents_per_batch or 64, encoder_batch=batch_size,

@@ -54,7 +54,9 @@ from ..nlp.sentiment import SentimentHead, resolve_head
 from ..store import transaction, utc_now
 
 INSTALL_HINT = "pip install miner[ray]"
-_TAKE_TIMEOUT_S = 900  # a worker waiting this long for a unit fails its task rather than hang
+# A worker waits at most this long for a unit, then its slot goes empty: a worker is one
+# thread, and a retried task queued behind a waiting one may hold the unit others wait for.
+_TAKE_TIMEOUT_S = 1.0
 FAIL_ONCE_ENV = "MINER_RAY_FAIL_ONCE"  # tests: a file path; the first worker batch to create it exits its process
 SLOW_ENV = "MINER_RAY_SLOW_S"  # tests: seconds a worker sleeps after each unit (so a kill lands mid-run)
 
@@ -97,6 +99,8 @@ class RayStats:
     retried_results: int = 0  # results of a unit already written (a retry): skipped
     worker_seconds: float = 0.0  # summed over units, inside the workers' batch function
     write_seconds: float = 0.0  # the driver's transactions
+    prepare_seconds: float = 0.0  # the driver reading units: pending documents, segments, cache lookups
+    first_result_seconds: float = 0.0  # from starting the dataset to its first result (actors and models starting)
     wait_seconds: float = 0.0  # the driver waiting for results
     connect_seconds: float = 0.0
     workers_seen: int = 0  # distinct worker processes that returned results
@@ -205,15 +209,17 @@ class _WorkerSpec:
 def _round(ray, db, spec: _WorkerSpec, head: SentimentHead, options: RayOptions, batch_documents: int,
            summary: AnalyzeSummary, stats: RayStats, total: int, progress) -> None:
     cache = EmbeddingCache(db)
-    # One slot per block, so that a retried task is one slot, given the same unit again.
-    slots = max(1, math.ceil(pending_count(db, spec.hid) / batch_documents))
+    # One slot per block, so that a retried task is one slot, given the same unit again; twice
+    # the units and then some, since a slot that waited too long goes empty (what no slot took
+    # is left for the next round).
+    ahead = options.ahead or 4 * options.workers + 2
+    slots = 2 * max(1, math.ceil(pending_count(db, spec.hid) / batch_documents)) + 2 * ahead
     feeder = ray.remote(num_cpus=0)(_Feeder).remote()
     units = _Units(db, spec, cache, batch_documents, slots)
     outstanding: set[int] = set()
     written: set[int] = set()
     inflight: dict[str, int] = {}  # text hash -> the unit out there that embeds it
     held: list[_Unit] = []  # units needing a text another unit is embedding: sent once it is written
-    ahead = options.ahead or 4 * options.workers + 2
     finished = False
 
     def dispatch(unit: _Unit) -> None:
@@ -242,7 +248,9 @@ def _round(ray, db, spec: _WorkerSpec, head: SentimentHead, options: RayOptions,
             unit.refresh(cache, spec)
             dispatch(unit)
         while len(outstanding) < ahead and len(held) < ahead and not units.done:
+            p = time.perf_counter()
             unit = units.next()
+            stats.prepare_seconds += time.perf_counter() - p
             if unit is None:
                 break
             dispatch(unit)
@@ -259,9 +267,11 @@ def _round(ray, db, spec: _WorkerSpec, head: SentimentHead, options: RayOptions,
         num_gpus=spec.gpus or None, fn_constructor_kwargs={"spec": spec, "feeder": feeder},
     )
     pids: set[int] = set()
-    waited = time.perf_counter()
+    waited = launched = time.perf_counter()
     for row in _rows(ds):
         stats.wait_seconds += time.perf_counter() - waited
+        if not stats.first_result_seconds:
+            stats.first_result_seconds = time.perf_counter() - launched
         number = int(row["unit"])
         if number >= 0 and number in written:
             stats.retried_results += 1
@@ -415,7 +425,10 @@ class _Feeder:
 
         async with self.changed:
             if slot not in self.given:
-                await asyncio.wait_for(self.changed.wait_for(lambda: self.waiting or self.finished), _TAKE_TIMEOUT_S)
+                try:
+                    await asyncio.wait_for(self.changed.wait_for(lambda: self.waiting or self.finished), _TAKE_TIMEOUT_S)
+                except TimeoutError:
+                    return None  # the slot goes empty, so that the worker can run a retried task queued behind it
                 if not self.waiting:
                     return None
                 self.given[slot] = self.waiting.pop(0)
