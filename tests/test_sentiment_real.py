@@ -31,3 +31,30 @@ def test_shipped_head_on_clear_multilingual_examples():
     assert not wrong, wrong
     for (_, gold), score in zip(CLEAR, scores):
         assert (score < 0) if gold == "neg" else (score > 0)
+
+
+DOCUMENTS = [
+    # Written for this test before the opt-in head was run on them.
+    ("The router had dropped twice before. Since the technician replaced it last week everything works perfectly, thank you!", "pos"),
+    ("How do I change my plan to the cheaper one?", "neu"),
+    ("I was charged twice this month. I called three times and nobody fixed it. Very disappointed.", "neg"),
+    ("Die Rechnung ist seit zwei Monaten falsch und der Kundendienst antwortet nicht.", "neg"),
+    ("配送很快，包装也很好，非常满意。", "pos"),
+]
+
+
+@pytest.mark.models
+def test_opt_in_document_head_reads_documents():
+    """The issue-16 head (`--head sentiment-e5-small-documents`): calibrated, with its document model."""
+    from miner.nlp.sentiment_data import Example
+    from miner.nlp.train_sentiment import document_predictions
+
+    head = SentimentHead.load(resolve_head("sentiment-e5-small-documents"))
+    assert head.document is not None and head.temperature != 1.0
+    encoder = get_encoder("e5-small")
+    examples = [Example(t, gold, "test", "und", "test") for t, gold in DOCUMENTS]
+    results = document_predictions(head, encoder, None, examples)
+    got = [r.label for r in results]
+    assert got == [gold for _, gold in DOCUMENTS], got
+    for r in results:
+        assert abs(sum(r.proba) - 1.0) < 1e-3 and -1.0 <= r.score <= 1.0
