@@ -392,8 +392,15 @@ def _read_parquet(path: Path | None, data: bytes | None) -> Table:
 
     def rows() -> Iterator[tuple[int, dict]]:
         n = 0
-        for batch in pf.iter_batches(batch_size=4096):
-            for row in batch.to_pylist():
+        batches = pf.iter_batches(batch_size=4096)
+        while True:
+            try:  # a damaged page shows only when its batch is read
+                values = next(batches).to_pylist()
+            except StopIteration:
+                return
+            except (pa.ArrowException, OSError, ValueError, OverflowError) as exc:  # OverflowError: a date out of Python's range
+                raise InputError("E216", f"not a readable Parquet file: a damaged page after row {n:,} ({str(exc)[:160]}).", "Re-export the file.") from None
+            for row in values:
                 n += 1
                 yield n, row
 
