@@ -67,6 +67,9 @@ def run(n: int, seed: int, shard: int = 1, shards: int = 1, checkpoint=None) -> 
 
 
 def section(outcomes: list[hostile.Outcome], seconds: float, in_process_mb: float, n: int, seed: int, load: str) -> str:
+    for o in outcomes:  # runs before the timeout status existed called a timeout a traceback
+        if o.status == "traceback" and o.detail.startswith("timed out"):
+            o.status = "timeout"
     by_kind: dict[str, list[hostile.Outcome]] = defaultdict(list)
     for o in outcomes:
         by_kind[o.kind].append(o)
@@ -99,7 +102,8 @@ def section(outcomes: list[hostile.Outcome], seconds: float, in_process_mb: floa
         "",
         *rows,
         "",
-        f"**Tracebacks: {total_tb}** (target 0). Rejected inputs each got one `Error ... [E###] ...` line.",
+        f"**Tracebacks: {total_tb}** (target 0). Rejected inputs each got one `Error ... [E###] ...` line."
+        + "".join(f" Timed out (killed after {o.detail.split()[-2]} s, counted apart): {o.kind} {o.recipe}." for o in outcomes if o.status == "timeout"),
         "",
         f"**Memory**: the {len(big)} large inputs ran each in a subprocess; the largest peak was {worst.peak_rss_mb:,.0f} MB "
         f"({worst.kind} {worst.recipe}; target under {MEMORY_LIMIT_MB:,} MB). The other {len(outcomes) - len(big):,} ran in one "
@@ -135,11 +139,14 @@ def main() -> None:
     ap.add_argument("--merge", type=int, default=0, help="K: report the outcomes of K shards already run")
     args = ap.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
+    note = ""
     if args.merge:
         parts = [json.loads((WORK / f"shard-{i}-of-{args.merge}.json").read_text()) for i in range(1, args.merge + 1)]
         outcomes = [hostile.Outcome(**o) for p in parts for o in p["outcomes"]]
         seconds, in_process = max(p["seconds"] for p in parts), max(p["peak_mb"] for p in parts)
         load = parts[0]["load"]
+        if not all(p.get("done") for p in parts):
+            note = f"Stopped before the end: {len(outcomes):,} of the {args.cases:,} cases ran in the time there was."
     else:
         shard, shards = map(int, args.shard.split("/"))
         load = open("/proc/loadavg").read().split()[0]
@@ -152,7 +159,7 @@ def main() -> None:
         save(outcomes, seconds, in_process, done=True)
         if shards > 1:
             return
-    body = section(outcomes, seconds, in_process, args.cases, args.seed, load)
+    body = section(outcomes, seconds, in_process, args.cases, args.seed, load) + (f"\n\n**{note}**" if note else "")
     print(body)
     if not args.no_write:
         write_reliability("hostile", body)

@@ -301,7 +301,9 @@ def _load(path, options: IngestOptions, stdin: bytes | None) -> _Loaded:
 
 
 def _read_member(m: ArchiveMember) -> bytes:
+    import lzma
     import zipfile
+    import zlib
 
     from .readers import MAX_EXPANDED, too_expanded
 
@@ -314,7 +316,7 @@ def _read_member(m: ArchiveMember) -> bytes:
         return data
     except RuntimeError as exc:  # encrypted
         raise InputError("E219", f"cannot read {m} ({exc}).", "Unzip it with its password and ingest the folder.") from None
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError, zlib.error, lzma.LZMAError, ValueError) as exc:  # zlib/lzma: damaged data
         raise InputError("E219", f"cannot read {m} ({str(exc)[:120]}).", "Download or export the archive again, or unzip it first.") from None
 
 

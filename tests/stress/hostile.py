@@ -13,7 +13,8 @@ subprocess with `subprocess=True` (its peak RSS measured). An outcome is:
 - `stored`: exit 0 (inputs: the store is consistent, whatever was stored);
 - `rejected`: a non-zero exit with an error line `Error ... [E###] ...` (E999 excluded);
 - `traceback`: anything else: an uncaught exception, a traceback printed, E999 (an internal
-  error is a bug, not a rejection), or a non-zero exit without a coded line.
+  error is a bug, not a rejection), or a non-zero exit without a coded line;
+- `timeout`: a subprocess case still running after its time limit (killed).
 
 bench/stress.py runs 10,000 of them; tests/stress/test_hostile_inputs.py a few hundred.
 """
@@ -248,11 +249,15 @@ def _mutate_rows(kind: str, rng: random.Random) -> tuple[str, bytes]:
             if rng.random() < 0.4:
                 r[k] = rng.choice(odd)
     if kind == "xlsx":
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        def cell(v):  # what a workbook can hold (openpyxl refuses control characters)
+            return "?" if isinstance(v, str) and (ILLEGAL_CHARACTERS_RE.search(v) or "\ud800" in v) else v
+
         header = list(rows[0])
         if rng.random() < 0.3:
             header = [rng.choice(odd) for _ in header]
-        safe = [[v if not (isinstance(v, str) and ("\x00" in v or "\ud800" in v or "\x1b" in v)) else "?" for v in r.values()] for r in rows]
-        return "values", _xlsx([header] + safe)
+        return "values", _xlsx([[cell(v) for v in header]] + [[cell(v) for v in r.values()] for r in rows])
     if kind == "parquet":
         cols = {k: [r[k] for r in rows] for k in rows[0]}
         cols = {k: [None if isinstance(v, str) and "\ud800" in v else (str(v) if v is not None else None) for v in vs] for k, vs in cols.items()}
@@ -639,7 +644,7 @@ def run_case(case: Case, folder: Path, *, runner=None, subprocess_run: bool = Fa
             proc.kill()
             proc.communicate()
             _clean(folder)
-            return Outcome(case.kind, case.recipe, "traceback", None, f"timed out after {timeout:.0f} s", time.perf_counter() - started)
+            return Outcome(case.kind, case.recipe, "timeout", None, f"timed out after {timeout:.0f} s", time.perf_counter() - started)
         peak = int(rss_file.read_text()) / 1024 if rss_file.exists() else None
         exit_code, exception = proc.returncode, None
         stdout, stderr = out.decode("utf-8", "replace"), errs.decode("utf-8", "replace")

@@ -84,6 +84,15 @@ def test_compression_bombs_are_refused_before_they_expand(runner, tmp_path, name
     assert not db.exists()
 
 
+def test_a_zip_member_with_damaged_deflate_data_is_E219(runner, tmp_path):
+    """Found by bench/stress.py (a flipped byte): zlib.error was E999."""
+    data = bytearray(hostile._zip({"a.csv": b"id,text\n" + b"1,The parcel arrived broken and nobody answered.\n" * 200}))
+    start = 30 + len(b"a.csv")  # the member's compressed data, after its local header
+    data[start + 2 : start + 12] = b"\xff" * 10
+    result, _ = _ingest(runner, tmp_path, "x.zip", bytes(data))
+    assert result.exit_code == 1 and "[E219]" in result.stderr, result.output
+
+
 def test_damaged_workbooks_are_E217(runner, tmp_path):
     for case in hostile.crafted("xlsx"):
         if case.recipe in ("string-index-out-of-range", "bad-cell-ref", "not-xml", "billion-laughs", "external-entity"):
