@@ -65,6 +65,32 @@ def release(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
+class Command:
+    """A command started in the background whose standard error is read line by line as it comes."""
+
+    def __init__(self, args: list[str]):
+        self.proc = subprocess.Popen(args, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=lambda: self.lines.extend(self.proc.stderr), daemon=True)
+        self.reader.start()
+
+    def wait_for_line(self, text: str, timeout: float = 120) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if any(text in line for line in list(self.lines)):
+                return True
+            if self.proc.poll() is not None:
+                self.reader.join(5)
+                return any(text in line for line in self.lines)
+            time.sleep(0.05)
+        return False
+
+    def finish(self, timeout: float = 600) -> str:
+        self.proc.wait(timeout=timeout)
+        self.reader.join(10)
+        return "".join(self.lines)
+
+
 def test_a_second_writer_says_whom_it_waits_for_and_gives_up_after_wait(store):
     holder = hold(store)
     try:
@@ -94,21 +120,19 @@ def test_wait_zero_fails_at_once_and_a_negative_wait_is_a_usage_error(store):
 
 def test_the_waiting_writer_goes_on_when_the_holder_ends_even_by_sigkill(store):
     holder = hold(store)
-    waiter = subprocess.Popen(miner("touchpoints", "assign", "--db", str(store), "--json"), env=env(),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    waiter = Command(miner("touchpoints", "assign", "--db", str(store), "--json"))
     try:
-        time.sleep(4)  # python and miner start in about 2 s: the waiter is waiting by now
-        assert waiter.poll() is None, waiter.stderr.read()
-        assert read_holder(store)["pid"] == holder.pid
+        assert waiter.wait_for_line(f"waiting for `miner analyze` (pid {holder.pid}) to finish writing s.db"), waiter.finish()
+        time.sleep(0.5)
+        assert waiter.proc.poll() is None  # still waiting
         holder.kill()  # SIGKILL: the kernel drops the flock with the process
-        out, errs = waiter.communicate(timeout=300)
+        errs = waiter.finish(timeout=300)
     finally:
         release(holder)
-        if waiter.poll() is None:
-            waiter.kill()
-    assert waiter.returncode == 0, errs
-    assert f"waiting for `miner analyze` (pid {holder.pid})" in errs
-    assert isinstance(json.loads(out), dict)
+        if waiter.proc.poll() is None:
+            waiter.proc.kill()
+    assert waiter.proc.returncode == 0, errs
+    assert "Traceback" not in errs
     assert read_holder(store) is None  # released: the lock file is empty again
     assert integrity(store) == "ok"
 
@@ -219,7 +243,9 @@ def test_two_theme_discoveries_at_once_leave_the_themes_of_one_run(store, tmp_pa
     active = conn.execute("SELECT COUNT(*) FROM themes WHERE status = 'active'").fetchone()[0]
     ghosts = conn.execute("SELECT COUNT(*) FROM themes t WHERE status = 'active' AND parent_id IS NULL AND NOT EXISTS "
                           "(SELECT 1 FROM document_themes dt WHERE dt.theme_id = t.id)").fetchone()[0]
-    assert active == json.loads(out1)["n_themes"] and ghosts == 0
+    run1, run2 = json.loads(out1), json.loads(out2)
+    assert active == run1["themes"] + run1["subthemes"] and ghosts == 0
+    assert run2["unchanged"]  # the second found the first's themes and nothing to do
     assert differences(fingerprint(store), fingerprint(reference)) == []
 
 
@@ -237,32 +263,6 @@ def pair_setup(tmp_path_factory):
 
 
 PAIRS = list(itertools.combinations(WRITERS, 2))
-
-
-class Command:
-    """A command started in the background whose standard error is read line by line as it comes."""
-
-    def __init__(self, args: list[str]):
-        self.proc = subprocess.Popen(args, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.lines: list[str] = []
-        self.reader = threading.Thread(target=lambda: self.lines.extend(self.proc.stderr), daemon=True)
-        self.reader.start()
-
-    def wait_for_line(self, text: str, timeout: float = 120) -> bool:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if any(text in line for line in list(self.lines)):
-                return True
-            if self.proc.poll() is not None:
-                self.reader.join(5)
-                return any(text in line for line in self.lines)
-            time.sleep(0.05)
-        return False
-
-    def finish(self, timeout: float = 600) -> str:
-        self.proc.wait(timeout=timeout)
-        self.reader.join(10)
-        return "".join(self.lines)
 
 
 @pytest.mark.slow
