@@ -84,6 +84,22 @@ def test_compression_bombs_are_refused_before_they_expand(runner, tmp_path, name
     assert not db.exists()
 
 
+# Found by bench/stress.py: a seed CSV with runs of 3,293, 126 and 581 inserted quotes, gzipped.
+QUOTE_RUNS_GZ = "H4sIAIq7FWsC/+3az2vUQBQH8IOeCv0fHnuelE1c1xY86kkP4n+QzT6agdlkmZlsFS9r2S1Vu4qehPoDq3RdC1uklnaL6GH/icnZnVpP/gvOrsGCJ8GCIO8DCZOXyTfJyy0JrzONtzSrhxpZFIdJgoKpKJU4PyfLzPTzjjlwy1vI181+iRBCCCGEEEL+B3cIIYQQQggh5NSNa+fO/9nMy9QsQs7cv31FwOgtCflreQfyNdPPV82+6U+/qw/Nbt41A5h9bR/lXbfum1eQd/IumHfmvdkFV+7k98CN99y+bbdxnwXloOqVK55fZdgIuWDB/Jz02VUBErFRS4VKIcmSKAQhcHm8B7cBBURxqKGBEKViWqunCloYoVoo8pY835/+CaCZ7+ICVrrCEW5iFLuoZVgJpTuk2UShwcXHaRTDipvQQok8qYVSM6hxrRFQKh26QbJQKpIXPT8orrTioi/8/nfB2fZldh8/z1Z1Z6sw+3nnW/uJffz0uH3XHm3bT+v2YPj944bd6J68Hk1GL0+2duzDB/b5o8nR2rQ+3Dp+1psctr9ufpgc9uzmC/um96W9WuRf8vylIn/R5V9kpesIgrckZhJcy0Ou1HgAYtZprly3MuWq0BQZRwY6zTSgco8izbgQ48GvNlVP2+Qu/AfRHgnXoSEAAA=="
+
+
+def test_a_run_of_thousands_of_quotes_does_not_stall_the_delimiter_sniffer(runner, tmp_path):
+    """csv.Sniffer backtracked for over 7 minutes on this file; now the run is collapsed first."""
+    import base64
+    import time
+
+    started = time.perf_counter()
+    result, db = _ingest(runner, tmp_path, "quotes.csv.gz", base64.b64decode(QUOTE_RUNS_GZ))
+    assert time.perf_counter() - started < 60, "the sniffer stalled"
+    assert result.exit_code == 0, result.output
+    assert "Le livreur a laissé le colis sous la pluie, tout est mouillé." in _stored_texts(db)  # rows after the broken one
+
+
 def test_a_zip_member_with_damaged_deflate_data_is_E219(runner, tmp_path):
     """Found by bench/stress.py (a flipped byte): zlib.error was E999."""
     data = bytearray(hostile._zip({"a.csv": b"id,text\n" + b"1,The parcel arrived broken and nobody answered.\n" * 200}))
