@@ -45,20 +45,21 @@ def peak_rss_mb() -> float:
     return float("nan")
 
 
-def run(n: int, seed: int, shard: int = 1, shards: int = 1, checkpoint=None) -> tuple[list[hostile.Outcome], float, float]:
+def run(n: int, seed: int, shard: int = 1, shards: int = 1, checkpoint=None, done: list | None = None,
+        before: float = 0.0) -> tuple[list[hostile.Outcome], float, float]:
     from typer.testing import CliRunner
 
     runner = CliRunner()
-    all_cases = hostile.cases(n, seed)[shard - 1 :: shards]
-    outcomes = []
-    started = time.perf_counter()
+    outcomes = list(done or [])
+    all_cases = hostile.cases(n, seed)[shard - 1 :: shards][len(outcomes):]
+    started = time.perf_counter() - before
     folder = Path(tempfile.mkdtemp(prefix="miner-hostile-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
     try:
-        for i, case in enumerate(all_cases, start=1):
+        for i, case in enumerate(all_cases, start=len(outcomes) + 1):
             outcomes.append(hostile.run_case(case, folder, runner=runner, subprocess_run=case.big))
             if i % 250 == 0 or case.big:
                 bad = sum(o.status == "traceback" for o in outcomes)
-                print(f"{i:,}/{len(all_cases):,} cases, {bad} tracebacks, {time.perf_counter() - started:,.0f} s", file=sys.stderr, flush=True)
+                print(f"{i:,}/{len(all_cases) + len(done or []):,} cases, {bad} tracebacks, {time.perf_counter() - started:,.0f} s", file=sys.stderr, flush=True)
                 if checkpoint:
                     checkpoint(outcomes, time.perf_counter() - started)
     finally:
@@ -137,6 +138,7 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--shard", default="1/1", help="I/K: run every K-th case from the I-th (write its outcomes only)")
     ap.add_argument("--merge", type=int, default=0, help="K: report the outcomes of K shards already run")
+    ap.add_argument("--resume", action="store_true", help="go on from the shard's saved outcomes")
     args = ap.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     note = ""
@@ -155,7 +157,9 @@ def main() -> None:
                 {"outcomes": [o.__dict__ for o in outcomes], "seconds": seconds, "peak_mb": in_process or peak_rss_mb(), "load": load,
                  "done": done}), encoding="utf-8")
 
-        outcomes, seconds, in_process = run(args.cases, args.seed, shard, shards, checkpoint=save)
+        saved = json.loads((WORK / f"shard-{shard}-of-{shards}.json").read_text()) if args.resume else {"outcomes": [], "seconds": 0.0}
+        outcomes, seconds, in_process = run(args.cases, args.seed, shard, shards, checkpoint=save,
+                                            done=[hostile.Outcome(**o) for o in saved["outcomes"]], before=saved["seconds"])
         save(outcomes, seconds, in_process, done=True)
         if shards > 1:
             return
