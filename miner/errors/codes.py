@@ -89,6 +89,8 @@ CODES: dict[str, ErrorCode] = _table(
      "Download or export it again, or unpack it and ingest the file or folder."),
     ("E220", INPUT, "A column named by an option (--text, --id, --date, ...) is not in the input.", "Use one of the available columns the message lists."),
     ("E221", INPUT, "The text column could not be detected.", "Name it with --text."),
+    ("E222", INPUT, "A compressed input, a member of a .zip or an .xlsx workbook expands to more than 256 MB (a compression bomb?).",
+     "Decompress it yourself and ingest the uncompressed file if it is genuine."),
     ("E230", INPUT, "--strict and a row was skipped: nothing from that input was stored.", "Fix the row or run without --strict to skip it."),
     ("E260", USAGE, "The cleaning rules (models/cleaning.yaml) cannot be read or are not valid YAML.", "Restore models/cleaning.yaml from the repository."),
     ("E261", USAGE, "The cleaning rules (models/cleaning.yaml) have a bad section or entry.", "See the comments in models/cleaning.yaml for the expected layout."),
@@ -96,8 +98,6 @@ CODES: dict[str, ErrorCode] = _table(
     # redaction
     ("E301", USAGE, "A --redact-pattern is not NAME=REGEX or its name is invalid.", "Write it as NAME=REGEX, e.g. ORDER_ID=ORD-\\d{8}."),
     ("E302", USAGE, "A --redact-pattern's regular expression is missing, invalid or matches empty text.", "Check brackets and escapes, use + rather than *, and quote the option in the shell."),
-    ("E222", INPUT, "A compressed input, a member of a .zip or an .xlsx workbook expands to more than 256 MB (a compression bomb?).",
-     "Decompress it yourself and ingest the uncompressed file if it is genuine."),
     ("E303", USAGE, "Unknown PII kind given to --keep.", "Choose among email, phone, card, iban, national_id, url_secret."),
     # export
     ("E401", USAGE, "That table cannot be exported.", "Choose documents or segments."),
