@@ -298,3 +298,20 @@ def test_two_writers_at_once_equal_one_after_the_other(pair_setup, tmp_path, one
             check(run(writer_args(name, apart_n, pair_setup)))
         found.append(differences(fingerprint(together), fingerprint(apart_n)))
     assert [] in found, found
+
+
+@pytest.mark.parametrize("message, code", [("database or disk is full", "E106"), ("attempt to write a readonly database", "E107"),
+                                           ("disk I/O error", "E108")])
+def test_store_faults_outside_a_transaction_are_coded_lines(capsys, message, code):
+    import typer
+
+    from miner.cli.common import clean_errors
+
+    @clean_errors
+    def command():
+        raise sqlite3.OperationalError(message)
+
+    with pytest.raises(typer.Exit):
+        command()
+    out = capsys.readouterr().err
+    assert f"[{code}]" in out and "Traceback" not in out and "E999" not in out

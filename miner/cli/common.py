@@ -120,6 +120,13 @@ def store_busy(exc: BaseException) -> bool:
 
 
 def internal_error(exc: Exception):
+    if isinstance(exc, sqlite3.Error):  # a full disk or a read-only store outside a transaction: E106-E108
+        from miner.store import store_fault
+
+        fault = store_fault(exc)
+        if fault is not None:
+            err(f"Error {fault}")
+            raise typer.Exit(fault.exit_code) from None
     if os.environ.get("MINER_DEBUG"):
         raise exc
     err(f"Error [{INTERNAL_ERROR}] internal error: {type(exc).__name__}: {exc}. Re-run with MINER_DEBUG=1 for details.")
