@@ -256,7 +256,11 @@ def test_url_mode_stores_main_content_and_cuts_the_calendar_trap(serve, db):
     assert summary.status == "done"
     hits = fetched(server)
     calendar = [p for p in hits if p.startswith("/events")]
-    assert 1 <= len(calendar) <= 1 + 2 * (3 + 1), calendar  # each way, at most max_fruitless + 1 pages
+    months = sorted(p.split("date=")[1][:7] for p in calendar)
+    earlier, later = [m for m in months if m < "2026-09"], [m for m in months if m > "2026-09"]
+    assert "2026-09" in months and len(months) == len(set(months)), calendar  # the start, each month once
+    assert "2026-08" in earlier and "2026-10" in later, calendar  # followed both ways ...
+    assert len(earlier) <= 3 + 1 and len(later) <= 3 + 1, calendar  # ... then cut: at most max_fruitless + 1 pages each way
     assert summary.urls["trap:fruitless"] + summary.urls["trap:future_date"] >= 1
     assert not [p for p in hits if p.startswith(FORBIDDEN)]
     pages = [d for d in docs(db) if d["meta"]["kind"] == "page"]
