@@ -17,38 +17,9 @@ import pytest
 if not Path("/proc/self/stat").exists():  # pragma: no cover - the process table is read from /proc
     pytest.skip("needs /proc (Linux)", allow_module_level=True)
 
+from tests.writers import descendants, still_running  # noqa: E402  (after the /proc check)
+
 GONE_WITHIN = 2.0  # seconds the issue allows
-
-
-def parent_of(pid: int) -> tuple[int, str] | None:
-    """(ppid, state) of a live process; None when it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat[stat.rindex(")") + 2:].split()
-    return int(fields[1]), fields[0]
-
-
-def descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            info = parent_of(int(entry))
-            if info:
-                children.setdefault(info[0], []).append(int(entry))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def alive(pids: set[int]) -> set[int]:
-    """The pids still running (a zombie waiting to be reaped has ended)."""
-    return {p for p in pids if (info := parent_of(p)) is not None and info[1] != "Z"}
 
 
 def wait_for(condition, timeout: float, step: float = 0.05):
@@ -65,8 +36,8 @@ def kill_and_check(parent: subprocess.Popen, children: set[int], sig: int) -> se
     """Kill the parent with `sig`; return the children still alive GONE_WITHIN seconds later."""
     os.kill(parent.pid, sig)
     parent.wait(timeout=10)
-    left = wait_for(lambda: not alive(children), GONE_WITHIN, 0.02)
-    survivors = alive(children)
+    left = wait_for(lambda: not still_running(children), GONE_WITHIN, 0.02)
+    survivors = still_running(children)
     for pid in survivors:  # never leave them behind, even when the test fails
         os.kill(pid, signal.SIGKILL)
     assert left or survivors
@@ -127,7 +98,7 @@ def test_the_theme_keywords_process_ends_with_a_killed_parent(tmp_path, sig):
         child = int(proc.stdout.readline() or 0)
         assert child, proc.stderr.read().decode()
         time.sleep(1.5)  # past its start-up: tokenising
-        assert alive({child}), "the keywords process ended by itself: nothing was tested"
+        assert still_running({child}), "the keywords process ended by itself: nothing was tested"
         children = descendants(proc.pid)
         assert child in children
         assert kill_and_check(proc, children, sig) == set()
