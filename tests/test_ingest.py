@@ -174,9 +174,36 @@ def test_kill_mid_run_resumes_without_loss_or_duplicates(db_path, write, monkeyp
     assert db["sources"].get(1)["status"] == "running"
     monkeypatch.setattr(pipeline, "_write_batch", real_write)
     summary = ingest(db, [str(path)], IngestOptions(batch_size=10))
-    assert db["documents"].count == 50 and summary.total("already_stored") == 20
+    # The resumed run counts the whole input once, as an uninterrupted run would: its own 20 are not "already stored".
+    assert db["documents"].count == 50 and summary.total("stored") == 50 and summary.total("already_stored") == 0
+    assert summary.inputs[0].resumed_stored == 20 and summary.languages["en"] == 50
+    assert (db["sources"].get(1)["stored"], db["sources"].get(1)["already_stored"], db["sources"].get(1)["rows_read"]) == (50, 0, 50)
     assert db["sources"].count == 1 and db["sources"].get(1)["status"] == "done"
     assert db.execute("SELECT COUNT(*) FROM segments").fetchone()[0] == db.execute("SELECT SUM(n_segments) FROM documents").fetchone()[0]
+
+
+def test_a_batch_that_fails_to_commit_is_not_counted_as_stored(db_path, write, monkeypatch):
+    import sqlite3
+
+    import miner.ingest.pipeline as pipeline
+
+    rows = [json.dumps({"id": i, "text": f"complaint number {i} about a slow modem"}) for i in range(30)]
+    path = write("f.jsonl", "\n".join(rows))
+    real_insert = pipeline._BatchRows.insert
+    calls = {"n": 0}
+
+    def full_disk(self, db):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise sqlite3.OperationalError("database or disk is full")
+        return real_insert(self, db)
+
+    monkeypatch.setattr(pipeline._BatchRows, "insert", full_disk)
+    summary = ingest(open_db(db_path), [str(path)], IngestOptions(batch_size=10))
+    db = open_db(db_path)
+    assert summary.inputs[0].status == "failed" and "E10" in summary.inputs[0].error
+    assert db["documents"].count == 10 and summary.total("stored") == 10  # the rolled-back batch is not reported
+    assert (db["sources"].get(1)["stored"], db["sources"].get(1)["status"]) == (10, "failed")
 
 
 def test_fts_search_in_several_languages(db, write):

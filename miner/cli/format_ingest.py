@@ -33,6 +33,9 @@ def echo_ingest_summary(summary: dict) -> None:
     for item in summary["inputs"]:
         if item["status"] == "unchanged":
             typer.echo(f"  {item['path']}: already ingested with these options (source {item['source_id']}), nothing to do.")
+        elif item.get("resumed_stored"):
+            typer.echo(f"  {item['path']}: resumed an interrupted ingest; {item['resumed_stored']:,} of its documents "
+                       "had been stored before it stopped (counted above).")
         elif item["error"]:
             err(input_error(item))
 

@@ -93,6 +93,7 @@ class InputReport:
     noninformative: int = 0
     skipped: Counter = field(default_factory=Counter)
     warnings: Counter = field(default_factory=Counter)
+    resumed_stored: int = 0  # documents an interrupted run of this input had stored (counted above)
 
 
 @dataclass
@@ -143,6 +144,42 @@ class IngestSummary:
 
 
 ProgressFn = Callable[[dict], None]
+
+
+@dataclass
+class _Tally:
+    """What one batch adds to its input's counts, applied to the report only once the batch is
+    committed: a batch rolled back (a full disk, a kill) must not be reported as stored."""
+
+    stored: int = 0
+    already_stored: int = 0
+    duplicates: int = 0
+    near_duplicates: int = 0
+    noninformative: int = 0
+    languages: Counter = field(default_factory=Counter)
+    scripts: Counter = field(default_factory=Counter)
+    pii: Counter = field(default_factory=Counter)
+    dropped_lines: Counter = field(default_factory=Counter)
+
+    def count(self, prep: Prepared, kind: str | None) -> None:
+        if kind == "exact":
+            self.duplicates += 1
+        elif kind == "near":
+            self.near_duplicates += 1
+        if not prep.informative:
+            self.noninformative += 1
+        self.stored += 1
+        self.languages[prep.lang.lang] += 1
+        self.scripts[prep.lang.script] += 1
+        self.pii.update(prep.pii)
+        self.dropped_lines.update(prep.dropped_lines)
+
+    def add_to(self, report: InputReport, summary: IngestSummary | None = None) -> None:
+        for name in ("stored", "already_stored", "duplicates", "near_duplicates", "noninformative"):
+            setattr(report, name, getattr(report, name) + getattr(self, name))
+        if summary is not None:
+            for name in ("languages", "scripts", "pii", "dropped_lines"):
+                getattr(summary, name).update(getattr(self, name))
 
 
 @dataclass
@@ -365,17 +402,26 @@ def _ingest_one(
     if existing and existing[1] == "done":
         report.status, report.source_id = "unchanged", existing[0]
         return
-    source_id = report.source_id = _open_source(db, existing[0] if existing else None, loaded, table, mapping_json, options_json)
+    resumed = existing[0] if existing else None
+    source_id = report.source_id = _open_source(db, resumed, loaded, table, mapping_json, options_json)
+    if resumed is not None:
+        _count_committed(db, source_id).add_to(report, summary)
+        report.resumed_stored = report.stored
     # Strict mode stores an input all or nothing: one transaction around every batch.
     whole_input = transaction(db) if options.strict else nullcontext()
     per_batch = nullcontext if options.strict else (lambda: transaction(db))
     pending: deque = deque()  # (fields, future) in input order: workers prepare while this process writes
+    uncommitted: list[_Tally] = []  # strict mode: counted once the whole input is committed
 
     def write_next() -> None:
         fields, future = pending.popleft()
         records = _records(fields, future.result(), options, report)
         with per_batch():
-            _write_batch(db, source_id, records, report, summary)
+            tally = _write_batch(db, source_id, records, report, own_source=resumed)
+        if options.strict:
+            uncommitted.append(tally)
+        else:
+            tally.add_to(report, summary)
         if progress:
             progress({"input": str(path), "position": position, "rows_read": report.rows_read, "stored": report.stored})
 
@@ -388,6 +434,8 @@ def _ingest_one(
                 write_next()
         while pending:
             write_next()
+    for tally in uncommitted:
+        tally.add_to(report, summary)
     _finish_source(db, report, "done")
     report.status = "done"
 
@@ -563,40 +611,64 @@ def _write_batch(
     source_id: int,
     records: list[_Record],
     report: InputReport,
-    summary: IngestSummary,
-) -> None:
-    fresh = _fresh_records(db.conn, records, report)
+    *,
+    own_source: int | None = None,
+) -> _Tally:
+    """Store one batch and the source's counts as they will be once it is committed; return what it adds."""
+    tally = _Tally()
+    fresh = _fresh_records(db.conn, records, tally, own_source)
     if not fresh:
-        _update_source(db, source_id, report)
-        return
+        _update_source(db, source_id, report, tally)
+        return tally
     index = _DedupeIndex.load(db.conn, [r for r in fresh if r.prep.signature is not None])
     first_id = (db.conn.execute("SELECT COALESCE(MAX(id), 0) FROM documents").fetchone()[0]) + 1
     now = utc_now()
     rows = _BatchRows()
     for doc_id, r in enumerate(fresh, start=first_id):
         duplicate_of, kind = index.place(r, doc_id, rows) if r.prep.signature is not None else (None, None)
-        _count(report, summary, r.prep, kind)
+        tally.count(r.prep, kind)
         rows.documents.append(_document_row(doc_id, source_id, r, duplicate_of, kind, now))
         for seg_index, text, start, end, lang, script, informative in r.prep.segments:
             rows.segments.append((doc_id, seg_index, text, lang, script, start, end, int(informative)))
     rows.insert(db)
-    _update_source(db, source_id, report)
+    _update_source(db, source_id, report, tally)
+    return tally
 
 
-def _fresh_records(conn, records: list[_Record], report: InputReport) -> list[_Record]:
-    """Records not stored before (by record key, nor earlier in this batch); the others are counted."""
+def _fresh_records(conn, records: list[_Record], tally: _Tally, own_source: int | None) -> list[_Record]:
+    """Records not stored before (by record key, nor earlier in this batch); the others are counted as
+    already stored, except those `own_source` stored (an interrupted run of this input: counted by that run)."""
     known: set[str] = set()
+    own: set[str] = set()
     for chunk in _in_chunks([r.key for r in records]):
         marks = ",".join("?" * len(chunk))
-        known.update(k for (k,) in conn.execute(f"SELECT record_key FROM documents WHERE record_key IN ({marks})", chunk))
+        for key, source in conn.execute(
+                f"SELECT record_key, source_id FROM documents WHERE record_key IN ({marks})", chunk):
+            (own if source == own_source else known).add(key)
     fresh: list[_Record] = []
     for r in records:
+        if r.key in own:
+            continue
         if r.key in known:
-            report.already_stored += 1
+            tally.already_stored += 1
         else:
             known.add(r.key)
             fresh.append(r)
     return fresh
+
+
+def _count_committed(db: sqlite_utils.Database, source_id: int) -> _Tally:
+    """The counts of what an interrupted run of this input committed: its source row was written in the same
+    transactions as its documents, so it agrees with them."""
+    tally = _Tally()
+    tally.duplicates, tally.near_duplicates, tally.noninformative = db.execute(
+        "SELECT duplicates, near_duplicates, noninformative FROM sources WHERE id = ?", [source_id]).fetchone()
+    for lang, script, pii in db.execute("SELECT lang, script, pii FROM documents WHERE source_id = ?", [source_id]):
+        tally.stored += 1
+        tally.languages[lang] += 1
+        tally.scripts[script] += 1
+        tally.pii.update(json.loads(pii) if pii else {})
+    return tally
 
 
 @dataclass
@@ -686,20 +758,6 @@ class _DedupeIndex:
         return None, None
 
 
-def _count(report: InputReport, summary: IngestSummary, prep: Prepared, kind: str | None) -> None:
-    if kind == "exact":
-        report.duplicates += 1
-    elif kind == "near":
-        report.near_duplicates += 1
-    if not prep.informative:
-        report.noninformative += 1
-    report.stored += 1
-    summary.languages[prep.lang.lang] += 1
-    summary.scripts[prep.lang.script] += 1
-    summary.pii.update(prep.pii)
-    summary.dropped_lines.update(prep.dropped_lines)
-
-
 def _document_row(doc_id: int, source_id: int, r: _Record, duplicate_of: int | None, kind: str | None, now: str) -> tuple:
     prep = r.prep
     return (
@@ -710,14 +768,18 @@ def _document_row(doc_id: int, source_id: int, r: _Record, duplicate_of: int | N
     )
 
 
-def _update_source(db: sqlite_utils.Database, source_id: int, report: InputReport) -> None:
+def _update_source(db: sqlite_utils.Database, source_id: int, report: InputReport, batch: _Tally | None = None) -> None:
+    """The source row's counts: the report's, plus those of the batch being committed with this row."""
+    batch = batch or _Tally()
     db.execute(
         "UPDATE sources SET rows_read = ?, stored = (SELECT COUNT(*) FROM documents WHERE source_id = ?), "
         "already_stored = ?, duplicates = ?, near_duplicates = ?, noninformative = ?, skipped = ?, "
         "skipped_reasons = ? WHERE id = ?",
         [
-            report.rows_read, source_id, report.already_stored, report.duplicates, report.near_duplicates,
-            report.noninformative, sum(report.skipped.values()), json.dumps(dict(report.skipped)), source_id,
+            report.rows_read, source_id, report.already_stored + batch.already_stored,
+            report.duplicates + batch.duplicates, report.near_duplicates + batch.near_duplicates,
+            report.noninformative + batch.noninformative, sum(report.skipped.values()),
+            json.dumps(dict(report.skipped)), source_id,
         ],
     )
 
@@ -749,4 +811,5 @@ def store_items(
         for n, (f, _) in enumerate(items, start=report.rows_read + 1)
     ]
     report.rows_read += len(items)
-    _write_batch(db, source_id, _records(fields, [p for _, p in items], options, report), report, summary)
+    # Counted at once: the caller's transaction holds the crawl's own state, and a rollback ends its run.
+    _write_batch(db, source_id, _records(fields, [p for _, p in items], options, report), report).add_to(report, summary)
