@@ -214,6 +214,27 @@ def test_index_is_saved_beside_the_store_and_grows_incrementally(store, tmp_path
     assert (folder / "vectors.2.f16").stat().st_size == 10 * 32 * 2
 
 
+def test_processes_bringing_the_index_up_to_date_at_once_write_it_once(store, tmp_path):
+    """`search` is a reader of the store (no writer lock, so it runs beside ingest), but it writes
+    the index: the index folder's own lock makes concurrent searches write it one at a time."""
+    import subprocess
+    import sys
+
+    _ingest(store, tmp_path, [{"id": f"c{i}", "text": f"complaint {i}: the refund for order {i} is late"} for i in range(40)],
+            name="more.jsonl")
+    _embed(store)
+    code = ("import sys; from miner.store import open_db; from miner.search.index import open_index; "
+            "_, r = open_index(open_db(sys.argv[1]), 'fake-32', 32); print(r.rows, r.added, r.rebuilt is not None)")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "s.db")], stdout=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    outs = [p.communicate(timeout=120)[0].split() for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert all(o[0] == "48" for o in outs)
+    assert sum(o[2] == "True" for o in outs) == 1  # one built it; the others found it built when they got the lock
+    index, report = open_index(store, "fake-32", 32)
+    assert report.rebuilt is None and sorted(index.ids.tolist()) == list(range(1, 49))
+
+
 def test_index_rebuilt_for_another_encoder_or_store(store, tmp_path):
     open_index(store, "fake-32", 32)
     _embed(store, FakeEncoder(16))
