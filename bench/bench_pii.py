@@ -5,8 +5,9 @@ Usage: .venv/bin/python bench/bench_pii.py [--no-write] [--show N]
 
 Each case goes through what ingest stores (miner.ingest.prepare.prepare_batch: redaction of the
 original, cleaning, redaction of the clean text). A PII string counts as gone when no 6-character
-piece of it (letters and digits only; the whole of a shorter one) is left in the stored original
-or clean text; a decoy counts as kept when it is in the stored original text verbatim.
+piece of it (letters and digits only, digits of any script read as ASCII; the whole of a shorter
+one) is left in the stored original or clean text; a decoy counts as kept when it is in the stored
+original text verbatim.
 Names of people are an opt-in kind: they are measured with it on (`redact_names`), and the
 decoys are measured both with it off (the default) and on.
 Baseline: the pii.py of commit BASELINE (before issue 17), on the same cases.
@@ -22,6 +23,7 @@ import re
 import subprocess
 import sys
 import time
+import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
@@ -41,8 +43,9 @@ FIRST_RUNS = {  # measured once on each part as it was committed, before any rul
     "heldout": "0.993 (152/153) / 0.990 (206/208)",
     "fresh": "0.865 (90/104) / 0.998 (521/522)",
     "final": "0.900 (117/130) / 1.000 (156/156)",
+    "wild": "0.630 (126/200) / 0.992 (603/608)",  # names on: person 0/26; commit e213162, rules of 7e26aba
 }
-PARTS = ["tune", "heldout", "fresh", "final"]  # in the order they were written (see corpora/pii_cases/make_*.py)
+PARTS = ["tune", "heldout", "fresh", "final", "wild"]  # in the order they were written (see corpora/pii_cases/make_*.py)
 
 
 def load(part: str) -> list[dict]:
@@ -51,6 +54,11 @@ def load(part: str) -> list[dict]:
 
 
 def _compact(s: str) -> str:
+    """Letters and digits only, lower case, NFKC (full-width forms) and every decimal digit as ASCII, so
+    that a value written in Persian or full-width digits still counts as leaked if a stored text holds it
+    in another digit form."""
+    s = unicodedata.normalize("NFKC", s)
+    s = "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in s)
     return _ALNUM.sub("", s).lower()
 
 
