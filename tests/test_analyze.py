@@ -233,3 +233,21 @@ def test_cli_document_sentiment_option(runner, head_path, tmp_path, write):
     assert json.loads(result.stdout)["document_mode"] == "any-negative"
     result = runner.invoke(app, ["analyze", "--db", db_file, "--encoder", "fake", "--head", str(head_path), "--document-sentiment", "vote"])
     assert result.exit_code == 2 and "E731" in result.stderr
+
+
+def test_train_keeps_a_head_and_chooses_priors_on_tuning_documents(head_path):
+    """--keep-head: the head's weights stay, a temperature and a document model are fitted;
+    --tune-documents: the class priors come from the grid, the tuning texts fit nothing."""
+    kept = SentimentHead.load(head_path)
+    kept.meta["params"] = {"hidden": 0, "weight_decay": 1e-4, "epochs": 60}
+    tune = [Example(t + ". " + u, "neg", "tune", "en", "train") for t in NEG for u in ("the invoice arrived", "please call me")]
+    result = train_sentiment(examples(), FakeEncoder(), None, name="kept", keep_head=kept, tune_documents=tune)
+    for (w, b), (w0, b0) in zip(result.head.layers, kept.layers):
+        assert np.array_equal(w, w0) and np.array_equal(b, b0)
+    docs = result.documents
+    assert docs["trained"] and result.head.document is not None
+    choice = docs["prior_choice"]
+    assert choice["grid_points"] == 81 and choice["tune_documents"] == len(tune)
+    assert docs["prior"] == choice["chosen"]["prior"] == result.head.document.prior.tolist()
+    assert choice["chosen"]["tune_min_negative_recall"] >= choice["unshifted"]["tune_min_negative_recall"]
+    assert choice["chosen"]["valid_mean_macro_f1"] >= choice["unshifted"]["valid_mean_macro_f1"] - 0.01

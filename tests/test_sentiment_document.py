@@ -138,3 +138,21 @@ def test_the_teams_questions_and_requests():
             assert labels == {"neg", "neu", "pos"}, (lang, split)
     train = {e.text for e in rows if e.split != "test"}
     assert not train & {e.text for e in rows if e.split == "test"}
+
+
+def test_class_priors_shift_the_document_probabilities_and_are_saved(tmp_path):
+    docs, y = synthetic_documents(300)
+    x = np.stack([features(d) for d in docs])
+    head = SentimentHead([(np.eye(3, dtype=np.float32), np.zeros(3, np.float32))], "enc")
+    head.document = fit_document_model(x, y, np.ones(len(y)))
+    plain = head.document.predict_proba(x)
+    head.document.prior = np.array([0.0, -1.0, -0.5])
+    shifted = head.document.predict_proba(x)
+    # Bayes' rule: the odds of neu against neg fall by e^-1, whatever the document
+    assert np.allclose(np.log(shifted[:, 1] / shifted[:, 0]), np.log(plain[:, 1] / plain[:, 0]) - 1.0, atol=1e-6)
+    assert shifted[:, 0].mean() > plain[:, 0].mean()
+    head.save(tmp_path / "h.npz")
+    back = SentimentHead.load(tmp_path / "h.npz")
+    assert back.document.prior.tolist() == [0.0, -1.0, -0.5]
+    assert np.allclose(back.document.predict_proba(x), shifted, atol=1e-5)
+    assert np.allclose(back.document.predict_proba(x, np.zeros(3)), plain, atol=1e-5)

@@ -68,6 +68,8 @@ class SentimentHead:
         if self.document is not None:
             arrays |= self.document.arrays()
             meta["document_model"] = dict(self.document.meta, temperature=self.document.temperature)
+            if np.any(self.document.prior):
+                meta["document_model"]["prior"] = [round(float(v), 4) for v in self.document.prior]
         arrays["meta"] = np.array(json.dumps(meta, ensure_ascii=False))
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as fh:  # np.savez would append .npz to other names

@@ -13,7 +13,9 @@ what its segments say and in which order, and the head's reading of the whole te
 
 Everything is pure numpy: `features` turns one document into a fixed vector, the model is a
 weight matrix and a bias (stored in the head's `.npz`, never pickled), and its output is
-calibrated by a temperature fitted on held-out documents. A document is `mixed` when it
+calibrated by a temperature fitted on held-out documents, then (optionally) shifted by log class
+priors (`DocumentModel.prior`: the model is trained with balanced classes, complaint data has few
+neutral and positive documents). A document is `mixed` when it
 clearly holds both: its calibrated negative and positive probabilities are each at least
 `MIXED_MIN` and one of its segments is clearly negative and another clearly positive
 (`MIXED_SEGMENT`). The rule of earlier versions (one negative segment makes a document
@@ -135,13 +137,16 @@ class DocumentModel:
     scale: np.ndarray
     temperature: float = 1.0
     meta: dict = field(default_factory=dict)
+    prior: np.ndarray = field(default_factory=lambda: np.zeros(3))  # log-prior offsets neg/neu/pos
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         z = (np.asarray(x, dtype=np.float64) - self.mean) / self.scale
         return z @ self.weight + self.bias
 
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        return softmax(self.logits(x) / self.temperature)
+    def predict_proba(self, x: np.ndarray, prior: np.ndarray | None = None) -> np.ndarray:
+        """Calibrated probabilities under the model's class priors (`prior` overrides them)."""
+        offsets = self.prior if prior is None else prior
+        return softmax(self.logits(x) / self.temperature + np.asarray(offsets, dtype=np.float64))
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {
@@ -154,7 +159,7 @@ class DocumentModel:
         return cls(
             np.asarray(data["doc_w"], np.float64), np.asarray(data["doc_b"], np.float64),
             np.asarray(data["doc_mean"], np.float64), np.asarray(data["doc_scale"], np.float64),
-            float(meta.get("temperature", 1.0)), meta,
+            float(meta.get("temperature", 1.0)), meta, np.asarray(meta.get("prior", (0.0, 0.0, 0.0)), np.float64),
         )
 
 

@@ -134,6 +134,8 @@ def _weights(examples: list[Example]) -> np.ndarray:
 def fit_head(x: np.ndarray, y: np.ndarray, w: np.ndarray, hidden: int, weight_decay: float, epochs: int, seed: int = 13) -> list:
     import torch
 
+    # One thread: small batches gain nothing from two, and on a shared machine two are ~7x slower.
+    torch.set_num_threads(1)
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     dim = x.shape[1]
@@ -206,8 +208,14 @@ def train_sentiment(
     grid: list[dict] | None = None,
     refit: bool = True,
     documents: bool = True,
+    keep_head: SentimentHead | None = None,
+    tune_documents: list[Example] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> TrainResult:
+    """Train a head (see the module docstring). `keep_head`: keep that head's weights (they must
+    come from these examples' train + valid splits, with its `params`); only its temperature,
+    fold heads and document model are fitted. `tune_documents`: labelled complaint-like documents
+    on which the document model's class priors are chosen (`choose_prior`), never fitted on."""
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
     texts = [e.text for e in examples]
@@ -223,7 +231,17 @@ def train_sentiment(
     w = _weights([examples[i] for i in tr])
     valid_examples = [examples[i] for i in by_split["valid"]]
     results = []
+    if keep_head is not None:
+        if keep_head.encoder_id != encoder.id:
+            from ..errors import UsageError
+
+            raise UsageError("E722", f"the kept head was trained on {keep_head.encoder_id}, not {encoder.id}.", "Train with the encoder the head was trained on (--encoder).")
+        grid = [dict(keep_head.meta["params"])]
     for params in grid or GRID:
+        if keep_head is not None:
+            score = _mean_f1(evaluate(keep_head.predict_proba(x[by_split["valid"]], calibrated=False), valid_examples)) if valid_examples else 0.0
+            results.append((score, params, keep_head.layers))
+            break
         say(f"fitting {params}")
         layers = fit_head(x[tr], y[tr], w, **params)
         head = SentimentHead(layers, encoder.id)
@@ -251,7 +269,7 @@ def train_sentiment(
         if len(covered) else 1.0
     )
 
-    if valid_examples and refit:
+    if valid_examples and refit and keep_head is None:
         # The shape is chosen; valid data now helps more as training data than held back.
         both = np.array(by_split["train"] + by_split["valid"])
         head = SentimentHead(fit_head(x[both], y[both], _weights([examples[i] for i in both]), **best_params), encoder.id)
@@ -261,7 +279,7 @@ def train_sentiment(
 
     doc_report: dict = {}
     if documents:
-        doc_report = _train_document_model(examples, x, y, oof, fold, fold_heads, temperature, head, encoder, cache, say)
+        doc_report = _train_document_model(examples, x, y, oof, fold, fold_heads, temperature, head, encoder, cache, say, tune_documents)
     head.meta = {
         "name": name,
         "trained_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
@@ -269,6 +287,7 @@ def train_sentiment(
         "params": best_params,
         "temperature": round(temperature, 4),
         "train_examples": len(tr) + (len(valid_examples) if refit else 0),
+        **({"kept": {k: keep_head.meta.get(k) for k in ("name", "trained_at")}} if keep_head is not None else {}),
         "valid": valid,
         "test": test,
         "grid": [{"params": p, "valid_mean_macro_f1": round(s, 4)} for s, p, _ in results],
@@ -288,6 +307,7 @@ def train_sentiment(
 def _train_document_model(
     examples: list[Example], x: np.ndarray, y: np.ndarray, oof: np.ndarray, fold: np.ndarray, fold_heads: dict[int, SentimentHead],
     temperature: float, head: SentimentHead, encoder: Encoder, cache: EmbeddingCache | None, say: Callable[[str], None],
+    tune_documents: list[Example] | None = None,
 ) -> dict:
     """Fit the head's document model (see the module docstring); returns what it measured."""
     say("cutting the texts into segments")
@@ -345,11 +365,25 @@ def _train_document_model(
         model.temperature = doc_temperature
         proba = model.predict_proba(x_va)
         valid_metrics = evaluate_documents([r.label for r in _decide_all(proba, va_docs)], proba, va_examples)
+        prior_report = {}
+        if tune_documents:
+            say(f"choosing class priors on {len(tune_documents)} tuning documents")
+            tune_inputs = document_inputs(head, encoder, cache, tune_documents)
+            kept = [k for k, d in enumerate(tune_inputs) if d is not None]
+            prior, prior_report = choose_prior(
+                model, x_va, va_docs, va_examples, np.stack([features(tune_inputs[k]) for k in kept]), [tune_inputs[k] for k in kept],
+                [tune_documents[k] for k in kept],
+            )
+            model.prior = prior
+            proba = model.predict_proba(x_va)
+            valid_metrics = evaluate_documents([r.label for r in _decide_all(proba, va_docs)], proba, va_examples)
         both = tr_idx + va_idx
         model = fit_document_model(np.concatenate([x_tr, x_va]), y[both], _weights([examples[i] for i in both]), c)
         model.temperature = doc_temperature
+        if tune_documents:
+            model.prior = prior
     else:
-        valid_metrics = {}
+        valid_metrics, prior_report = {}, {}
     model.meta = {"features_version": 1, "c": c, "train_documents": len(tr_idx) + len(va_idx)}
     head.document = model
     # Test, once: the final head reads every segment and whole text.
@@ -364,6 +398,8 @@ def _train_document_model(
     return {
         "trained": True,
         "c": c,
+        "prior": [round(float(v), 4) for v in model.prior],
+        "prior_choice": prior_report,
         "temperature": round(doc_temperature, 4),
         "grid": [{"c": cc, "valid_mean_macro_f1": round(sc, 4)} for sc, cc, _, _ in choices],
         "train_documents": len(tr_idx),
@@ -374,14 +410,14 @@ def _train_document_model(
     }
 
 
-def document_predictions(
+def document_inputs(
     head: SentimentHead, encoder: Encoder, cache: EmbeddingCache | None, examples: list[Example],
-    segments: list[list[tuple[str, str]]] | None = None, whole: np.ndarray | None = None, mode: str = "model",
-):
-    """What `miner analyze` says of each example as a document: its text cut into segments as
-    ingest cuts it, every segment read by the head, the whole text too, then the document model
-    (or the rule, `mode`). `whole`: the examples' own vectors if already at hand. A result's
-    label is None where the text has no informative segment."""
+    segments: list[list[tuple[str, str]]] | None = None, whole: np.ndarray | None = None,
+) -> list[DocumentInput | None]:
+    """What the document model reads of each example as `miner analyze` reads a document: its
+    text cut into segments as ingest cuts them, every segment read by the head, the whole text
+    too. `whole`: the examples' own vectors if already at hand. None where the text has no
+    informative segment."""
     segments = document_segments(examples) if segments is None else segments
     if whole is None:
         whole, _ = embed_texts(encoder, [e.text for e in examples], cache)
@@ -392,15 +428,57 @@ def document_predictions(
         rows_of[i].append(r)
     whole_p = head.predict_proba(whole)
     seg_p = head.predict_proba(seg_x) if len(seg_x) else np.zeros((0, 3), np.float32)
-    docs = [
+    return [
         document_input(seg_p[rows_of[i]] if len(segs) > 1 else whole_p[i : i + 1], [t for t, _ in segs], [l for _, l in segs], whole_p[i])
+        if segs else None
         for i, segs in enumerate(segments)
-        if segs
     ]
-    results = iter(document_sentiment(head, docs, mode))
+
+
+def document_predictions(
+    head: SentimentHead, encoder: Encoder, cache: EmbeddingCache | None, examples: list[Example],
+    segments: list[list[tuple[str, str]]] | None = None, whole: np.ndarray | None = None, mode: str = "model",
+):
+    """What `miner analyze` says of each example as a document (`document_inputs`, then the
+    document model, or the rule: `mode`). A result's label is None where the text has no
+    informative segment."""
     from .sentiment import DocumentSentiment
 
-    return [next(results) if segs else DocumentSentiment(None, None, None) for segs in segments]
+    inputs = document_inputs(head, encoder, cache, examples, segments, whole)
+    results = iter(document_sentiment(head, [d for d in inputs if d is not None], mode))
+    return [next(results) if d is not None else DocumentSentiment(None, None, None) for d in inputs]
+
+
+PRIOR_GRID = np.arange(-2.0, 0.001, 0.25)  # log-prior offsets tried for neu and pos (neg stays 0)
+
+
+def choose_prior(
+    model, x_va: np.ndarray, va_docs: list[DocumentInput], va_examples: list[Example],
+    x_tune: np.ndarray, tune_docs: list[DocumentInput], tune_examples: list[Example],
+) -> tuple[np.ndarray, dict]:
+    """Class priors of complaint data for the document model (bench/sentiment_decision.md, fixed
+    before the runs): log offsets (0, d_neu, d_pos) on the grid; among those whose valid mean
+    document macro-F1 is at most 1 point below that of (0, 0), the one with the highest minimum
+    over languages of negative recall on the tuning documents; ties: the higher valid macro-F1,
+    then the offset nearest 0. Two numbers chosen, nothing fitted."""
+    gold_neg = np.array([e.label == "neg" for e in tune_examples])
+    langs = sorted({e.lang for e in tune_examples})
+    rows = []
+    for d_neu in PRIOR_GRID:
+        for d_pos in PRIOR_GRID:
+            prior = np.array([0.0, d_neu, d_pos])
+            p_va = model.predict_proba(x_va, prior)
+            valid = _mean_f1(evaluate_documents([r.label for r in _decide_all(p_va, va_docs)], p_va, va_examples))
+            labels = np.array([r.label for r in _decide_all(model.predict_proba(x_tune, prior), tune_docs)])
+            recall = {
+                lang: float(np.mean(labels[gold_neg & (np.array([e.lang for e in tune_examples]) == lang)] == "neg"))
+                for lang in langs if np.any(gold_neg & (np.array([e.lang for e in tune_examples]) == lang))
+            }
+            rows.append({"prior": [0.0, float(d_neu), float(d_pos)], "valid_mean_macro_f1": round(valid, 4), "tune_min_negative_recall": round(min(recall.values()), 4), "tune_negative_recall": {k: round(v, 3) for k, v in recall.items()}})
+    base = next(r for r in rows if r["prior"] == [0.0, 0.0, 0.0])
+    allowed = [r for r in rows if r["valid_mean_macro_f1"] >= base["valid_mean_macro_f1"] - 0.01]
+    best = max(allowed, key=lambda r: (r["tune_min_negative_recall"], r["valid_mean_macro_f1"], -abs(r["prior"][1]) - abs(r["prior"][2])))
+    return np.array(best["prior"]), {"chosen": best, "unshifted": base, "tune_documents": len(tune_examples), "grid_points": len(rows)}
 
 
 def _decide_all(proba: np.ndarray, docs: list[DocumentInput]):
