@@ -7,6 +7,9 @@ import typer
 from .common import err
 
 
+UNCHANGED_LINES = 10  # inputs named one per line; a folder or an archive of thousands is summed up after them
+
+
 def counts(counter: dict, *, ordered: bool = True) -> str:
     """`a 1, b 2,345`: sorted by key unless the counter's own order matters."""
     items = sorted(counter.items()) if ordered else counter.items()
@@ -30,13 +33,17 @@ def echo_ingest_summary(summary: dict) -> None:
         typer.echo("Languages: " + counts(summary["languages"], ordered=False))
     if summary["pii_redacted"]:
         typer.echo("PII redacted: " + counts(summary["pii_redacted"]))
+    unchanged = [item for item in summary["inputs"] if item["status"] == "unchanged"]
+    for item in unchanged[:UNCHANGED_LINES]:
+        typer.echo(f"  {item['path']}: already ingested with these options (source {item['source_id']}), nothing to do.")
+    if len(unchanged) > UNCHANGED_LINES:
+        typer.echo(f"  ... and {len(unchanged) - UNCHANGED_LINES:,} more inputs already ingested with these options "
+                   "(`miner ingest --json` lists them all).")
     for item in summary["inputs"]:
-        if item["status"] == "unchanged":
-            typer.echo(f"  {item['path']}: already ingested with these options (source {item['source_id']}), nothing to do.")
-        elif item.get("resumed_stored"):
+        if item.get("resumed_stored"):
             typer.echo(f"  {item['path']}: resumed an interrupted ingest; {item['resumed_stored']:,} of its documents "
                        "had been stored before it stopped (counted above).")
-        elif item["error"]:
+        if item["error"]:
             err(input_error(item))
 
 

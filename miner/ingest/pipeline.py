@@ -286,12 +286,12 @@ def ingest(
     files, unsupported = expand_inputs(paths)
     summary = IngestSummary(unsupported_files=unsupported)
     started = time.perf_counter()
-    with Preparer(redactor_args, options.dedupe_min_chars, options.workers) as preparer:
+    with Preparer(redactor_args, options.dedupe_min_chars, options.workers) as preparer, _OpenArchive() as archive:
         for n, path in enumerate(files, start=1):
             report = InputReport(path=str(path))
             summary.inputs.append(report)
             try:
-                _ingest_one(db, path, options, preparer, report, summary, stdin, progress, (n, len(files)))
+                _ingest_one(db, path, options, preparer, archive, report, summary, stdin, progress, (n, len(files)))
             except MinerError as exc:
                 report.status = "strict_failed" if options.strict and report.status == "strict_failed" else "failed"
                 report.error = str(exc)
@@ -313,13 +313,13 @@ class _Loaded:
     size: int | None  # bytes as stored (compressed), None for stdin
 
 
-def _load(path, options: IngestOptions, stdin: bytes | None) -> _Loaded:
+def _load(path, options: IngestOptions, stdin: bytes | None, archive: _OpenArchive) -> _Loaded:
     """One input's bytes and format: a file, a member of a .zip, or stdin; gzip, bz2 and xz are
     read as the file inside (`reviews.jsonl.gz` is JSON Lines)."""
     if path == STDIN:
         data, p, where = (stdin if stdin is not None else b""), Path("stdin"), "<stdin>"
     elif isinstance(path, ArchiveMember):
-        data, p = _read_member(path), Path(path.member)
+        data, p = archive.read(path), Path(path.member)
         where = f"{Path(path.archive).resolve()}/{path.member}"
     else:
         p = Path(path)
@@ -337,24 +337,46 @@ def _load(path, options: IngestOptions, stdin: bytes | None) -> _Loaded:
     return _Loaded(data, None if path == STDIN else name, fmt, hashlib.sha256(data).hexdigest(), where, size)
 
 
-def _read_member(m: ArchiveMember) -> bytes:
-    import lzma
-    import zipfile
-    import zlib
+class _OpenArchive:
+    """The .zip being read, kept open from one member to the next: opening a .zip parses its whole
+    directory, so opening it again for each member made an archive of 20,000 files quadratic (minutes)."""
 
-    from .readers import MAX_EXPANDED, too_expanded
+    def __init__(self) -> None:
+        self.path: str | None = None
+        self.zf = None
 
-    try:
-        with zipfile.ZipFile(m.archive) as zf:
-            with zf.open(m.member) as f:  # reads at most the member's stated size
+    def __enter__(self) -> _OpenArchive:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.zf is not None:
+            self.zf.close()
+        self.path, self.zf = None, None
+
+    def read(self, m: ArchiveMember) -> bytes:
+        import lzma
+        import zipfile
+        import zlib
+
+        from .readers import MAX_EXPANDED, too_expanded
+
+        try:
+            if self.path != m.archive:
+                self.close()
+                self.zf, self.path = zipfile.ZipFile(m.archive), m.archive
+            with self.zf.open(m.member) as f:  # reads at most the member's stated size
                 data = f.read(MAX_EXPANDED + 1)
-        if len(data) > MAX_EXPANDED:
-            raise too_expanded(str(m), "this member of the archive")
-        return data
-    except RuntimeError as exc:  # encrypted
-        raise InputError("E219", f"cannot read {m} ({exc}).", "Unzip it with its password and ingest the folder.") from None
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError, zlib.error, lzma.LZMAError, ValueError) as exc:  # zlib/lzma: damaged data
-        raise InputError("E219", f"cannot read {m} ({str(exc)[:120]}).", "Download or export the archive again, or unzip it first.") from None
+            if len(data) > MAX_EXPANDED:
+                raise too_expanded(str(m), "this member of the archive")
+            return data
+        except RuntimeError as exc:  # encrypted
+            raise InputError("E219", f"cannot read {m} ({exc}).", "Unzip it with its password and ingest the folder.") from None
+        except (zipfile.BadZipFile, OSError, EOFError, KeyError, zlib.error, lzma.LZMAError, ValueError) as exc:  # zlib/lzma: damaged data
+            self.close()  # a damaged archive is opened again for the next member, as before
+            raise InputError("E219", f"cannot read {m} ({str(exc)[:120]}).", "Download or export the archive again, or unzip it first.") from None
 
 
 def _peek(rows: Iterator, n: int) -> tuple[list, Iterator]:
@@ -372,13 +394,14 @@ def _ingest_one(
     path: str,
     options: IngestOptions,
     preparer: Preparer,
+    archive: _OpenArchive,
     report: InputReport,
     summary: IngestSummary,
     stdin: bytes | None,
     progress: ProgressFn | None,
     position: tuple[int, int],
 ) -> None:
-    loaded = _load(path, options, stdin)
+    loaded = _load(path, options, stdin, archive)
     sha = loaded.sha256
     report.format = loaded.format
     table: Table = read_table(loaded.data, loaded.format, path=loaded.name, encoding=options.encoding,
