@@ -43,6 +43,12 @@ def themes_discover(
     debias: Annotated[str, typer.Option(help="Language-identity removal: center (default), none, coral, coral+inlp...")] = "center",
     stop_terms: StopTerms = None,
     force: Annotated[bool, typer.Option("--force", help="Refit even if nothing changed since the last run.")] = False,
+    engine: Annotated[str, typer.Option(
+        help="Where documents and sentences are placed once the themes are fitted: 'local' (this process) or 'ray' "
+        "(a Ray cluster; the fit stays here; pip install miner[ray]; docs/scale.md). Both give the same store.")] = "local",
+    address: Annotated[Optional[str], typer.Option(
+        help="--engine ray: the cluster, 'auto' (on a node of it) or ray://HOST:10001; default a local Ray instance.")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="--engine ray: tasks at once (default 2).")] = None,
     as_json: JsonOption = False,
     wait: WaitOption = None,
 ) -> None:
@@ -57,13 +63,25 @@ def themes_discover(
         )
     params = ThemeParams(seed=seed, max_fit=max_fit, min_cluster_size=min_cluster_size, max_outliers=max_outliers,
                          debias="center" if debias == "default" else debias, min_size=min_size, max_themes=max_themes)
+    if engine not in ("local", "ray"):
+        raise UsageError("E742", f"unknown engine {engine!r}.", "Use --engine local or --engine ray.")
+    if engine == "local" and (address or workers is not None):
+        raise UsageError("E742", "--address and --workers are options of --engine ray.", "Add --engine ray, or leave them out.")
     terms = read_stop_terms(stop_terms)
     store = open_store(db, write="themes discover", wait=wait)  # a second writer waits here, before the spinner starts
+    ray_stats = None
     with stage_progress(as_json) as report:  # a spinner naming the stage, with its elapsed time
-        summary = discover(store, encoder=resolve_encoder(encoder, lazy=True), params=params, stop_terms=terms,
-                           label_lang=label_lang, lexicon_path=lexicon, force=force,
-                           progress=None if report is None else (lambda stage: report(f"themes: {stage}")))
-    result = summary.to_dict()
+        kwargs = dict(encoder=resolve_encoder(encoder, lazy=True), params=params, stop_terms=terms, label_lang=label_lang,
+                      lexicon_path=lexicon, force=force, progress=None if report is None else (lambda stage: report(f"themes: {stage}")))
+        if engine == "ray":
+            from miner.engine.ray_common import RayOptions
+            from miner.engine.ray_themes import discover_ray
+
+            summary, ray_stats = discover_ray(store, options=RayOptions(address=address, workers=2 if workers is None else workers),
+                                              **kwargs)
+        else:
+            summary = discover(store, **kwargs)
+    result = summary.to_dict() | ({"ray": ray_stats.to_dict()} if ray_stats is not None else {})
     print_result(result, as_json, discover_lines, db)
 
 

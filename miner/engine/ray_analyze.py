@@ -32,7 +32,6 @@ serialises the calls between the driver and its workers.
 from __future__ import annotations
 
 import json
-import logging
 import math
 import os
 import time
@@ -47,48 +46,17 @@ from ..analyze import (
     sentiment_batch, use_head, write_sentiment, write_sentiment_rows, SentimentRows,
 )
 from ..arrays import pack_arrays, unpack_arrays
-from ..errors import InputError, UsageError
+from ..errors import UsageError
 from ..nlp.cache import EmbeddingCache, EmbedStats, embed_texts, text_hash
 from ..nlp.encoders.registry import encoder_on, get_encoder
 from ..nlp.sentiment import SentimentHead, resolve_head
 from ..store import transaction, utc_now
 
-INSTALL_HINT = "pip install miner[ray]"
+from .ray_common import FAIL_ONCE_ENV, INSTALL_HINT, SLOW_ENV, RayOptions, connect, fail_once, import_ray  # noqa: F401
+
 # A worker waits at most this long for a unit, then its slot goes empty: a worker is one
 # thread, and a retried task queued behind a waiting one may hold the unit others wait for.
 _TAKE_TIMEOUT_S = 1.0
-FAIL_ONCE_ENV = "MINER_RAY_FAIL_ONCE"  # tests: a file path; the first worker batch to create it exits its process
-SLOW_ENV = "MINER_RAY_SLOW_S"  # tests: seconds a worker sleeps after each unit (so a kill lands mid-run)
-
-
-@dataclass
-class RayOptions:
-    address: str | None = None  # None: a local Ray instance started (and stopped) here; auto; ray://HOST:10001
-    workers: int = 2  # actors in the pool
-    cpus_per_worker: float = 1.0
-    gpus_per_worker: float = 0.0
-    object_store_mb: int = 200  # for a local instance only
-    ahead: int = 0  # units waiting in the feeder; 0: 4 per worker + 2
-
-    def check(self) -> None:
-        if self.workers < 1:
-            raise UsageError("E742", f"--workers must be at least 1, not {self.workers}.", "Use --workers 1 or more.")
-        if self.gpus_per_worker < 0 or self.cpus_per_worker <= 0:
-            raise UsageError("E742", "--gpus-per-worker must be 0 or more (and CPUs per worker above 0).",
-                             "Use --gpus-per-worker 0 for CPU workers, 1 for one GPU each.")
-        if self.address is not None and self.address != "auto" and not self.address.startswith("ray://"):
-            raise UsageError("E742", f"--address {self.address!r} is not 'auto' nor ray://HOST:PORT.",
-                             "Use --address auto on a cluster node, or --address ray://HOST:10001 from elsewhere.")
-
-
-def import_ray():
-    """Ray and Ray Data, or a coded error that says how to install them."""
-    try:
-        import ray
-        import ray.data  # noqa: F401
-    except ImportError as exc:
-        raise UsageError("E740", f"--engine ray needs Ray Data, which is not installed ({exc}).", INSTALL_HINT) from None
-    return ray
 
 
 @dataclass
@@ -160,34 +128,8 @@ def analyze_ray(
 
 def _connect(ray, options: RayOptions, stats: RayStats) -> bool:
     """Joins the cluster (or starts a local instance); True when this run must shut it down."""
-    started = time.perf_counter()
-    logging.getLogger("ray").setLevel(logging.WARNING)
-    logging.getLogger("ray.data").setLevel(logging.ERROR)
-    if ray.is_initialized():
-        stopping = False
-    else:
-        kwargs = dict(include_dashboard=False, log_to_driver=False, configure_logging=True, logging_level=logging.ERROR)
-        try:
-            if options.address is None:
-                cpus = max(1, math.ceil(options.workers * options.cpus_per_worker))
-                ray.init(num_cpus=cpus, num_gpus=math.ceil(options.workers * options.gpus_per_worker) or None,
-                         object_store_memory=options.object_store_mb * 1024 * 1024, **kwargs)
-            else:
-                ray.init(address=options.address, **kwargs)
-        except (ConnectionError, RuntimeError, ValueError, OSError) as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-            raise InputError("E741", f"cannot reach a Ray cluster at {options.address or 'a local instance'}: {first}",
-                             "Start one with `ray start --head` (docs/scale.md), or check --address.") from None
-        stopping = True
-    context = ray.data.DataContext.get_current()
-    context.enable_progress_bars = False
-    context.print_on_execution_start = False
-    context.enable_auto_log_stats = False
-    # One unit per task: Ray Data would bundle small blocks (up to 1 MB) into one task, whose
-    # results then come back together, and a worker waiting for a unit would hold back the
-    # results the driver needs to hand that unit out.
-    context.target_min_block_size = 1
-    stats.connect_seconds += time.perf_counter() - started
+    stopping, seconds = connect(ray, options)
+    stats.connect_seconds += seconds
     return stopping
 
 
@@ -458,14 +400,7 @@ class _Worker:
         got = ray.get(self.feeder.take.remote(slot))
         if got is None:
             return {"slot": np.array([slot]), "unit": np.array([-1]), "result": np.array([b""], dtype=object)}
-        if self.spec.fail_once:
-            try:
-                fd = os.open(self.spec.fail_once, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                pass
-            else:
-                os.close(fd)
-                os._exit(1)  # a worker dying mid-run, once (tests)
+        fail_once(self.spec.fail_once)  # a worker dying mid-run, once (tests)
         number, (header, blob) = got
         result = analyze_unit(self.encoder, self.head, self.spec, json.loads(header), unpack_arrays(blob))
         if self.spec.slow_s:

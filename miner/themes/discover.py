@@ -34,12 +34,14 @@ from ..segments.vectors import Documents, Segments, load_documents, load_segment
 from ..store import get_setting, set_setting, transaction, utc_now
 from .background import TermsInBackground
 from ..concepts.space import ConceptSpace, concept_space
-from .fit import FitResult, ThemeParams, centroids_of, fit_themes, multilingual
+from .fit import FitResult, ThemeParams, centroids_of, fit_themes, multilingual, space
 from .identity import Matching, match_clusters
 from .keywords import TermTable, keywords_by_language
 from .labels import label_themes
 from ..concepts.lexicon import Lexicon, label_language, lexicon_digest, load_lexicon, normalise_language
-from .placement import Centroids, Placed, place_documents, place_segments, segment_threshold, theme_centroids
+from .placement import (
+    Centroids, Placed, median_or_one, place_document_batch, place_segment_batch, theme_centroids,
+)
 from .state import ThemeState
 
 QUOTES_PER_LANGUAGE = 3
@@ -86,8 +88,12 @@ def discover(
     lexicon_path: Path | None = None,
     force: bool = False,
     progress: Callable[[str], None] | None = None,
+    placer=None,
 ) -> DiscoverSummary:
+    """`placer`: where every document and sentence is placed once the fit is done (None: here;
+    `miner.engine.ray_themes.RayPlacer` maps the same batch functions over a Ray cluster)."""
     started = time.perf_counter()
+    placer = placer or LocalPlacer()
     stage = lambda name: progress(name) if progress else None  # noqa: E731
     last = _last_run_params(db)
     stop_terms = set(stop_terms or last.get("stop_terms", []))  # given once, they hold for later runs
@@ -114,7 +120,7 @@ def discover(
     with TermsInBackground(seg.texts, seg.langs, stop_terms) as background:
         t0 = time.perf_counter()
         stage("clustering")
-        fit = _cluster(docs, params, concepts)
+        fit = _cluster(docs, params, concepts, placer)
         seconds["clustering"] = _since(t0)
         t0 = time.perf_counter()
         themes_match, subs_match = _match_previous_run(db, docs, fit)
@@ -122,7 +128,7 @@ def discover(
         with transaction(db):
             run_id = _start_run(db, encoder, params, stop_terms, lexicon_path, fingerprint, len(docs.ids), fit.fitted, now)
             placed = _place_themes(db, fit, themes_match, subs_match, docs, run_id, now)
-            assigned = _assign(db, docs, seg, fit, placed, run_id)
+            assigned = _assign(db, docs, seg, fit, placed, run_id, placer)
             seconds["identity_and_assignment"] = _since(t0)
             t0 = time.perf_counter()
             stage("labels")
@@ -211,14 +217,38 @@ class _Fit:
     result: FitResult
     fit_idx: np.ndarray  # rows of the documents that were fitted (originals)
     fitted: int
-    Z: np.ndarray  # every document in the clustering space
+    Z: np.ndarray | None  # every document in the clustering space (None: a placer computes it, batch by batch)
     project: object  # the concept projection (or None)
 
+    def space_of(self, rows, docs: Documents) -> np.ndarray:
+        if self.Z is not None:
+            return self.Z[rows]
+        return space(self.result.debias, self.project, docs.vectors[rows], [docs.langs[i] for i in rows])
 
-def _cluster(docs: Documents, params: ThemeParams, concepts: ConceptSpace | None) -> _Fit:
+
+class LocalPlacer:
+    """Places documents and sentences in this process, in one batch each. A placer's contract
+    (`miner.engine.ray_themes.RayPlacer` keeps it on a cluster): `label` is None (`fit_themes`
+    labels every row itself) or `label_rows`'s signature; `place_documents` yields (rows,
+    Placed, cosine to own theme) and `place_segments` (rows, Placed), covering every row once."""
+
+    label = None
+
+    def place_documents(self, debias, project, X, langs, c: Centroids, threshold: float, core_threshold: float):
+        d, sims = place_document_batch(debias, project, X, langs, c, threshold, core_threshold)
+        yield np.arange(len(X)), d, sims
+
+    def place_segments(self, debias, project, X, langs, doc_theme, doc_sub, c: Centroids, threshold: float):
+        yield np.arange(len(X)), place_segment_batch(debias, project, X, langs, doc_theme, doc_sub, c, threshold)
+
+
+def _cluster(docs: Documents, params: ThemeParams, concepts: ConceptSpace | None, placer: LocalPlacer) -> _Fit:
     fit_idx = np.flatnonzero(docs.original)
     project = concepts.project if concepts is not None and multilingual([docs.langs[i] for i in fit_idx]) else None
-    res = fit_themes(docs.vectors[fit_idx], [docs.langs[i] for i in fit_idx], [docs.keys[i] for i in fit_idx], params, project)
+    res = fit_themes(docs.vectors[fit_idx], [docs.langs[i] for i in fit_idx], [docs.keys[i] for i in fit_idx], params, project,
+                     label=placer.label)
+    if placer.label is not None:  # the placer labels and places every document from its raw vector
+        return _Fit(res, fit_idx, int(min(len(fit_idx), params.max_fit)), None, project)
     Z = res.debias.transform(docs.vectors, docs.langs)
     return _Fit(res, fit_idx, int(min(len(fit_idx), params.max_fit)), project(Z) if project else Z, project)
 
@@ -323,7 +353,7 @@ def _place_themes(db: sqlite_utils.Database, fit: _Fit, tm: _Match, sm: _Match, 
     for t in sorted(tm.protected - set(theme_of_cluster.values())):
         rows = [pos[d] for d, tt in tm.old.items() if tt == t and d in pos]
         if rows:
-            C.append(centroids_of(fit.Z[rows], np.zeros(len(rows), dtype=np.int64), 1))
+            C.append(centroids_of(fit.space_of(rows, docs), np.zeros(len(rows), dtype=np.int64), 1))
             sub_ids.append(-1)
             theme_ids.append(t)
             kept.append(t)
@@ -350,24 +380,39 @@ class _Assigned:
     segment_threshold: float
 
 
-def _assign(db: sqlite_utils.Database, docs: Documents, seg: Segments, fit: _Fit, placed: _Placed, run_id: int) -> _Assigned:
-    """Every document (fitted, copies and beyond the sample alike) and every sentence."""
-    res = fit.result
-    d = place_documents(fit.Z, placed.centroids, res.threshold, res.core_threshold)
-    method = np.full(len(docs.ids), "assigned", dtype=object)
+def _assign(db: sqlite_utils.Database, docs: Documents, seg: Segments, fit: _Fit, placed: _Placed, run_id: int,
+            placer: "LocalPlacer") -> _Assigned:
+    """Every document (fitted, copies and beyond the sample alike) and every sentence, placed by
+    `placer` with the pure batch functions `place_document_batch` and `place_segment_batch`
+    (here: one batch; `--engine ray`: batches on a cluster); rows are written as batches come back."""
+    res, c, n = fit.result, placed.centroids, len(docs.ids)
+    d = Placed(np.full(n, -1, np.int64), np.full(n, -1, np.int64), np.zeros(n, np.float32), np.zeros(n, bool))
+    sims = None
+    method = np.full(n, "assigned", dtype=object)
     method[fit.fit_idx] = res.method
-    d.low |= method == "outlier"
-    d.low &= d.theme >= 0
+    db.execute("DELETE FROM document_themes")
+    for rows, part, part_sims in placer.place_documents(res.debias, fit.project, docs.vectors, docs.langs, c, res.threshold,
+                                                        res.core_threshold):
+        low = (part.low | (method[rows] == "outlier")) & (part.theme >= 0)
+        d.theme[rows], d.sub[rows], d.score[rows], d.low[rows] = part.theme, part.sub, part.score, low
+        if sims is None:
+            sims = np.full(n, np.nan, part_sims.dtype)
+        sims[rows] = part_sims
+        _insert_document_themes(db, docs.ids[rows], part.theme, part.sub, part.score, method[rows], low, run_id)
     pos = {int(x): i for i, x in enumerate(docs.ids)}
     seg_doc = np.array([pos.get(int(x), -1) for x in seg.doc_ids], dtype=np.int64)
     fitted_docs = fit.fit_idx[d.theme[fit.fit_idx] >= 0]
-    threshold = segment_threshold(fit.Z[fitted_docs], d.theme[fitted_docs], placed.centroids)
-    Zs = fit.result.debias.transform(seg.vectors, seg.langs)
-    Zs = fit.project(Zs) if fit.project else Zs
+    threshold = median_or_one(sims[fitted_docs]) if sims is not None else 1.0
     has_doc = seg_doc >= 0
-    s = place_segments(Zs, np.where(has_doc, d.theme[np.maximum(seg_doc, 0)], -1), np.where(has_doc, d.sub[np.maximum(seg_doc, 0)], -1),
-                       placed.centroids, threshold)
-    _write_assignments(db, docs, seg, d, method, s, run_id)
+    doc_theme = np.where(has_doc, d.theme[np.maximum(seg_doc, 0)], -1)
+    doc_sub = np.where(has_doc, d.sub[np.maximum(seg_doc, 0)], -1)
+    m = len(seg.ids)
+    s = Placed(np.full(m, -1, np.int64), np.full(m, -1, np.int64), np.zeros(m, np.float32), np.zeros(m, bool))
+    low_doc = dict(zip(docs.ids.tolist(), d.low.tolist()))
+    db.execute("DELETE FROM segment_themes")
+    for rows, part in placer.place_segments(res.debias, fit.project, seg.vectors, seg.langs, doc_theme, doc_sub, c, threshold):
+        s.theme[rows], s.sub[rows], s.score[rows] = part.theme, part.sub, part.score
+        _insert_segment_themes(db, seg.ids[rows], seg.doc_ids[rows], part.theme, part.sub, part.score, low_doc, run_id)
     return _Assigned(d, method, s, seg_doc, threshold)
 
 
@@ -375,20 +420,19 @@ def _none(x: int) -> int | None:
     return int(x) if x >= 0 else None
 
 
-def _write_assignments(db: sqlite_utils.Database, docs: Documents, seg: Segments, d: Placed, method: np.ndarray, s: Placed,
-                       run_id: int) -> None:
-    db.execute("DELETE FROM document_themes")
+def _insert_document_themes(db, ids, theme, sub, score, method, low, run_id: int) -> None:
     db.conn.executemany(
         "INSERT INTO document_themes (document_id, theme_id, subtheme_id, score, method, low_confidence, run_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [(int(i), _none(t), _none(u), round(float(sc), 4), str(me), int(lo), run_id)
-         for i, t, u, sc, me, lo in zip(docs.ids, d.theme, d.sub, d.score, method, d.low)],
+         for i, t, u, sc, me, lo in zip(ids, theme, sub, score, method, low)],
     )
-    db.execute("DELETE FROM segment_themes")
-    low_doc = dict(zip(docs.ids.tolist(), d.low.tolist()))
+
+
+def _insert_segment_themes(db, ids, doc_ids, theme, sub, score, low_doc: dict, run_id: int) -> None:
     db.conn.executemany(
         "INSERT INTO segment_themes (segment_id, theme_id, subtheme_id, score, method, low_confidence, run_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [(int(i), _none(t), _none(u), round(float(sc), 4), "document" if t >= 0 else "outlier", int(bool(low_doc.get(int(doc))) and t >= 0), run_id)
-         for i, doc, t, u, sc in zip(seg.ids, seg.doc_ids, s.theme, s.sub, s.score)],
+         for i, doc, t, u, sc in zip(ids, doc_ids, theme, sub, score)],
     )
 
 

@@ -96,20 +96,31 @@ def space(debias: LanguageDebias, project, X: np.ndarray, langs: list[str]) -> n
     return project(Z) if project is not None else Z
 
 
-def fit_themes(X: np.ndarray, langs: list[str], keys: list[str], params: ThemeParams, project=None) -> FitResult:
+def label_rows(debias: LanguageDebias, project, C: np.ndarray, X: np.ndarray, langs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(nearest sub-theme, cosine) of raw rows X: the space, then `nearest`. A pure batch
+    function: `fit_themes` labels every row with it, and `--engine ray` maps it over batches."""
+    return nearest(space(debias, project, X, langs), C)
+
+
+def fit_themes(X: np.ndarray, langs: list[str], keys: list[str], params: ThemeParams, project=None, label=None) -> FitResult:
     """Cluster rows of X (L2-normalised document vectors) into sub-themes and themes.
 
     `keys` are content keys (e.g. text hashes) that fix the row order, so the result does not
     depend on the input order; rows beyond `params.max_fit` (by key) are assigned, not fitted.
     `project`: a function applied after the language debias (the concept projection).
+    `label`: how every row is labelled once the fit is done, `label_rows`'s signature (default:
+    here, at once; `--engine ray` maps `label_rows` over batches on a cluster).
     """
     n = X.shape[0]
     order = sample_order(keys, [str(x) for x in langs])
     fit_rows = order[: params.max_fit]
     lang_arr = np.asarray(langs, dtype=object)
     debias = LanguageDebias(params.debias).fit(X[fit_rows], list(lang_arr[fit_rows]))
-    Z = space(debias, project, X, langs)
-    Zfit = Z[fit_rows]
+    if label is None:
+        Z = space(debias, project, X, langs)
+        Zfit = Z[fit_rows]
+    else:  # only the sample's rows here: the rest are the labeller's
+        Zfit = space(debias, project, X[fit_rows], list(lang_arr[fit_rows]))
     raw = _cluster_distinct(Zfit, params)
     k = int(raw.max()) + 1 if raw.size and raw.max() >= 0 else 0
     C = centroids_of(Zfit, raw, k)
@@ -124,7 +135,7 @@ def fit_themes(X: np.ndarray, langs: list[str], keys: list[str], params: ThemePa
         threshold = float(np.quantile(sc, min(params.outlier_quantile, params.max_outliers)))
     else:
         core_threshold = threshold = 1.0
-    all_lab, all_sc = nearest(Z, C)
+    all_lab, all_sc = nearest(Z, C) if label is None else label(debias, project, C, X, langs)
     all_lab[all_sc < threshold] = -1
     theme_of_sub = merge_subthemes(C, np.bincount(all_lab[all_lab >= 0], minlength=len(C)), params)
     method = np.full(n, "assigned", dtype=object)

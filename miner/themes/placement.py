@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fit import nearest
+from .fit import nearest, space
 
 SEGMENT_MARGIN = 0.05
 
@@ -82,9 +82,39 @@ def place_segments(Zs: np.ndarray, doc_theme: np.ndarray, doc_sub: np.ndarray, c
 def segment_threshold(Zdocs: np.ndarray, doc_theme: np.ndarray, c: Centroids) -> float:
     """How well a typical document matches its own theme (the median cosine to its theme's
     centroid): a sentence must match another theme at least this well to leave its document's."""
+    return median_or_one(own_theme_similarity(Zdocs, doc_theme, c))
+
+
+def own_theme_similarity(Zdocs: np.ndarray, doc_theme: np.ndarray, c: Centroids) -> np.ndarray:
+    """Each document's cosine to its own theme's centroid (NaN without a theme)."""
     pos = {int(t): i for i, t in enumerate(c.T_ids)}
     rows = [i for i, t in enumerate(doc_theme) if int(t) in pos]
     if not rows:
-        return 1.0
+        return np.full(len(doc_theme), np.nan)
     sims = np.einsum("ij,ij->i", Zdocs[rows], c.T[[pos[int(doc_theme[i])] for i in rows]])
-    return float(np.median(sims))
+    out = np.full(len(doc_theme), np.nan, sims.dtype)
+    out[rows] = sims
+    return out
+
+
+def median_or_one(sims: np.ndarray) -> float:
+    sims = sims[~np.isnan(sims)]
+    return float(np.median(sims)) if len(sims) else 1.0
+
+
+# --- the assignment as pure batch functions over raw vectors (local: one batch; --engine ray:
+# many, on a cluster) ---------------------------------------------------------------------------
+
+def place_document_batch(debias, project, X: np.ndarray, langs: list[str], c: Centroids, threshold: float,
+                         core_threshold: float) -> tuple[Placed, np.ndarray]:
+    """Documents' raw vectors -> their places, and each one's cosine to its theme's centroid
+    (what `segment_threshold` takes the median of)."""
+    Z = space(debias, project, X, langs)
+    d = place_documents(Z, c, threshold, core_threshold)
+    return d, own_theme_similarity(Z, d.theme, c)
+
+
+def place_segment_batch(debias, project, X: np.ndarray, langs: list[str], doc_theme: np.ndarray, doc_sub: np.ndarray,
+                        c: Centroids, threshold: float) -> Placed:
+    """Sentences' raw vectors, with their documents' places -> their own places."""
+    return place_segments(space(debias, project, X, langs), doc_theme, doc_sub, c, threshold)
