@@ -265,7 +265,10 @@ def ingest(
     *,
     stdin: bytes | None = None,
     progress: ProgressFn | None = None,
+    preparer: Callable[[tuple | None, int, int], Preparer] = Preparer,
 ) -> IngestSummary:
+    """`preparer(redactor_args, min_chars, workers)` makes what prepares the texts: the local
+    `Preparer` (worker processes), or `miner.engine.ray_ingest.RayPreparer` (Ray tasks)."""
     options = options or IngestOptions()
     if options.batch_size < 1:
         raise UsageError("E204", "batch size must be at least 1.", "Use --batch-size 2000 (the default).")
@@ -286,7 +289,7 @@ def ingest(
     files, unsupported = expand_inputs(paths)
     summary = IngestSummary(unsupported_files=unsupported)
     started = time.perf_counter()
-    with Preparer(redactor_args, options.dedupe_min_chars, options.workers) as preparer, _OpenArchive() as archive:
+    with preparer(redactor_args, options.dedupe_min_chars, options.workers) as preparer, _OpenArchive() as archive:
         for n, path in enumerate(files, start=1):
             report = InputReport(path=str(path))
             summary.inputs.append(report)
