@@ -50,7 +50,8 @@ DedupeMinChars = Annotated[
     int, typer.Option(help="Texts shorter than this (CJK characters count 3) are never marked duplicates.")
 ]
 Workers = Annotated[
-    Optional[int], typer.Option(help="Worker processes preparing texts for large inputs (default: up to 2; 0 = none).")
+    Optional[int], typer.Option(help="Worker processes preparing texts for large inputs (default: up to 2; 0 = none); "
+                                "with --engine ray, Ray tasks at once (default 2).")
 ]
 
 
@@ -77,6 +78,11 @@ def ingest(
     strict: Strict = False,
     dedupe_min_chars: DedupeMinChars = 40,
     workers: Workers = None,
+    engine: Annotated[str, typer.Option(
+        help="Where texts are prepared (redaction, cleaning, language, segments): 'local' (worker processes) or 'ray' "
+        "(Ray tasks; reading, dedupe and writes stay here; pip install miner[ray]; docs/scale.md). Both give the same store.")] = "local",
+    address: Annotated[Optional[str], typer.Option(
+        help="--engine ray: the cluster, 'auto' (on a node of it) or ray://HOST:10001; default a local Ray instance.")] = None,
     quiet: QuietOption = False,
     as_json: JsonSummaryOption = False,
     wait: WaitOption = None,
@@ -90,12 +96,25 @@ def ingest(
         redact_pattern=redact_pattern, keep=keep, strict=strict, dedupe_min_chars=dedupe_min_chars, workers=workers,
         redact_names=redact_names,
     )
+    from miner.errors import UsageError
     from miner.store import new_or_existing
 
+    if engine not in ("local", "ray"):
+        raise UsageError("E742", f"unknown engine {engine!r}.", "Use --engine local or --engine ray.")
+    if engine == "local" and address:
+        raise UsageError("E742", "--address is an option of --engine ray.", "Add --engine ray, or leave it out.")
     stdin = sys.stdin.buffer.read() if pipeline.STDIN in paths else None
     lock_store(db, "ingest", wait)  # one writer at a time (a second one waits here)
     with new_or_existing(db) as store, input_progress(quiet) as progress:  # a new store that got nothing is removed
-        result = pipeline.ingest(store, paths, options, stdin=stdin, progress=progress).to_dict()
+        if engine == "ray":
+            from miner.engine.ray_common import RayOptions
+            from miner.engine.ray_ingest import ingest_ray
+
+            summary, stats = ingest_ray(store, paths, options, ray_options=RayOptions(address=address, workers=2 if workers is None else workers),
+                                        stdin=stdin, progress=progress)
+            result = summary.to_dict() | {"ray": stats.to_dict()}
+        else:
+            result = pipeline.ingest(store, paths, options, stdin=stdin, progress=progress).to_dict()
     if as_json:
         print_json(result)
     elif not quiet:
