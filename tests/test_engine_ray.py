@@ -250,3 +250,81 @@ def test_without_ray_the_engine_says_how_to_install_it(monkeypatch, base_store, 
     with pytest.raises(UsageError) as err:
         ray_analyze.analyze_ray(db, encoder_name="fake", head_path=str(toy_head))
     assert err.value.code == "E740" and "pip install miner[ray]" in str(err.value)
+
+
+# --- ingest and themes discover on Ray (one Ray session, `local_ray`, shared with the tests above) ---
+
+def hostile_inputs(folder: Path) -> list[str]:
+    """Texts with PII to redact, copies to dedupe, several languages, a rejected row, two formats."""
+    rng = random.Random(5)
+    tails = ["Das Paket kam nie an.", "Le colis est arrivé abîmé.", "La app se cierra.", "great", "", "   "]
+    rows = [{"id": f"r{i}", "text": f"Mail me at user{i}@example.com or call +44 20 7946 0{i % 1000:03d}. "
+             f"{rng.choice(NEG + POS + NEU)} {rng.choice(tails)}"} for i in range(260)]
+    rows += [dict(r, id=f"copy-{r['id']}") for r in rows[:30]]  # exact copies: duplicates, on the driver
+    (folder / "in.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
+    (folder / "more.csv").write_text("id,text\n" + "\n".join(f'c{i},"review {i}: the app crashes when I pay, card 4111 1111 1111 1111"'
+                                                             for i in range(90)), "utf-8")
+    return [str(folder / "in.jsonl"), str(folder / "more.csv")]
+
+
+@needs_ray
+@pytest.mark.slow
+def test_ingest_on_ray_gives_the_local_store_and_survives_a_dead_worker(tmp_path, local_ray, monkeypatch):
+    from miner.engine.ray_common import FAIL_ONCE_ENV, RayOptions
+    from miner.engine.ray_ingest import ingest_ray
+    from tests.writers import differences, fingerprint
+
+    paths = hostile_inputs(tmp_path)
+    options = lambda: IngestOptions(external_id="id", batch_size=40, workers=0)  # noqa: E731  (batches of 40: 10 tasks)
+    local = open_db(tmp_path / "local.db")
+    expected = ingest(local, paths, options())
+    marker = tmp_path / "worker-died-once"
+    monkeypatch.setenv(FAIL_ONCE_ENV, str(marker))
+    remote = open_db(tmp_path / "ray.db")
+    summary, stats = ingest_ray(remote, paths, options(), ray_options=RayOptions(workers=2))
+    assert marker.exists()  # a worker did die mid-run
+    assert stats.batches >= 10 and stats.texts == 290 + 90
+    got, want = summary.to_dict(), expected.to_dict()
+    for d in (got, want):
+        d.pop("seconds")
+    assert got == want  # the same counts: stored, duplicates, skipped, PII redacted
+    local.conn.close()
+    remote.conn.close()
+    assert differences(fingerprint(tmp_path / "local.db"), fingerprint(tmp_path / "ray.db")) == []
+    assert summary.total("stored") > 300 and summary.total("duplicates") >= 30  # nothing lost or doubled: the local counts
+    # a second run finds the inputs unchanged and sends nothing
+    again, again_stats = ingest_ray(open_db(tmp_path / "ray.db"), paths, options(), ray_options=RayOptions(workers=2))
+    assert again_stats.batches == 0 and {r.status for r in again.inputs} == {"unchanged"}
+
+
+@needs_ray
+@pytest.mark.slow
+def test_themes_discover_on_ray_gives_the_local_store_and_survives_a_dead_worker(base_store, tmp_path, local_ray, monkeypatch):
+    """A refit over a store with themes (so identities are matched), on a sample smaller than the
+    store (so most documents are assigned, not fitted), placed in batches of 16 rows on Ray."""
+    from miner.engine.ray_common import FAIL_ONCE_ENV, RayOptions
+    from miner.engine.ray_themes import discover_ray
+    from tests.writers import differences, fingerprint
+
+    params = ThemeParams(min_cluster_size=8, max_fit=60)
+    local = copy_store(base_store, tmp_path / "local.db")
+    expected = discover(local, encoder=FakeEncoder(), params=params)
+    marker = tmp_path / "worker-died-once"
+    monkeypatch.setenv(FAIL_ONCE_ENV, str(marker))
+    remote = copy_store(base_store, tmp_path / "ray.db")
+    summary, stats = discover_ray(remote, encoder=FakeEncoder(), params=params, options=RayOptions(workers=2), batch_rows=16)
+    assert marker.exists()  # a worker did die mid-run
+    assert expected.documents > expected.fitted == 60  # documents beyond the sample were assigned
+    docs, segs = expected.documents, expected.segments
+    # every document labelled (originals) and placed, every sentence placed, 16 rows a task
+    assert docs + segs < stats.rows <= 2 * docs + segs
+    assert stats.batches >= -(-docs // 16) + -(-segs // 16) + 1
+    assert (summary.themes, summary.subthemes, summary.outliers, summary.events) == \
+        (expected.themes, expected.subthemes, expected.outliers, expected.events)
+    local.conn.close()
+    remote.conn.close()
+    assert differences(fingerprint(tmp_path / "local.db"), fingerprint(tmp_path / "ray.db")) == []
+    # nothing doubled: one row per document and per sentence
+    with sqlite3.connect(tmp_path / "ray.db") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM document_themes").fetchone()[0] == docs
+        assert conn.execute("SELECT COUNT(*) FROM segment_themes").fetchone()[0] == segs
