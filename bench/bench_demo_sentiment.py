@@ -15,6 +15,9 @@ Fixed before the issue 16 head was trained:
   analyzed; its vectors are cached in it) re-analyzed with the head, then
   ../shared/tools/xling_dev_eval.py: negative recall and positive precision per language.
   xling_dev is a development set: it was looked at while building the document model.
+  Since bench/sentiment_decision.md, it is also split by topic: the tuning half (odd topic index
+  in its README, where class priors may be chosen) and the held-out half (even index, with all
+  of its `pos` texts), reported apart.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ PAST_PROBLEM = (  # demo praise that mentions a problem it had (read before meas
 )
 XLING = ROOT.parent / "shared" / "corpora" / "xling_dev" / "complaints.jsonl"
 XLING_EVAL = ROOT.parent / "shared" / "tools" / "xling_dev_eval.py"
+XLING_README = XLING.parent / "README.md"
 XLING_STORE = ROOT / "bench" / "_work" / "themes" / "xling.db"
 WORK = ROOT / "bench" / "_work" / "sentiment"
 BEFORE = {"macro_f1": 64.8, "accuracy": 84.5, "neutral": "7/27", "xling_negative_recall": {
@@ -91,7 +95,7 @@ def xling(head: str | None, mode: str) -> dict:
     out = subprocess.run([sys.executable, str(XLING_EVAL), str(db_path), "--json"], capture_output=True, text=True, check=True, cwd=ROOT)
     result = json.loads(out.stdout)
     gold = {json.loads(line)["id"]: json.loads(line) for line in XLING.open(encoding="utf-8")}
-    rows = db.query("SELECT d.external_id, s.label FROM documents d JOIN document_sentiment s ON s.document_id = d.id")
+    rows = list(db.query("SELECT d.external_id, s.label FROM documents d JOIN document_sentiment s ON s.document_id = d.id"))
     lang_of = lambda g: g["lang"] + ("-" + g["script"] if g["script"] else "")  # noqa: E731
     fix, neu = [0, 0], defaultdict(lambda: [0, 0])
     labels = Counter()
@@ -107,12 +111,57 @@ def xling(head: str | None, mode: str) -> dict:
             neu[lang_of(g)][0] += r["label"] in ("neu", "mixed")
             neu[lang_of(g)][1] += 1
     result.update(praise_fast_fix=fix, neutral=dict(neu), labels=dict(labels), documents_analyzed=summary.documents)
+    result["halves"] = halves({r["external_id"]: r["label"] for r in rows}, gold)
     return result
+
+
+def tuning_topics() -> set[str]:
+    """The topics with an odd 1-based index in xling_dev's README topic table (bench/sentiment_decision.md)."""
+    import re
+
+    table = XLING_README.read_text(encoding="utf-8").split("## Topics")[1].split("## Counts")[0]
+    topics = re.findall(r"^\| `([a-z_]+)` \|", table, re.M)
+    return {t for i, t in enumerate(topics, 1) if i % 2 == 1}
+
+
+def halves(labels: dict[str, str], gold: dict[str, dict]) -> dict:
+    """Negative recall per language (and its mean), positive precision and neutral found, per half."""
+    odd = tuning_topics()
+    lang_of = lambda g: g["lang"] + ("-" + g["script"] if g["script"] else "")  # noqa: E731
+    out = {}
+    for half in ("tuning", "held-out"):
+        c: dict[str, Counter] = defaultdict(Counter)
+        for ext, g in gold.items():
+            if (g["topics"][0] in odd) != (half == "tuning") or ext not in labels:
+                continue
+            s, k = labels[ext], c[lang_of(g)]
+            if g["sentiment"] == "neg":
+                k["neg"] += 1
+                k["neg_hit"] += s == "neg"
+            if s == "pos":
+                k["pos_pred"] += 1
+                k["pos_right"] += g["sentiment"] == "pos"
+            if g["sentiment"] == "pos":
+                k["pos"] += 1
+                k["pos_hit"] += s == "pos"
+            if g["sentiment"] == "neu":
+                k["neu"] += 1
+                k["neu_hit"] += s in ("neu", "mixed")
+        recall = {lang: k["neg_hit"] / k["neg"] for lang, k in sorted(c.items()) if k["neg"]}
+        out[half] = {
+            "negative_recall": recall,
+            "mean_negative_recall": float(np.mean(list(recall.values()))),
+            "positive_precision": {lang: (k["pos_right"], k["pos_pred"]) for lang, k in sorted(c.items())},
+            "positive_recall": {lang: (k["pos_hit"], k["pos"]) for lang, k in sorted(c.items()) if k["pos"]},
+            "neutral": (sum(k["neu_hit"] for k in c.values()), sum(k["neu"] for k in c.values())),
+        }
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--head", default=None)
+    parser.add_argument("--section", default="demo-sentiment", help="docs/benchmarks.md section (a candidate head: its own)")
     args = parser.parse_args()
     with (demo_corpus_dir() / "labels.csv").open(encoding="utf-8") as fh:
         gold = {row["id"]: row for row in csv.DictReader(fh)}
@@ -193,7 +242,32 @@ answered `neu` or `mixed`. Labels given: {', '.join(f'{k} {v}' for k, v in sorte
 |---|---|---|---|---|---|---|
 {chr(10).join(xrows)}
 """
-    write_section("demo-sentiment", body)
+    half_rows = []
+    for lang in langs:
+        cells = []
+        for half in ("tuning", "held-out"):
+            for run in (x_model, x_rule):
+                h = run["halves"][half]
+                right, said = h["positive_precision"].get(lang, (0, 0))
+                cells.append(f"{h['negative_recall'].get(lang, float('nan')):.2f}")
+                if half == "held-out":
+                    cells.append(f"{right}/{said}" if said else "-")
+        half_rows.append(f"| {lang} | " + " | ".join(cells) + " |")
+    hm, hr = x_model["halves"], x_rule["halves"]
+    body += f"""
+By half of xling_dev's topics (bench/sentiment_decision.md: class priors may be chosen on the tuning half, odd
+topic index; the held-out half, even index, holds all 40 `pos` texts). Negative recall; positive precision as
+right/said `pos`:
+
+| language | tuning: model | tuning: any-negative | held-out: model | held-out: positive precision, model | held-out: any-negative | held-out: positive precision, any-negative |
+|---|---|---|---|---|---|---|
+{chr(10).join(half_rows)}
+| **mean** | {hm['tuning']['mean_negative_recall']:.3f} | {hr['tuning']['mean_negative_recall']:.3f} | **{hm['held-out']['mean_negative_recall']:.3f}** | {sum(v[0] for v in hm['held-out']['positive_precision'].values())}/{sum(v[1] for v in hm['held-out']['positive_precision'].values())} | {hr['held-out']['mean_negative_recall']:.3f} | {sum(v[0] for v in hr['held-out']['positive_precision'].values())}/{sum(v[1] for v in hr['held-out']['positive_precision'].values())} |
+
+Held-out half: praise found (positive recall) {sum(v[0] for v in hm['held-out']['positive_recall'].values())}/{sum(v[1] for v in hm['held-out']['positive_recall'].values())} (any-negative {sum(v[0] for v in hr['held-out']['positive_recall'].values())}/{sum(v[1] for v in hr['held-out']['positive_recall'].values())}); neutral as neu/mixed {hm['held-out']['neutral'][0]}/{hm['held-out']['neutral'][1]} (any-negative {hr['held-out']['neutral'][0]}/{hr['held-out']['neutral'][1]}).
+"""
+    (WORK / f"{args.section}.json").write_text(json.dumps({"demo": {k: v for k, v in model.items() if k != "confusion"}, "demo_rule": {k: v for k, v in rule.items() if k != "confusion"}, "xling": x_model, "xling_rule": x_rule}, indent=1, default=str), encoding="utf-8")
+    write_section(args.section, body)
     print(body)
 
 

@@ -97,6 +97,7 @@ def calibration(proba: np.ndarray, examples: list) -> dict[str, dict]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--head", default=None)
+    parser.add_argument("--section", default="sentiment", help="docs/benchmarks.md section (a candidate head: its own)")
     args = parser.parse_args()
     path = resolve_head(args.head)
     head = SentimentHead.load(path)
@@ -238,7 +239,7 @@ Worst corpus (documents): {worst_doc:.3f}. Reliability of the document probabili
 |---|---|---|---|---|---|
 {chr(10).join(req_rows)}
 """
-    write_section("sentiment", body)
+    write_section(args.section, body)
     print(body)
 
 

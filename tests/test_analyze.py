@@ -176,6 +176,8 @@ def test_cli_analyze_and_train_from_csv(runner, tmp_path, write):
     assert json.loads(result.stdout)["documents"] == 1
     result = runner.invoke(app, ["analyze", "--db", db, "--encoder", "fake", "--head", str(tmp_path / "none.npz")])
     assert result.exit_code == 2 and "E721" in result.stderr
+    result = runner.invoke(app, ["train", "sentiment", "--data", str(data), "--encoder", "fake", "--hidden", "7", "--out", str(tmp_path / "h7.npz")])
+    assert result.exit_code == 2 and "E716" in result.stderr and not (tmp_path / "h7.npz").exists()
 
 
 def test_document_mode_any_negative_is_kept_by_the_store_and_relabels_from_cache(store, head_path):

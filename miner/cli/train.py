@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..errors import UsageError
 from .common import EncoderOption, clean_errors, err, print_json, resolve_encoder
 
 app = typer.Typer(help="Train the small heads miner runs on top of the encoder.", no_args_is_help=True)
@@ -33,6 +34,9 @@ def train_sentiment_cmd(
     keep_head: Annotated[
         Optional[Path], typer.Option(help="Keep this head's weights (trained on the same data, train + valid): fit only its temperature and document model.")
     ] = None,
+    hidden: Annotated[
+        Optional[int], typer.Option(help="Train only the grid's shape with this many hidden units (0: linear) instead of choosing on valid.")
+    ] = None,
     tune_documents: Annotated[
         Optional[Path], typer.Option(help="A labelled CSV (text, label, lang) of complaint-like documents on which the document model's class priors are chosen (never fitted on).")
     ] = None,
@@ -49,10 +53,17 @@ def train_sentiment_cmd(
     examples, description = load_examples(data, text_column, label_column, requests)
     tune = load_csv(tune_documents) if tune_documents else None
     kept = SentimentHead.load(keep_head) if keep_head else None
+    grid = None
+    if hidden is not None:
+        from miner.nlp.train_sentiment import GRID
+
+        grid = [g for g in GRID if g["hidden"] == hidden]
+        if not grid:
+            raise UsageError("E716", f"no head shape with {hidden} hidden units.", f"Use one of: {', '.join(str(g['hidden']) for g in GRID)}.")
     enc = resolve_encoder(encoder, threads=threads)
     result = train_sentiment(
         examples, enc, EmbeddingCache.open_file(cache or cache_dir() / "embeddings.db"), name=out.stem, data_description=description,
-        keep_head=kept, tune_documents=tune, progress=None if as_json else (lambda msg: err(msg)),
+        grid=grid, keep_head=kept, tune_documents=tune, progress=None if as_json else (lambda msg: err(msg)),
     )
     result.head.save(out)
     out.with_suffix(".md").write_text(model_card(result.head), encoding="utf-8")

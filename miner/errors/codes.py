@@ -149,6 +149,7 @@ CODES: dict[str, ErrorCode] = _table(
     ("E713", USAGE, "Unknown split in the labelled training file.", "Use train, valid or test (or leave it empty)."),
     ("E714", INPUT, "The labelled training file has no usable rows.", "Labels must be neg, neu or pos (or negative/neutral/positive)."),
     ("E715", USAGE, "There are no training examples.", "The data needs rows in the train split."),
+    ("E716", USAGE, "No head shape of that size in the training grid (--hidden).", "Use one of the grid's hidden sizes: 0, 512, 1024."),
     ("E720", USAGE, "The file is not a miner sentiment head.", "Train one with `miner train sentiment`."),
     ("E721", USAGE, "No sentiment head of that name or path.", "Give a .npz path or train one with `miner train sentiment`."),
     ("E722", USAGE, "The sentiment head was trained on another encoder.", "Use the encoder it was trained with, or train a head for this encoder with `miner train sentiment --encoder`."),
