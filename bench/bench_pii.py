@@ -6,8 +6,9 @@ Usage: .venv/bin/python bench/bench_pii.py [--no-write] [--show N]
 Each case goes through what ingest stores (miner.ingest.prepare.prepare_batch: redaction of the
 original, cleaning, redaction of the clean text). A PII string counts as gone when no 6-character
 piece of it (letters and digits only, digits of any script read as ASCII; the whole of a shorter
-one) is left in the stored original or clean text; a decoy counts as kept when it is in the stored
-original text verbatim.
+one; pieces the case's text holds outside its PII strings, such as a display name equal to an
+address's local part, are not counted, nor pieces made with a placeholder's letters) is left in the
+stored original or clean text; a decoy counts as kept when it is in the stored original text verbatim.
 Names of people are an opt-in kind: they are measured with it on (`redact_names`), and the
 decoys are measured both with it off (the default) and on.
 Baseline: the pii.py of commit BASELINE (before issue 17), on the same cases.
@@ -37,6 +38,7 @@ CASES = ROOT / "corpora" / "pii_cases"
 RELIABILITY = ROOT / "docs" / "reliability.md"
 BASELINE = "df8dd80"  # miner/ingest/pii.py before the evidence rules of issue 17
 _ALNUM = re.compile(r"[\W_]+")
+_PLACEHOLDER = re.compile(r"\[[A-Z][A-Z0-9_]{0,30}\]")
 TARGET = 0.99
 FIRST_RUNS = {  # measured once on each part as it was committed, before any rule changed after seeing it
     "tune": "tuned on it",
@@ -62,10 +64,26 @@ def _compact(s: str) -> str:
     return _ALNUM.sub("", s).lower()
 
 
-def leaked(secret: str, outputs: list[str]) -> bool:
+def leaked(secret: str, outputs: list[str], elsewhere: str = "") -> bool:
+    """Is a piece of `secret` left in `outputs`? Pieces that the case's text holds outside its PII
+    strings (`elsewhere`) tell nothing: "Stefan Hoffmann <s.hoffmann54@gmx.net>" keeps "hoffma" in the
+    name, which is not the address's."""
     c = _compact(secret)
     pieces = {c} if len(c) <= 6 else {c[i : i + 6] for i in range(len(c) - 5)}
-    return any(p in out for out in map(_compact, outputs) for p in pieces)
+    if elsewhere:
+        rest = _compact(elsewhere)
+        pieces = {p for p in pieces if p not in rest} or {c}
+    # a placeholder is no one's data: "<[EMAIL]> escribió" does not leak "mailes" of "hotmail.es"
+    segments = [_compact(seg) for out in outputs for seg in _PLACEHOLDER.split(out)]
+    return any(p in seg for seg in segments for p in pieces)
+
+
+def outside(case: dict) -> str:
+    """The case's text with its PII strings cut out."""
+    text = case["text"]
+    for s in case["pii"]:
+        text = text.replace(s, "\n")
+    return text
 
 
 def run(cases: list[dict], redactor) -> list[dict]:
@@ -76,7 +94,7 @@ def run(cases: list[dict], redactor) -> list[dict]:
         texts = [p.text, p.clean_text] if isinstance(p, Prepared) else [c["text"]]
         out.append({
             "case": c, "stored": texts[0],
-            "gone": [not leaked(s, texts) for s in c["pii"]],
+            "gone": [not leaked(s, texts, outside(c)) for s in c["pii"]],
             "kept": [k in texts[0] for k in c["keep"]],
         })
     return out
@@ -188,7 +206,7 @@ def phones(parts: dict) -> list[str]:
                 out = apply(c["text"], find(pii._normalise(c["text"])))
                 if c["kind"] == "phone":
                     total += len(c["pii"])
-                    gone += sum(not leaked(s, [out]) for s in c["pii"])
+                    gone += sum(not leaked(s, [out], outside(c)) for s in c["pii"])
                 ktotal += len(c["keep"])
                 kept += sum(k in out for k in c["keep"])
             rows.append(f"| {part} | {name} | {_ratio(gone, total)} | {_ratio(kept, ktotal)} | {time.perf_counter() - t0:.2f} |")

@@ -2,8 +2,9 @@
 
 Built-in kinds and their placeholders:
 
-    url_secret   URL passwords, secret query values, JWTs   -> [SECRET] (the URL itself is kept)
-    email                                                   -> [EMAIL]
+    url_secret   URL passwords, secret query values, JWTs,
+                 tokens in URL paths and fragments          -> [SECRET] (the URL itself is kept)
+    email        also written out ("ana [at] x [dot] com")  -> [EMAIL]
     iban         ISO 13616 mod-97 + country length          -> [IBAN]
     national_id  SSN, NINO, CN ID, DNI/NIE, NIR, codice fiscale, Iranian code,
                  Vietnamese CCCD/CMND, CPF, Aadhaar, Korean RRN, Emirates ID,
@@ -18,7 +19,10 @@ its keyword (13 languages: "card", "carte", "卡号", "IBAN", "شبا", "身份�
 "マイナンバー", "주민등록번호", "کد ملی", "СНИЛС"...; before it, just after it, or as a label on
 the line above) is redacted even when its check fails: customers mistype them. Without a
 keyword the check is required, and an order-like keyword before the value wins ("order
-4539 1488 0343 6467" is an order number even if it passes Luhn).
+4539 1488 0343 6467" is an order number even if it passes Luhn). After its keyword a value may be
+grouped by hand (dots, slashes, groups of 2-5, double spaces), wrapped onto the next line, or open
+the next message of a chat transcript ("[10:24] Kunde: DE18 ..."). A masked card ("**** 1234",
+"4539 14** **** 6467") is no longer a card number and stays.
 
 Users add `NAME=REGEX` patterns, redacted as `[NAME]` and counted as kind `name`
 (lower-cased; a name equal to a built-in kind adds to that kind).
@@ -118,7 +122,8 @@ _DIGIT_KINDS = frozenset({"iban", "national_id", "card", "phone"})
 
 
 def _triggered(text: str) -> bool:
-    return _TRIGGER_CHARS.search(text) is not None or "://" in text or "eyJ" in text
+    return (_TRIGGER_CHARS.search(text) is not None or "://" in text or "eyJ" in text
+            or _WRITTEN_GUARD.search(text) is not None)
 
 
 # ---------------------------------------------------------------------------
@@ -230,7 +235,36 @@ def _find_url_secrets(norm: str) -> list[_Edit]:
     if "eyJ" in norm:
         for m in _JWT.finditer(norm):
             edits.append((m.start(), m.end(), _SECRET))
+    if "://" in norm:
+        edits += _url_tokens(norm)
     return _merge(edits)
+
+
+# A token in a URL's path, query or fragment, whatever its parameter's name ("/password/reset/9f86d0...",
+# "magic?t=Ngipc1LAS...", "#access_token=..."): a run of 16+ letters and digits with at least 2 digits
+# and 4 letters. Words, slugs ("refund-policy-2024"), UUID pieces, numeric order ids and short codes
+# ("B08N5WRWNW", "1Z999AA10123456784") stay.
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s/<>\"'`]+(/[^\s<>\"'`]*|[?#][^\s<>\"'`]*)")
+_URL_PIECE = re.compile(r"[A-Za-z0-9_\-]{16,}")
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9]{16,}")
+
+
+def _token_like(piece: str) -> bool:
+    for run in _TOKEN_RUN.finditer(piece):
+        r = run.group()
+        digits = sum(ch.isdigit() for ch in r)
+        if digits >= 2 and len(r) - digits >= 4:
+            return True
+    return False
+
+
+def _url_tokens(norm: str) -> list[_Edit]:
+    edits: list[_Edit] = []
+    for m in _URL.finditer(norm):
+        for p in _URL_PIECE.finditer(norm, m.start(1), m.end(1)):
+            if norm[p.start() - 1] in "/=#;&?" and _token_like(p.group()):
+                edits.append((p.start(), p.end(), _SECRET))
+    return edits
 
 
 # ---------------------------------------------------------------------------
@@ -242,10 +276,39 @@ _EMAIL = re.compile(
 )
 
 
+# Written out so that robots miss them: "maria.lopez [at] gmail [dot] com", "k.mueller(at)web.de",
+# "jean arobase orange point fr", "ivan собака yandex точка ru". A bracketed "at" is enough; a bare
+# word needs an unambiguous one (arobase, arroba, собака) or an address-like local part (. _ - or a
+# digit) and a spelled-out dot.
+_AT_WORDS = r"at|arroba|arobase|chiocciola|собака|@"
+_DOT_WORDS = r"dot|punto|point|ponto|punkt|точка"
+_LOCAL = r"[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62})"
+
+
+def _br(words: str) -> str:
+    """One of `words` in brackets: "[at]", "(dot)", "{at}"."""
+    return r"\s?[\[({<]\s?(?:" + words + r")\s?[\])}>]\s?"
+
+
+_EMAIL_WRITTEN = re.compile(
+    rf"(?<![A-Za-z0-9._%+\-])(?:"
+    rf"{_LOCAL}{_br(_AT_WORDS)}{_LABEL}(?:(?:{_br(_DOT_WORDS)}|\s?\.\s?|\s(?:{_DOT_WORDS})\s){_LABEL})*"
+    rf"(?:{_br(_DOT_WORDS)}|\s?\.\s?|\s(?:{_DOT_WORDS})\s)[A-Za-z]{{2,24}}"
+    rf"|{_LOCAL}\s(?:arroba|arobase|chiocciola|собака)\s{_LABEL}(?:(?:\s?\.\s?|\s(?:{_DOT_WORDS})\s){_LABEL})*"
+    rf"(?:\s?\.\s?|\s(?:{_DOT_WORDS})\s)[A-Za-z]{{2,24}}"
+    rf"|[A-Za-z0-9]+[._\-0-9][A-Za-z0-9._%+\-]{{0,62}}\sat\s{_LABEL}(?:\s(?:{_DOT_WORDS})\s{_LABEL})*\s(?:{_DOT_WORDS})\s[A-Za-z]{{2,24}}"
+    rf")(?![A-Za-z0-9\-])",
+    re.IGNORECASE,
+)
+_WRITTEN_GUARD = re.compile(r"[\[({<]\s?(?:" + _AT_WORDS + r")\s?[\])}>]|\s(?:at|arroba|arobase|chiocciola|собака)\s", re.IGNORECASE)
+
+
 def _find_emails(norm: str) -> list[_Edit]:
-    if "@" not in norm:
-        return []
-    return [(m.start(), m.end(), "[EMAIL]") for m in _EMAIL.finditer(norm)]
+    edits = [(m.start(), m.end(), "[EMAIL]") for m in _EMAIL.finditer(norm)] if "@" in norm else []
+    if _WRITTEN_GUARD.search(norm):
+        edits += [(m.start(), m.end(), "[EMAIL]") for m in _EMAIL_WRITTEN.finditer(norm)]
+    return _merge(edits)
 
 
 # ---------------------------------------------------------------------------
@@ -264,9 +327,12 @@ _IBAN_LENGTHS = {
 # Loose on purpose (it may run into the next word); _iban_span finds the valid prefix.
 # (Like all detector regexes here it opens with a character class, and checks the character
 # before it with a lookbehind after that: a leading lookbehind makes `re` try every position.)
-_IBAN = re.compile(r"[A-Za-z](?<![A-Za-z0-9].)[A-Za-z][0-9]{2}(?:[ \-]?[A-Za-z0-9]){11,30}")
+# Between any two characters: nothing, one or two spaces or dashes, or a line break (an IBAN copied
+# in groups of 2-5, with double spaces, or wrapped onto the next line).
+_IBAN_SEP = r"(?:[ \-]{1,2}|[ ]?\r?\n[ ]?)?"
+_IBAN = re.compile(rf"[A-Za-z](?<![A-Za-z0-9].)[A-Za-z]{_IBAN_SEP}[0-9]{_IBAN_SEP}[0-9](?:{_IBAN_SEP}[A-Za-z0-9]){{11,30}}")
 _IBAN_HEAD_BEFORE = re.compile(r"[A-Za-z]{2}[0-9]{2}[ \-]?$")  # cards/phones do not start inside one
-_IBAN_GUARD = re.compile(r"[0-9]{2}[ \-]?[0-9A-Za-z]{4}[ \-]?[0-9A-Za-z]{4}")  # check digits + BBAN
+_IBAN_GUARD = re.compile(r"[0-9](?:[\s\-]{0,2}[0-9A-Za-z]){9}")  # check digits + BBAN
 
 
 def _iban_span(cand: str) -> int:
@@ -331,7 +397,7 @@ _NATIONAL = tuple(
 _NATIONAL_GUARDS = (re.compile(r"[0-9][0-9 .\-]{6}"), re.compile(r"[A-Z][ \-]?[0-9]{2}"))
 _NINO_BAD_PREFIXES = {"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"}
 _VN_ID_KW = re.compile(r"cccd|cmnd|cmt\b|căn cước|can cuoc|chứng minh|chung minh|định danh|dinh danh", re.IGNORECASE)
-_IR_ID_KW = re.compile(r"کد\s?ملی|كد\s?ملي|شماره\s?ملی|national\s?(?:code|id)|code\s?melli|melli", re.IGNORECASE)
+_IR_ID_KW = re.compile(r"[کك]د\s?مل[یي]|شماره\s?مل[یي]|national\s?(?:code|id)|code\s?melli|melli", re.IGNORECASE)
 _IN_ID_KW = re.compile(r"aadh?aar|आधार|uidai|\buid\b", re.IGNORECASE)
 _BR_ID_KW = re.compile(r"\bcpf\b", re.IGNORECASE)
 
@@ -514,9 +580,11 @@ def _order_number(text: str, start: int) -> bool:
 _EVIDENCE_GAP = 24
 _ORDER_GAP = re.compile(
     r"(?:order|invoice|tracking|ticket|transaction|reference|ref|customer|account|member|loyalty|gift|voucher"
-    r"|pedido|factura|commande|facture|client|ordine|fattura|cliente|fatura|đơn|hóa đơn|vận đơn)(?![a-z])"
-    r"|(?:bestell|rechnung|kunden|sendung|auftrag|заказ|счёт-фактур|счет-фактур)"
-    r"|订单|訂單|单号|單號|运单|運單|会员|會員|礼品|禮品|注文|伝票|会員|ポイント|주문|송장|회원|سفارش|فاکتور|فاتورة|رهگیری|التتبع"
+    r"|pedido|factura|commande|facture|client|ordine|fattura|cliente|fatura|đơn|hóa đơn|vận đơn"
+    r"|billet|billete|bilhete|biglietto|fahrkarte|fahrschein|vé|imei|serial)(?![a-z])"
+    r"|(?:bestell|rechnung|kunden|sendung|auftrag|заказ|счёт-фактур|счет-фактур|билет)"
+    r"|订单|訂單|单号|單號|票号|票號|运单|運單|会员|會員|礼品|禮品|注文|伝票|会員|ポイント|チケット|주문|송장|회원|티켓|سفارش|فاکتور"
+    r"|فاتورة|رهگیری|التتبع|بلیت|بلیط|تذكرة|التذكرة"
     r"|طلب(?:ي|ية)?(?![\u0621-\u064A])",  # "طلب" (order), not "طلبوا" (they asked)
     # matched against lower-cased text: case-sensitive literals let `re` skip faster
 )
@@ -524,32 +592,32 @@ _ORDER_GAP = re.compile(
 _CARD_KW = re.compile(
     r"(?:(?:credit|debit|bank|payment)\s?card|card|visa|master\s?card|amex|american express|maestro|cb"
     r"|carte(?:\s(?:bancaire|bleue|de\scr[ée]dit))?|tarjeta|(?:kredit|debit|ec-|bank|giro|geld)?karten?(?:-?nummer|-?nr)?"
-    r"|girocard|cart[ãa]o|carta"
+    r"|girocard|cart[ãa]o|carta|cc|kk|kk-?nr|tarj|tarjeta de cr[ée]dito"
     r"|kártya|karty?|kart[ęy]|карт[аыуеой]*|thẻ|the tin dung|so the)(?![a-z])"
-    r"|卡号|卡號|银行卡|銀行卡|信用卡|借记卡|储蓄卡|卡|カード|카드|کارت|بطاق[ةت]|البطاقة",
+    r"|卡号|卡號|银行卡|銀行卡|信用卡|借记卡|储蓄卡|卡|カード|ｶｰﾄﾞ|クレカ|카드|[کك]ارت|بطاق[ةته]|البطاق[ةه]|كرت|فيزا",
     # matched against lower-cased text: case-sensitive literals let `re` skip faster
 )
 _CARD_SHAPE_ANY = re.compile(r"[1-9][0-9]{3}(?:[ \-]?[0-9]){8,15}(?![0-9])")
 
 _IBAN_KW = re.compile(
-    r"(?:iban|rib|bank\s?account|account|kontonummer|konto|bankverbindung|compte|cuenta|conta|conto|счёт|счет"
-    r"|tài khoản|tai khoan|sheba|shaba)(?![a-z])"
+    r"(?:iban|rib|bank\s?account|account|acct|acc|kontonummer|konto|kto|bankverbindung|bankverb|compte|cpte|cuenta|cta"
+    r"|conta|nib|conto|c/c|счёт|счет|р/с|tài khoản|tai khoan|stk|số tk|so tk|sheba|shaba)(?![a-z])"
     r"|شبا|شماره\s?حساب|آيبان|الآيبان|ايبان|الحساب|账户|帳戶|账号|帳號|口座|계좌",
     # matched against lower-cased text: case-sensitive literals let `re` skip faster
 )
-_IBAN_SHAPE_ANY = re.compile(r"[A-Z]{2}[0-9]{2}(?:[ \-]?[A-Z0-9]){10,32}")
+_IBAN_SHAPE_ANY = re.compile(rf"[A-Z]{{2}}{_IBAN_SEP}[0-9]{_IBAN_SEP}[0-9](?:{_IBAN_SEP}[A-Z0-9]){{10,32}}")
 
 # (family, keywords, shape): the shape is searched right after the keyword.
 _ID_FAMILIES = (
     ("cn", r"身份证|身份證|公民身份号码|居民身份证|证件号|證件號|(?:chinese|resident)\s?id(?![a-z])",
      r"[1-9][0-9]{16}[0-9Xx]|[1-9][0-9]{14}|[1-9][0-9]{5}[ \-][0-9]{8}[ \-][0-9]{3}[0-9Xx]"),
-    ("ssn", r"(?:ssn|social\s?security(?:\s?(?:number|no|#))?|itin)(?![a-z])",
+    ("ssn", r"(?:ssn|s\.s\.n\.?|ss#|soc\.?\s?sec(?:urity)?\.?(?:\s?(?:number|no|#))?|social\s?security(?:\s?(?:number|no|#))?|itin)(?![a-z])",
      r"[0-9]{3}[ \-]?[0-9]{2}[ \-]?[0-9]{4}"),
-    ("dni", r"(?:dni|nie|nif|documento nacional de identidad|n[úu]mero de identidad)(?![a-z])",
+    ("dni", r"(?:dni|nie|nif|d\.\s?n\.\s?i\.?|n\.\s?i\.\s?[ef]\.?|documento nacional de identidad|n[úu]mero de identidad)(?![a-z])",
      r"[0-9]{7,8}[ \-]?[A-Za-z]|[XYZxyz][ \-]?[0-9]{7}[ \-]?[A-Za-z]"),
-    ("cpf", r"(?:cpf|rg|identidade)(?![a-z])",
+    ("cpf", r"(?:cpf|c\.\s?p\.\s?f\.?|rg|identidade)(?![a-z])",
      r"[0-9]{3}\.?[0-9]{3}\.?[0-9]{3}[\-\.]?[0-9]{2}|[0-9]{2}\.?[0-9]{3}\.?[0-9]{3}-?[0-9Xx]"),
-    ("nir", r"(?:s[ée]curit[ée] sociale|s[ée]cu|insee|nir|carte vitale|num[ée]ro de s[ée]cu)(?![a-z])",
+    ("nir", r"(?:s[ée]curit[ée] sociale|s[ée]cu|insee|nir|n\.\s?i\.\s?r\.?|n°\s?ss|carte vitale|num[ée]ro de s[ée]cu)(?![a-z])",
      r"[12378](?: ?[0-9]){12}(?: ?[0-9]{2})?|[12] ?[0-9]{2} ?[0-9]{2} ?(?:[0-9]{2}|2[ABab]) ?[0-9]{3} ?[0-9]{3} ?[0-9]{2}"),
     ("de", r"(?:steuer-?id|steuer-?idnr|steuer-?identifikationsnummer|steueridentifikationsnummer|idnr"
            r"|identifikationsnummer|steuernummer|st\.?-?nr)(?![a-z])",
@@ -561,14 +629,15 @@ _ID_FAMILIES = (
     ("nino", r"(?:national\s?insurance(?:\s?(?:number|no))?|nino|n\.?i\.?\s?(?:no|num|number|#))(?![a-z])",
      r"[A-Za-z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-Da-d]?"),
     ("aadhaar", r"(?:aadh?aar|uidai)(?![a-z])|आधार", r"[0-9]{4}[ \-]?[0-9]{4}[ \-]?[0-9]{4}"),
-    ("iran", r"کد\s?ملی|كد\s?ملي|کدملی|شماره\s?ملی|شماره\s?شناسنامه|(?:code\s?melli|melli\s?code|national\s?code)(?![a-z])",
+    ("iran", r"[کك]د\s?مل[یي]|شماره\s?مل[یي]|شماره\s?شناسنامه|(?:code\s?melli|melli\s?code|national\s?code)(?![a-z])",
      r"[0-9]{3}-?[0-9]{6}-?[0-9]|[0-9]{8,10}"),
-    ("arab", r"رقم\s?(?:ال)?هوي[ةت]|(?:ال)?هوية\s?(?:ال)?وطنية|بطاقة\s?(?:ال)?هوية|هويتي|رقم\s?(?:ال)?إقامة|رقم\s?الاقامة"
+    ("arab", r"رقم\s?(?:ال)?هوي[ةته]|(?:ال)?هوي[ةه]\s?(?:ال)?وطني[ةه]|بطاق[ةه]\s?(?:ال)?هوي[ةه]|هوي[ةه]\s?رقم|هويتي"
+             r"|رقم\s?(?:ال)?إقام[ةه]|رقم\s?الاقام[ةه]|(?:رقم\s?)?السجل\s?المدني"
              r"|(?:emirates\s?id|iqama)(?![a-z])",
      r"784[ \-]?[0-9]{4}[ \-]?[0-9]{7}[ \-]?[0-9]|[12][0-9]{9}|[0-9]{9,15}"),
     ("vn", r"(?:cccd|cmnd|cmt|căn cước|can cuoc|chứng minh(?: nhân dân)?|chung minh|định danh|dinh danh)(?![a-z])",
      r"[0-9]{9,12}"),
-    ("jp", r"マイナンバー|個人番号|my\s?number(?![a-z])", r"[0-9]{4}[ \-]?[0-9]{4}[ \-]?[0-9]{4}"),
+    ("jp", r"マイナンバー|ﾏｲﾅﾝﾊﾞｰ|個人番号|my\s?number(?![a-z])", r"[0-9]{4}[ \-]?[0-9]{4}[ \-]?[0-9]{4}"),
     ("kr", r"주민\s?등록\s?번호|주민번호|rrn(?![a-z])", r"[0-9]{6}[ \-]?[0-9]{7}"),
     ("ru", r"(?:снилс|инн|паспорт(?:\s?(?:серия|серии)(?:\s?и\s?номер)?)?|серия\s?и\s?номер|серия)(?![a-zа-я])",
      r"[0-9]{3}[ \-][0-9]{3}[ \-][0-9]{3}[ \-]?[0-9]{2}|[0-9]{2} ?[0-9]{2} ?(?:№ ?)?[0-9]{6}|[0-9]{10,12}"),
@@ -582,15 +651,15 @@ _ID_KW = re.compile("|".join(f"(?P<{name}>{kw})" for name, kw, _ in _ID_FAMILIES
 # Plain substrings, one of which every keyword of a family contains: `in` tests on the lower-cased
 # text skip the regexes for texts with no keyword at all, the common case.
 _STEMS = {
-    "cn": ("身份", "证件", "證件", "chinese", "resident"), "ssn": ("ssn", "social", "itin"),
-    "dni": ("dni", "nie", "nif", "documento", "identidad"), "cpf": ("cpf", "rg", "identidade"),
-    "nir": ("curit", "sécu", "secu", "insee", "nir", "vitale"),
+    "cn": ("身份", "证件", "證件", "chinese", "resident"), "ssn": ("ssn", "s.s.n", "ss#", "soc", "social", "itin"),
+    "dni": ("dni", "nie", "nif", "d.", "n.", "documento", "identidad"), "cpf": ("cpf", "c.", "rg", "identidade"),
+    "nir": ("curit", "sécu", "secu", "insee", "nir", "n.", "n°", "vitale"),
     "de": ("steuer", "idnr", "identifikation", "st.", "st-", "stnr"), "de_ausweis": ("ausweis",),
     "cf": ("codice", "c.", "cf", "tessera"), "nino": ("insurance", "nino", "n.i", "ni"),
     "aadhaar": ("aadh", "uidai", "आधार"), "iran": ("ملی", "ملي", "شناسنامه", "melli", "national"),
-    "arab": ("هوي", "إقامة", "الاقامة", "emirates", "iqama"),
+    "arab": ("هوي", "إقام", "الاقام", "السجل", "emirates", "iqama"),
     "vn": ("cccd", "cmnd", "cmt", "căn", "can cuoc", "chứng", "chung minh", "định", "dinh danh"),
-    "jp": ("マイナンバー", "個人番号", "my"), "kr": ("주민", "rrn"), "ru": ("снилс", "инн", "паспорт", "серия"),
+    "jp": ("マイナンバー", "ﾏｲﾅﾝﾊﾞｰ", "個人番号", "my"), "kr": ("주민", "rrn"), "ru": ("снилс", "инн", "паспорт", "серия"),
     "passport": ("pass", "pasaporte", "hộ chiếu", "ho chieu", "national", "id card", "idcard", "identit", "d'identit",
                  "documento", "护照", "護照", "パスポート", "여권", "신분증", "گذرنامه", "پاسپورت", "جواز"),
 }
@@ -600,7 +669,7 @@ _ID_SHAPES = {name: re.compile(shape) for name, _, shape in _ID_FAMILIES}
 
 # Values are found first (runs of six digits or more, with the letters that lead them), then
 # a keyword is looked for just before each: far cheaper than scanning every text for keywords.
-_IBAN_HEAD = re.compile(r"[A-Z](?<![0-9A-Za-z].)[A-Z][0-9]{2}")
+_IBAN_HEAD = re.compile(r"[A-Z](?<![0-9A-Za-z].)[A-Z](?:[ \-]{1,2})?[0-9]{2}")
 _CF_HEAD = re.compile(r"[A-Za-z](?<![0-9A-Za-z].)[A-Za-z]{5}[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z]")
 _VALUE_RUN = re.compile(r"[0-9](?:[ \-./]?[0-9]){5,}")
 _SENTENCE_END = re.compile(r"[。！？!?\n]|[.;](?=\s)")
@@ -637,10 +706,21 @@ def _any_keyword(kw: re.Pattern, lower: str) -> bool:
     return any(any(stem in lower for stem in stems) and next(_keywords(rx, lower), None) for stems, rx in _ID_KW_PARTS)
 
 
+# The head of a chat transcript's line: a time (with or without a date, in brackets or not), then the
+# speaker ("14/03/2026, 10:24 - Kunde: ", "[10:24] Client: ", "10:24:13 <Customer> ").
+_CHAT_PREFIX = re.compile(
+    r"[ \t]*[\[(]?(?:[0-9]{1,4}[./\-][0-9]{1,2}[./\-][0-9]{1,4},?[ \t]+)?[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?:[ \t]?[AaPp][Mm])?[\])]?"
+    r"[ \t]*[\-–]?[ \t]*(?:<[^<>\n]{1,40}>|[^:\n]{1,40}:)[ \t]*"
+)
+
+
+_ABBREVIATED = re.compile(r"(?:nr|no|num|nro|nbr|tarj|kto|cta|cpte|acct|acc|idnr|sec|soc|cred|fisc|corr)$")
+
+
 def _keyword_before(text: str, start: int, kw: re.Pattern) -> re.Match | None:
     """The keyword that ends at most _EVIDENCE_GAP characters before `start`, with only words
     between ("number", "is", ":"): no digit, no sentence end, no order-like keyword."""
-    lo = max(0, start - _EVIDENCE_GAP - 40)
+    lo = max(0, start - _EVIDENCE_GAP - 80)
     before = text[lo:start].lower()
     last = None
     for m in _keywords(kw, before):
@@ -648,12 +728,17 @@ def _keyword_before(text: str, start: int, kw: re.Pattern) -> re.Match | None:
     if last is None:
         return None
     gap = before[last.end() :]
+    label_rest, _, after_break = gap.partition("\n")
+    chat = "\n" in gap and "\n" not in after_break and _CHAT_PREFIX.fullmatch(after_break)
+    if chat:  # the value opens the next message of a chat transcript ("[10:24] Kunde: DE18 ...")
+        gap, after_break = label_rest + "\n", ""
     if len(gap) > _EVIDENCE_GAP or any(ch.isdigit() for ch in gap) or next(_keywords(_ORDER_GAP, gap), None):
         return None
-    label_rest, _, after_break = gap.partition("\n")
     if "\n" in gap and "\n" not in after_break and not after_break.strip() and len(label_rest) <= 12 and not _sentence_ends(label_rest, 0):
         return last  # a label ending its line, the value starting the next ("Card no\n4111 ...")
-    if _sentence_ends(before, last.end()):
+    # A dot right after an abbreviated keyword ("Steuer-IdNr. 40 ...", "tarj. 4111 ...") ends no sentence.
+    abbrev = before[last.end() : last.end() + 1] == "." and _ABBREVIATED.search(before, 0, last.end()) is not None
+    if _sentence_ends(before, last.end() + abbrev):
         return None
     return last
 
@@ -742,13 +827,90 @@ def _card_grouping_ok(s: str) -> bool:
         all(g == 4 for g in groups[:-1]) and 1 <= groups[-1] <= 5)
 
 
+class _Span:
+    """What _evidence needs of a match: start(), end(), group()."""
+
+    def __init__(self, norm: str, start: int, end: int):
+        self._norm, self._start, self._end = norm, start, end
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
+
+    def group(self) -> str:
+        return self._norm[self._start : self._end]
+
+
+# After a card keyword, digits as people copy them by hand: groups of 1-6 digits split by spaces,
+# dots, dashes or slashes (one to three of them), or wrapped onto the next line.
+_CARD_GROUPS_ANY = re.compile(r"[1-9][0-9]{0,5}(?:(?:[ .\-/]{1,3}|[ ]?\r?\n[ ]?)[0-9]{1,6})+")
+_DIGIT_GROUP = re.compile(r"[0-9]+")
+
+
+class _CardShapeByHand:
+    """The card number at the start of a run of digit groups: the longest prefix of whole groups
+    (13-19 digits) that passes the card check, else the one of a usual card length (16, 15, 19,
+    14, 13 digits), so that a date or a CVV after it is not taken in."""
+
+    @staticmethod
+    def match(norm: str, pos: int) -> _Span | None:
+        m = _CARD_GROUPS_ANY.match(norm, pos)
+        if not m:
+            return None
+        ends: dict[int, int] = {}
+        n = 0
+        for g in _DIGIT_GROUP.finditer(m.group()):
+            n += len(g.group())
+            if n > 19:
+                break
+            ends[n] = m.start() + g.end()
+        if not any(12 <= k <= 19 for k in ends):
+            return None
+        for k in sorted(ends, reverse=True):
+            if 13 <= k <= 19:
+                d = _NON_DIGITS.sub("", norm[pos : ends[k]])
+                if _iin_ok(d) and _luhn(d):
+                    return _Span(norm, pos, ends[k])
+        k = next((k for k in (16, 15, 19, 14, 13, 12, 17, 18) if k in ends), None)
+        return _Span(norm, pos, ends[k]) if k else None
+
+
 def _card_evidence(norm: str, text: str) -> list[_Edit]:
-    return [(s, e, "[CARD]") for s, e, _ in _evidence(norm, text, _CARD_KW, lambda m: _CARD_SHAPE_ANY, _card_grouping_ok)]
+    def shape(m: re.Match):
+        return _CARD_SHAPE_ANY
+
+    edits = [(s, e, "[CARD]") for s, e, _ in _evidence(norm, text, _CARD_KW, shape, _card_grouping_ok)]
+    done = {s for s, _, _ in edits}
+    edits += [(s, e, "[CARD]") for s, e, _ in _evidence(norm, text, _CARD_KW, lambda m: _CardShapeByHand)
+              if s not in done]
+    return _merge(edits)
+
+
+class _IbanShape:
+    """_IBAN_SHAPE_ANY cut back to the end of its last whole token: a value wrapped onto the next
+    line goes on, the label that opens the next line ("...99\nDate: ...") does not."""
+
+    @staticmethod
+    def match(norm: str, pos: int) -> _Span | None:
+        m = _IBAN_SHAPE_ANY.match(norm, pos)
+        if not m:
+            return None
+        end = m.end()
+        word = lambda ch: ch.isascii() and ch.isalnum()  # noqa: E731  (CJK text may touch the value: "...224를")
+        while end > pos and end < len(norm) and word(norm[end]):
+            end -= 1
+            while end > pos and word(norm[end - 1]):
+                end -= 1
+            while end > pos and not word(norm[end - 1]):
+                end -= 1
+        return _Span(norm, pos, end) if end - pos >= 14 else None
 
 
 def _iban_evidence(norm: str, text: str) -> list[_Edit]:
     edits = []
-    for s, e, _ in _evidence(norm, text, _IBAN_KW, lambda m: _IBAN_SHAPE_ANY, heads=_IBAN_HEAD):
+    for s, e, _ in _evidence(norm, text, _IBAN_KW, lambda m: _IbanShape, heads=_IBAN_HEAD):
         end = _iban_cut(norm[s:e])
         if end:
             edits.append((s, s + end, "[IBAN]"))
@@ -794,7 +956,7 @@ _PHONE_RUN = re.compile(
 )
 _PHONE_KW = re.compile(
     r"(?<![a-z])(?:tel|tél|phone|mobile|cell|call|fax|sms|whats ?app|hotline|telefon|handy|mobil|rufnummer|anruf"
-    r"|téléphone|portable|appel|joindre|teléfono|telefono|móvil|movil|celular|llam|cellulare|chiam|zalo|sđt|sdt"
+    r"|téléphone|portable|appel|joindre|teléfono|telefono|móvil|movil|celular|llam|cellulare|chiam|zalo|sđt|sdt|đt(?![a-zà-ỹ])"
     r"|điện thoại|dien thoai|gọi|goi|телефон|тел|моб|сотов|звон|позвон)"
     r"|电话|電話|手机|手機|联系|聯繫|聯絡|致电|致電|拨打|撥打|微信|热线|熱線|携帯|連絡|ケータイ|전화|연락처|휴대폰|핸드폰"
     r"|تلفن|تماس|موبایل|همراه|هاتف|جوال|اتصل|واتساب|موبايل",
@@ -802,8 +964,9 @@ _PHONE_KW = re.compile(
 )
 _ORDER_KW = re.compile(
     r"(?<![a-z])(?:order|invoice|tracking|ticket|ref(?![a-z])|customer|account|bestell|rechnung|kunden|konto|sendung"
-    r"|pedido|factura|cuenta|commande|facture|compte|ordine|fattura|đơn|don hang|mã|iban|bic|заказ|счёт|счет|трек)"
-    r"|订单|訂單|单号|單號|运单|運單|注文|伝票|주문|송장|سفارش|فاکتور|طلب|فاتورة|رقم الطلب",
+    r"|pedido|factura|cuenta|commande|facture|compte|ordine|fattura|đơn|don hang|mã|iban|bic|заказ|счёт|счет|трек"
+    r"|billet|billete|bilhete|biglietto|fahrkarte|fahrschein|билет|imei)"
+    r"|订单|訂單|单号|單號|票号|票號|运单|運單|注文|伝票|チケット|주문|송장|티켓|سفارش|فاکتور|طلب|فاتورة|رقم الطلب|بلیت|بلیط|تذكرة",
     # matched against lower-cased text: case-sensitive literals let `re` skip faster
 )
 _UNIT_AFTER = re.compile(
@@ -938,6 +1101,9 @@ def _keywords_before(before: str) -> tuple[bool, bool]:
     return phone_at > order_at, order_at > phone_at
 
 
+_FOURS = re.compile(r"(?:[0-9]{4} )+[0-9]{1,4}")
+
+
 def _find_phones(norm: str) -> list[_Edit]:
     edits: list[_Edit] = []
     for m in _PHONE_RUN.finditer(norm):
@@ -950,6 +1116,8 @@ def _find_phones(norm: str) -> list[_Edit]:
             if _phone_level(norm, base, m.end(), run_digits):
                 edits.append((base, m.end(), "[PHONE]"))
             continue
+        if len(run_digits) >= 13 and _FOURS.fullmatch(run):
+            continue  # 13+ digits in fours: a card, ticket or tracking number's layout, no phone's
         # Several chunks: from each chunk take the longest strong match, else the longest weak
         # one if it is the whole run (weak formats must not be cut out of a longer number).
         chunks = [(base + c.start(), base + c.end()) for c in _CHUNK.finditer(run)]
@@ -980,7 +1148,9 @@ def _find_phones(norm: str) -> list[_Edit]:
 # A name is looked for only where people write their own: after a closing ("Regards,",
 # "Mit freundlichen Grüßen", "此致", "با تشکر") on the same or the next line, and in
 # self-introductions ("my name is", "我是", "と申します", "저는 ...입니다", "меня зовут").
-_CAP = r"[A-ZÀ-ÖØ-ÞĀ-ŽƠƯĐА-ЯЁ][a-zß-öø-ÿā-žơưđạ-ỹа-яё'’\-]+"
+_UP = "A-ZÀ-ÖØ-ÞĀ-ŽƠƯĐА-ЯЁ"
+_LOW = "a-zß-öø-ÿā-žơưđạ-ỹа-яё"
+_CAP = rf"[{_UP}](?:[{_LOW}]+(?:['’\-][{_UP}]?[{_LOW}]+)*|['’][{_UP}][{_LOW}]+)"  # Maria, Jean-Luc, O'Brien
 _LATIN_NAME = rf"{_CAP}(?:[ \t]+(?:(?:de|da|do|dos|das|del|della|di|van|von|der|den|la|le|bin|al|el)[ \t]+)?{_CAP}){{0,3}}"
 _ARABIC_WORD = r"[\u0621-\u064A\u066E-\u06D3\u06FA-\u06FF\u200c]{2,}"
 _ARABIC_NAME = rf"{_ARABIC_WORD}(?:[ \t]+{_ARABIC_WORD}){{0,2}}"
@@ -1032,7 +1202,8 @@ _INTRO_CJK = (
 _NOT_NAMES = frozenset(
     "team support service services customer customers client clients care department company shop store the your our"
     " kundenservice kundendienst kundensupport service-team equipe équipe sav soporte atención atendimento cliente"
-    " assistenza servizio clienti служба поддержки поддержка команда خدمة العملاء فريق الدعم الإدارة پشتیبانی تیم واحد مشتریان".split()
+    " assistenza servizio clienti служба поддержки поддержка команда خدمة العملاء فريق الدعم الإدارة پشتیبانی تیم واحد مشتریان"
+    " قسم إدارة ادارة شركة مؤسسة فروشگاه شرکت".split()
 )
 
 
@@ -1041,19 +1212,46 @@ def _name_ok(name: str) -> bool:
     return bool(words) and not any(w.strip(",.") in _NOT_NAMES for w in words)
 
 
+# The signature separator ("-- " alone on its line, RFC 3676): the next line is the writer's name
+# when it is a name alone. A form field of a name ("Name: ...", "Nom=...", "| Nombre | ... |",
+# "姓名：...", "ФИО: ..."): its value, when it is a name alone.
+_SIG_DASH = re.compile(r"(?:^|\n)--[ \t]?\r?\n[ \t]*")
+_NAME_LABEL = re.compile(
+    r"(?:^|\n|[/;|,][ \t]*)[ \t|]*(?:(?:full |first and last |customer |contact )?name|nom(?: complet)?|nombre(?: completo)?|nome(?: completo)?"
+    r"|vorname und nachname|имя|фио|họ tên|họ và tên|họ và tên khách hàng|姓名|氏名|お名前|이름|성명|نام(?: و نام خانوادگی)?|الاسم|الإسم)"
+    r"[ \t]*(?:[:=：]|\|)[ \t]*",
+    re.IGNORECASE,
+)
+_FIELD_END = re.compile(r"[ \t]*(?:$|\r?\n|[/;|,])")
+
+
+def _name_after(text: str, pos: int, kana: bool, own_line: bool, ends: Callable[[str, int], bool]) -> _Edit | None:
+    for kind in ("latin", "arabic", "han", "kanji", "hangul"):
+        if (kind == "kanji" and not kana) or (kind == "arabic" and not own_line):
+            continue  # Japanese names only in Japanese text; Arabic-script ones only on their own line
+        n = _NAME_AT[kind].match(text, pos)
+        if n and _name_ok(n.group()) and ends(text, n.end()):
+            return (n.start(), n.end(), "[PERSON]")
+    return None
+
+
 def _find_people(text: str) -> list[_Edit]:
     edits: list[_Edit] = []
     kana = _KANA.search(text) is not None
     for m in _CLOSING_RE.finditer(text):
-        pos = m.end()
-        next_line = "\n" in m.group()
-        for kind in ("latin", "arabic", "han", "kanji", "hangul"):
-            if (kind == "kanji" and not kana) or (kind == "arabic" and not next_line):
-                continue  # Japanese names only in Japanese text; Arabic-script ones only on their own line
-            n = _NAME_AT[kind].match(text, pos)
-            if n and _name_ok(n.group()) and _line_ends_after(text, n.end()):
-                edits.append((n.start(), n.end(), "[PERSON]"))
-                break
+        found = _name_after(text, m.end(), kana, "\n" in m.group(), _line_ends_after)
+        if found:
+            edits.append(found)
+    if "--" in text:
+        for m in _SIG_DASH.finditer(text):
+            found = _name_after(text, m.end(), kana, True, _line_ends_after)
+            if found:
+                edits.append(found)
+    for m in _NAME_LABEL.finditer(text):
+        # (under a name label, a name in kanji is a name even in a text with no kana)
+        found = _name_after(text, m.end(), True, True, lambda t, e: _FIELD_END.match(t, e) is not None)
+        if found:
+            edits.append(found)
     for m in _INTRO_LATIN.finditer(text):
         n = _NAME_AT["latin"].match(text, m.end())
         if n and _name_ok(n.group()):
