@@ -45,7 +45,7 @@ FIRST_RUNS = {  # measured once on each part as it was committed, before any rul
     "heldout": "0.993 (152/153) / 0.990 (206/208)",
     "fresh": "0.865 (90/104) / 0.998 (521/522)",
     "final": "0.900 (117/130) / 1.000 (156/156)",
-    "wild": "0.630 (126/200) / 0.992 (603/608)",  # names on: person 0/26; commit e213162, rules of 7e26aba
+    "wild": "0.630 (126/200) / 0.992 (603/608)",  # names on: person 0/26; cases e213162, rules of 7e26aba (0.655 with the leak check of 5503ae8)
 }
 PARTS = ["tune", "heldout", "fresh", "final", "wild"]  # in the order they were written (see corpora/pii_cases/make_*.py)
 
@@ -260,8 +260,20 @@ def main() -> None:
         "The final part was written after that and committed (627bc99); its first run gave recall 0.900 (117/130) "
         "and decoys kept 1.000 (156/156): all 13 misses were a keyword after the value (\"4411 ... - that's my card "
         "number\"), which the rules did not look for. They do now (a keyword within 24 characters after the value), "
-        "so the final part has been seen once too; the figures below are after that change. Recall: PII strings "
-        "with no 6-character piece left in the stored texts. "
+        "so the final part has been seen once too. The wild part (`make_wild.py`) was written by someone who had "
+        "not read pii.py, in forms the other parts do not use (chat transcripts with timestamps and speakers, form "
+        "dumps, signatures, quoted reply headers, values grouped by hand or wrapped onto the next line, full-width "
+        "and Persian/Arabic-Indic digits, abbreviated or misspelled keywords, e-mails written out, secrets in URL "
+        "paths; look-alikes: masked cards, which count as decoys, IMEIs, tickets in fours, RF creditor references, "
+        "postcodes...) and committed (e213162) before its first run (6574f0c), which gave recall 0.630 (126/200), "
+        "decoys kept 0.992 (603/608) and names 0/26: well below target, like the fresh and final parts before it. "
+        "5 of those 74 misses were the leak check's own (an address's local part equal to the display name before "
+        "it; pieces made with a placeholder's letters): it no longer counts them, and gives 0.655 (131/200) for "
+        "the same rules. The other misses were fixed by general rules (5503ae8: tokens in URL paths, e-mails "
+        "written out, values grouped by hand or wrapped after their keyword, chat transcripts, abbreviated "
+        "keywords, tickets in fours, names under '-- ' or a name label), so the wild part has been seen once "
+        "too; the figures below are after those fixes, and a new part written after them is the only way to "
+        "know what a user will see. Recall: PII strings with no 6-character piece left in the stored texts. "
         f"Targets: recall >= {TARGET} and decoys kept >= {TARGET}. Names of people are an opt-in kind (`--redact-names`): "
         "their recall is measured with it on; decoys are measured with it off and on."
     )
