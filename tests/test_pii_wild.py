@@ -77,6 +77,7 @@ KEPT = [
     # "at" and "dot" in prose
     "We met at noon, look at the site dot by dot.",
     "I was at home at 8 and at work (at) 9.",
+    "The parcel is not coming. At this point just refund me.",
     # masked and truncated cards
     "Karte endet auf **** **** **** 4821",
     "card XXXX-XXXX-XXXX-0042 was charged twice",

@@ -297,7 +297,9 @@ _EMAIL_WRITTEN = re.compile(
     rf"(?:{_br(_DOT_WORDS)}|\s?\.\s?|\s(?:{_DOT_WORDS})\s)[A-Za-z]{{2,24}}"
     rf"|{_LOCAL}\s(?:arroba|arobase|chiocciola|собака)\s{_LABEL}(?:(?:\s?\.\s?|\s(?:{_DOT_WORDS})\s){_LABEL})*"
     rf"(?:\s?\.\s?|\s(?:{_DOT_WORDS})\s)[A-Za-z]{{2,24}}"
-    rf"|[A-Za-z0-9]+[._\-0-9][A-Za-z0-9._%+\-]{{0,62}}\sat\s{_LABEL}(?:\s(?:{_DOT_WORDS})\s{_LABEL})*\s(?:{_DOT_WORDS})\s[A-Za-z]{{2,24}}"
+    # English words alone ("name at domain dot com"): lower case, and a local part that looks like one
+    # ("j.doe", "tom_h", "anna82"), so that prose ("...coming. At this point just") is left alone
+    rf"|(?:[A-Za-z0-9]+(?:[._\-][A-Za-z0-9]+)+|[A-Za-z]+[0-9]+)\s(?-i:at)\s{_LABEL}(?:\s(?-i:dot)\s{_LABEL})*\s(?-i:dot)\s[a-z]{{2,24}}"
     rf")(?![A-Za-z0-9\-])",
     re.IGNORECASE,
 )
