@@ -123,7 +123,7 @@ _DIGIT_KINDS = frozenset({"iban", "national_id", "card", "phone"})
 
 def _triggered(text: str) -> bool:
     return (_TRIGGER_CHARS.search(text) is not None or "://" in text or "eyJ" in text
-            or _WRITTEN_GUARD.search(text) is not None)
+            or (_written_hint(text) and _WRITTEN_GUARD.search(text) is not None))
 
 
 # ---------------------------------------------------------------------------
@@ -283,6 +283,7 @@ _EMAIL = re.compile(
 _AT_WORDS = r"at|arroba|arobase|chiocciola|собака|@"
 _DOT_WORDS = r"dot|punto|point|ponto|punkt|точка"
 _LOCAL = r"[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}"
+_LOCAL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62})"
 
 
@@ -306,10 +307,29 @@ _EMAIL_WRITTEN = re.compile(
 _WRITTEN_GUARD = re.compile(r"[\[({<]\s?(?:" + _AT_WORDS + r")\s?[\])}>]|\s(?:at|arroba|arobase|chiocciola|собака)\s", re.IGNORECASE)
 
 
+# Substrings one of which every written-out address holds: `in` tests are far cheaper than a regex.
+_WRITTEN_HINTS = (" at ", "(at)", "[at]", "{at}", "<at>", "(@)", "[@]", " AT ", "(AT)", "[AT]", "(At)", "[At]",
+                  "arroba", "arobase", "chiocciola", "собака", "(ARROBA)")
+
+
+_WRITTEN_HINT = re.compile("|".join(map(re.escape, _WRITTEN_HINTS)))
+
+
+def _written_hint(text: str) -> bool:
+    return _WRITTEN_HINT.search(text) is not None
+
+
 def _find_emails(norm: str) -> list[_Edit]:
     edits = [(m.start(), m.end(), "[EMAIL]") for m in _EMAIL.finditer(norm)] if "@" in norm else []
-    if _WRITTEN_GUARD.search(norm):
-        edits += [(m.start(), m.end(), "[EMAIL]") for m in _EMAIL_WRITTEN.finditer(norm)]
+    if _written_hint(norm):
+        for g in _WRITTEN_GUARD.finditer(norm):  # the local part ends right before its "at": back up over it
+            i = g.start() - (g.start() > 0 and norm[g.start() - 1] == " ")
+            stop = max(0, i - 64)
+            while i > stop and norm[i - 1] in _LOCAL_CHARS:
+                i -= 1
+            m = _EMAIL_WRITTEN.match(norm, i)
+            if m and m.end() > g.end():
+                edits.append((m.start(), m.end(), "[EMAIL]"))
     return _merge(edits)
 
 
@@ -334,7 +354,7 @@ _IBAN_LENGTHS = {
 _IBAN_SEP = r"(?:[ \-]{1,2}|[ ]?\r?\n[ ]?)?"
 _IBAN = re.compile(rf"[A-Za-z](?<![A-Za-z0-9].)[A-Za-z]{_IBAN_SEP}[0-9]{_IBAN_SEP}[0-9](?:{_IBAN_SEP}[A-Za-z0-9]){{11,30}}")
 _IBAN_HEAD_BEFORE = re.compile(r"[A-Za-z]{2}[0-9]{2}[ \-]?$")  # cards/phones do not start inside one
-_IBAN_GUARD = re.compile(r"[0-9](?:[\s\-]{0,2}[0-9A-Za-z]){9}")  # check digits + BBAN
+_IBAN_GUARD = re.compile(r"[A-Za-z][ \-]{0,2}[0-9]{2}(?:[\s\-]{0,2}[0-9A-Za-z]){8}")  # country, check digits, BBAN
 
 
 def _iban_span(cand: str) -> int:
@@ -653,9 +673,11 @@ _ID_KW = re.compile("|".join(f"(?P<{name}>{kw})" for name, kw, _ in _ID_FAMILIES
 # Plain substrings, one of which every keyword of a family contains: `in` tests on the lower-cased
 # text skip the regexes for texts with no keyword at all, the common case.
 _STEMS = {
-    "cn": ("身份", "证件", "證件", "chinese", "resident"), "ssn": ("ssn", "s.s.n", "ss#", "soc", "social", "itin"),
-    "dni": ("dni", "nie", "nif", "d.", "n.", "documento", "identidad"), "cpf": ("cpf", "c.", "rg", "identidade"),
-    "nir": ("curit", "sécu", "secu", "insee", "nir", "n.", "n°", "vitale"),
+    "cn": ("身份", "证件", "證件", "chinese", "resident"),
+    "ssn": ("ssn", "s.s.n", "ss#", "soc.", "soc sec", "socsec", "social", "itin"),
+    "dni": ("dni", "nie", "nif", "d.n", "d. n", "n.i", "n. i", "documento", "identidad"),
+    "cpf": ("cpf", "c.p", "c. p", "rg", "identidade"),
+    "nir": ("curit", "sécu", "secu", "insee", "nir", "n.i.r", "n. i. r", "n°ss", "n° ss", "vitale"),
     "de": ("steuer", "idnr", "identifikation", "st.", "st-", "stnr"), "de_ausweis": ("ausweis",),
     "cf": ("codice", "c.", "cf", "tessera"), "nino": ("insurance", "nino", "n.i", "ni"),
     "aadhaar": ("aadh", "uidai", "आधार"), "iran": ("ملی", "ملي", "شناسنامه", "melli", "national"),
@@ -879,15 +901,19 @@ class _CardShapeByHand:
         return _Span(norm, pos, ends[k]) if k else None
 
 
-def _card_evidence(norm: str, text: str) -> list[_Edit]:
-    def shape(m: re.Match):
-        return _CARD_SHAPE_ANY
+class _CardShape:
+    """A card number after its keyword: written as cards are (one block, fours, 4-6-5), else grouped by hand."""
 
-    edits = [(s, e, "[CARD]") for s, e, _ in _evidence(norm, text, _CARD_KW, shape, _card_grouping_ok)]
-    done = {s for s, _, _ in edits}
-    edits += [(s, e, "[CARD]") for s, e, _ in _evidence(norm, text, _CARD_KW, lambda m: _CardShapeByHand)
-              if s not in done]
-    return _merge(edits)
+    @staticmethod
+    def match(norm: str, pos: int) -> re.Match | _Span | None:
+        m = _CARD_SHAPE_ANY.match(norm, pos)
+        if m and _whole_token(norm, m.start(), m.end()) and _card_grouping_ok(m.group()):
+            return m
+        return _CardShapeByHand.match(norm, pos)
+
+
+def _card_evidence(norm: str, text: str) -> list[_Edit]:
+    return [(s, e, "[CARD]") for s, e, _ in _evidence(norm, text, _CARD_KW, lambda m: _CardShape)]
 
 
 class _IbanShape:
