@@ -51,6 +51,19 @@ def store(small_store, tmp_path) -> Path:
     return copy_store(small_store, tmp_path / "s.db")
 
 
+@pytest.fixture(scope="module")
+def themed_store(small_store, tmp_path_factory) -> Path:
+    """The small store with themes: discovered once for the module (a discovery takes 10-15 s)."""
+    db = copy_store(small_store, tmp_path_factory.mktemp("themed") / "themed.db")
+    check(run(miner("themes", "discover", "--db", str(db), "--min-cluster-size", "8", "--max-outliers", "0", "--json")))
+    return db
+
+
+@pytest.fixture
+def themed(themed_store, tmp_path) -> Path:
+    return copy_store(themed_store, tmp_path / "t.db")
+
+
 def hold(db: Path, write: bool = False) -> subprocess.Popen:
     """Another process holding the writer lock of `db` as `miner analyze` (and SQLite's write lock with `write`)."""
     proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(db), "write" if write else "lock"], env=env(),
@@ -141,10 +154,10 @@ def test_the_waiting_writer_goes_on_when_the_holder_ends_even_by_sigkill(store):
     assert integrity(store) == "ok"
 
 
-def test_readers_work_while_a_writer_holds_the_lock_and_an_open_transaction(store, runner, tmp_path):
+def test_readers_work_while_a_writer_holds_the_lock_and_an_open_transaction(themed, runner, tmp_path):
     from miner.cli.main import app
 
-    check(run(miner("themes", "discover", "--db", str(store), "--min-cluster-size", "8", "--max-outliers", "0", "--json")))
+    store = themed
     holder = hold(store, write=True)
     try:
         listed = runner.invoke(app, ["themes", "list", "--db", str(store), "--json"])
@@ -175,11 +188,11 @@ def test_database_is_locked_is_a_coded_line_never_a_traceback(capsys):
     assert err.startswith("Error [E122] the store is busy") and err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_an_sqlite_lock_held_by_another_program_gives_e122(store, runner):
+def test_an_sqlite_lock_held_by_another_program_gives_e122(themed, runner):
     """A DB browser with an open write transaction (no miner lock): the writer's 10 s SQLite wait runs out."""
     from miner.cli.main import app
 
-    check(run(miner("themes", "discover", "--db", str(store), "--min-cluster-size", "8", "--max-outliers", "0", "--json")))
+    store = themed
     conn = sqlite3.connect(store, isolation_level=None)
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -190,10 +203,11 @@ def test_an_sqlite_lock_held_by_another_program_gives_e122(store, runner):
     assert r.stderr.startswith("Error [E122] the store is busy") and "Traceback" not in r.stderr
 
 
-def test_the_lock_goes_with_the_command_in_process(store, runner):
+def test_the_lock_goes_with_the_command_in_process(themed, runner):
     from miner.cli.main import app
 
-    r = runner.invoke(app, ["themes", "discover", "--db", str(store), "--min-cluster-size", "8", "--max-outliers", "0", "--json"])
+    store = themed
+    r = runner.invoke(app, ["themes", "rename", "1", "Refund delays", "--db", str(store)])
     assert r.exit_code == 0, r.output
     assert read_holder(store) is None
     r = runner.invoke(app, ["themes", "rename", "1", "Refunds", "--db", str(store), "--wait", "0"])
