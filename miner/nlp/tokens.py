@@ -26,6 +26,7 @@ import unicodedata
 from collections.abc import Callable
 from contextlib import suppress
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any
 
 __all__ = ["is_stopword", "make_tokenizer", "norm_lang", "spaced", "stream", "tokenize"]
@@ -130,12 +131,29 @@ def _prepare(text: str, lang: str) -> str:
     return text.casefold()
 
 
+def _spacy_stop_words(lang: str) -> set[str]:
+    """spaCy's stop words of `lang`. For French and Indonesian, read from their stop_words.py
+    alone: importing `spacy.lang.fr.stop_words` first runs the language's package, which
+    compiles its tokenizer's word list (see _LIGHT)."""
+    import importlib.util
+
+    import spacy.lang
+
+    path = Path(spacy.lang.__file__).parent / lang / "stop_words.py"
+    if lang in _LIGHT and path.is_file():
+        spec = importlib.util.spec_from_file_location(f"miner_spacy_stop_words_{lang}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    else:
+        module = __import__(f"spacy.lang.{lang}.stop_words", fromlist=["STOP_WORDS"])
+    return set(getattr(module, "STOP_WORDS", ()))
+
+
 @cache
 def _stopwords(lang: str) -> frozenset[str]:
     words: set[str] = set()
     with suppress(Exception):  # a language without a spaCy list has only ours
-        module = __import__(f"spacy.lang.{lang}.stop_words", fromlist=["STOP_WORDS"])
-        words.update(getattr(module, "STOP_WORDS", ()))
+        words.update(_spacy_stop_words(lang))
     # English turns up in every language's tweets and in Chinese and Japanese Latin runs.
     from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -184,10 +202,53 @@ def _sudachi() -> Any:
     return Dictionary(dict="core").tokenizer(mode=SplitMode.C, fields={"pos", "dictionary_form"})
 
 
+# spaCy's French and Indonesian tokenizers compile, on first use in each process, a regex of
+# thousands of hyphenated words to keep whole: 2.3 and 2.1 s of CPU (measured; English 0.1 s),
+# paid by every process that reads such text (`themes discover` runs two). These languages get
+# the generic tokenizer with their affix rules instead, keeping every letter-hyphen-letter
+# compound whole (petits-enfants, pré-cochée, anak-anak) rather than only the listed ones.
+_LIGHT = frozenset({"fr", "id"})
+_FR_HYPHEN_PRONOUNS = "ce clés elle en il ils je là moi nous on t vous"  # pouvez-vous -> pouvez, -vous
+_FR_KEEP = frozenset({"rendez-vous", "chez-moi", "chez-nous", "chez-vous"})  # nouns that end like a pronoun
+
+
+def _light_tokenizer(lang: str) -> Callable[[str], Any]:
+    import spacy
+    from spacy.lang.char_classes import ALPHA, HYPHENS, merge_chars
+    from spacy.lang.punctuation import TOKENIZER_INFIXES, TOKENIZER_PREFIXES, TOKENIZER_SUFFIXES
+    from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
+
+    tokenizer = spacy.blank("xx").tokenizer
+    compound = re.compile(rf"[{ALPHA}]+(?:(?:{HYPHENS})[{ALPHA}]+)+")
+    prefixes, suffixes, infixes = list(TOKENIZER_PREFIXES), list(TOKENIZER_SUFFIXES), list(TOKENIZER_INFIXES)
+    pronoun_end = None
+    if lang == "fr":  # spaCy's French rules: l'|d'|n' come off the word, and -il, -vous... off the verb
+        elision = "'’"
+        prefixes.append(rf"(?:({merge_chars('d l n D L N')})[{elision}])(?=[{ALPHA}])")
+        infixes.append(rf"(?<=[{ALPHA}][{elision}])(?=[{ALPHA}])")
+        pronouns = merge_chars(_FR_HYPHEN_PRONOUNS + " " + _FR_HYPHEN_PRONOUNS.upper())
+        suffixes.append(rf"(?<=[{ALPHA}])(?:{HYPHENS})({pronouns})")
+        pronoun_end = re.compile(rf"(?:{HYPHENS})(?:{pronouns})$")
+
+    def keep_whole(text: str):
+        m = compound.fullmatch(text)
+        if m and pronoun_end is not None and pronoun_end.search(text) and text.casefold() not in _FR_KEEP:
+            return None
+        return m
+
+    tokenizer.prefix_search = compile_prefix_regex(prefixes).search
+    tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    tokenizer.token_match = keep_whole
+    return tokenizer
+
+
 @cache
 def _spacy(lang: str) -> Callable[[str], Any]:
     import spacy
 
+    if lang in _LIGHT:
+        return _light_tokenizer(lang)
     with suppress(Exception):  # unknown code, or one that wants an extra package
         return spacy.blank(lang).tokenizer
     try:  # ko, th need mecab-ko / pythainlp: spaCy's rule tokenizer still splits on spaces
