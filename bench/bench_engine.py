@@ -297,8 +297,9 @@ Same results: every run stored the same counts ({'yes' if same_ingest else '**NO
 {trow("Ray, 1 worker", "ray1")}
 {trow("Ray, 2 workers", "ray2")}
 
-- On 2 shared cores Ray adds processes (a Ray instance, workers) to the same cores: what these figures give is Ray's cost
-  per batch and per worker here, not a speed-up; the speed-up needs more cores or machines.
+- On 2 shared cores Ray adds processes (a Ray instance, workers) to the same cores, and ingest pays for it; the themes
+  placing gains on this loaded machine from overlapping the driver's writes with the workers' placing and from one BLAS
+  thread per worker (`docs/scale.md`). A speed-up that grows with workers needs more cores or machines.
 - Ingest with Ray: the driver still reads, decodes, dedupes and writes ({docs:,} rows); workers only prepare texts.
 - Themes with Ray: every batch carries its raw vectors (384 float32 per row) to a worker and its places back; the local
   engine's placing is a few matrix products on vectors already in memory.
