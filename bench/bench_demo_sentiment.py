@@ -200,7 +200,8 @@ def main() -> None:
     head_path = resolve_head(args.head)
     head_name = head_path.resolve().relative_to(ROOT) if head_path.resolve().is_relative_to(ROOT) else head_path
     trained = SentimentHead.load(head_path).meta.get("trained_at", "?")
-    body = f"""## Document sentiment on the demo corpus and xling_dev (`bench/bench_demo_sentiment.py`)
+    title = "" if args.section == "demo-sentiment" else f": candidate `{head_path.stem}`"
+    body = f"""## Document sentiment on the demo corpus and xling_dev (`bench/bench_demo_sentiment.py`){title}
 
 Head `{head_name}` ({'the default head' if args.head is None else 'given by --head'}, trained {trained}). A document's sentiment
 learned from its segments (the head's document model), against the rule "any negative segment" (`miner analyze

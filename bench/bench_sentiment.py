@@ -184,7 +184,8 @@ def main() -> None:
     p = head.meta.get("params", {})
     shipped = path.resolve() == resolve_head().resolve()
     where = path.resolve().relative_to(ROOT) if path.resolve().is_relative_to(ROOT) else path
-    body = f"""## Sentiment head (`bench/bench_sentiment.py`)
+    title = "" if args.section == "sentiment" else f": candidate `{path.stem}`"
+    body = f"""## Sentiment head (`bench/bench_sentiment.py`){title}
 
 Head `{where}` ({'the default head' if shipped else 'not the default head'}, trained {head.meta.get('trained_at', '?')}; {'MLP, ' + str(p.get('hidden')) + ' hidden units' if p.get('hidden') else 'linear'}, temperature
 {head.temperature:.3f}) on frozen multilingual-e5-small, one head for every language and domain, trained by

@@ -58,3 +58,22 @@ def test_opt_in_document_head_reads_documents():
     assert got == [gold for _, gold in DOCUMENTS], got
     for r in results:
         assert abs(sum(r.proba) - 1.0) < 1e-3 and -1.0 <= r.score <= 1.0
+
+
+@pytest.mark.models
+def test_opt_in_complaints_head_reads_documents():
+    """`--head sentiment-e5-small-complaints`: calibrated, with its document model and the class
+    priors chosen for complaint data. Bound fixed before the head was run on these texts: at
+    least 4 of the 5 documents right."""
+    from miner.nlp.sentiment_data import Example
+    from miner.nlp.train_sentiment import document_predictions
+
+    head = SentimentHead.load(resolve_head("sentiment-e5-small-complaints"))
+    assert head.document is not None and head.temperature != 1.0 and head.document.prior.any()
+    encoder = get_encoder("e5-small")
+    examples = [Example(t, gold, "test", "und", "test") for t, gold in DOCUMENTS]
+    results = document_predictions(head, encoder, None, examples)
+    right = sum(r.label == gold for r, (_, gold) in zip(results, DOCUMENTS))
+    assert right >= 4, [r.label for r in results]
+    for r in results:
+        assert abs(sum(r.proba) - 1.0) < 1e-3 and -1.0 <= r.score <= 1.0

@@ -512,6 +512,17 @@ def model_card(head: SentimentHead, grid: list | None = None) -> str:
     docs = m.get("documents") or {}
     if docs.get("trained"):
         doc_grid = ", ".join(f"c={g['c']}: {100 * g['valid_mean_macro_f1']:.1f}" for g in docs.get("grid", []))
+        choice = docs.get("prior_choice") or {}
+        prior_text = ""
+        if choice:
+            chosen, base = choice["chosen"], choice["unshifted"]
+            prior_text = (
+                f"\n\nClass priors for complaint data: log offsets (neg, neu, pos) {tuple(chosen['prior'])} added to the\n"
+                f"calibrated logits, chosen on {choice['tune_documents']} tuning documents (`--tune-documents`; never fitted on)\n"
+                f"among {choice['grid_points']} offsets: minimum negative recall over their languages {chosen['tune_min_negative_recall']:.3f}\n"
+                f"(unshifted {base['tune_min_negative_recall']:.3f}), valid mean document macro-F1 {100 * chosen['valid_mean_macro_f1']:.1f}\n"
+                f"(unshifted {100 * base['valid_mean_macro_f1']:.1f}, at most 1 point lower allowed)."
+            )
         doc_section = f"""
 ## Document model
 A document's label is learned from its segments (multinomial logistic regression over the
@@ -521,7 +532,7 @@ text), trained on {docs.get('train_documents', 0):,} labelled texts of the train
 `miner ingest` cuts them, each read by a head fitted without it ({FOLDS} folds). Regularisation
 chosen on valid ({doc_grid}), temperature {docs.get('temperature')} fitted on valid, then refitted on
 train + valid. `mixed`: p_neg and p_pos of the document both at least 0.3, one segment clearly
-negative and another clearly positive.
+negative and another clearly positive.{prior_text}
 
 Test split, as documents (`mixed` counts as `neu` against three-class gold; on binary corpora
 "label right" counts a `neu` or `mixed` answer as wrong):
