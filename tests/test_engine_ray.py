@@ -215,8 +215,18 @@ def test_a_killed_driver_resumes_like_the_local_engine(base_store, toy_head, tmp
                 break
             time.sleep(0.2)
         assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+        from tests.writers import descendants, still_running
+
+        ray_processes = descendants(proc.pid)  # the local Ray instance the driver started: GCS, raylet, workers, agents
+        assert len(ray_processes) >= 3
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
+        # Ray's own fate sharing: GCS, raylet and workers end with the driver (within seconds); its two
+        # agents first report to the dead GCS and end 60-75 s later (docs/scale.md), so they are not waited for.
+        deadline = time.time() + 15
+        while time.time() < deadline and _not_agents(still_running(ray_processes)):
+            time.sleep(0.5)
+        assert not _not_agents(still_running(ray_processes))
     finally:
         try:
             os.killpg(proc.pid, signal.SIGKILL)  # what the driver's local Ray instance left behind
@@ -231,6 +241,18 @@ def test_a_killed_driver_resumes_like_the_local_engine(base_store, toy_head, tmp
     rerun, _ = analyze_ray(remote, encoder_name="fake", head_path=str(toy_head), options=RayOptions(workers=1))
     assert rerun.documents == before + pending - partial  # the rest, nothing twice
     assert_same_store(snapshot(local), snapshot(remote))
+
+
+def _not_agents(pids: set[int]) -> list[str]:
+    out = []
+    for pid in pids:
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "agent" not in cmd.lower():
+            out.append(cmd[:80])
+    return out
 
 
 def test_without_ray_the_engine_says_how_to_install_it(monkeypatch, base_store, toy_head, tmp_path):
