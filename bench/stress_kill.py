@@ -103,6 +103,9 @@ def main() -> None:
     parser.add_argument("--table-only", action="store_true", help="only write the table from the records kept so far")
     parser.add_argument("--ingest-rows", type=int, default=30_000,
                         help="rows of ingest's input (the tests use 6,000: a run so short that most kills land in start-up)")
+    parser.add_argument("--window", type=float, default=1.0,
+                        help="kill within this fraction of the uninterrupted run time (a run that ends sooner than its reference "
+                             "is otherwise often over before the kill)")
     parser.add_argument("--work", type=Path, default=WORK, help="folder of the stores (one per concurrent run of this script)")
     args = parser.parse_args()
     counts = parse_stage_kills(args.stage_kills, args.kills)
@@ -135,7 +138,7 @@ def main() -> None:
     log = log_path.open("w" if args.fresh else "a", encoding="utf-8")
     try:
         for stage in stages:
-            for i, at in enumerate(kill_times(stage, chain, counts[stage], rng), start=1):
+            for i, at in enumerate(kill_times(stage, chain, counts[stage], rng, args.window), start=1):
                 result = asdict(kill_once(stage, chain, setup, work / "run", at))
                 result["reference_seconds"] = round(chain.seconds[stage], 1)
                 log.write(json.dumps(result, ensure_ascii=False) + "\n")

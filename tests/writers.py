@@ -274,8 +274,11 @@ def build_chain(folder: Path, setup: Setup) -> Chain:
     before["ingest"] = None  # ingest creates the store
     (folder / "ingest").mkdir(exist_ok=True)
     after["ingest"] = folder / "ingest" / "after.db"
-    timed("ingest", after["ingest"])
     raw = folder / "raw.db"  # the pipeline's stores: the demo tickets and survey
+    for old in (after["ingest"], raw):  # a folder used before: ingest into an old store would be a no-op
+        for path in old.parent.glob(old.name + "*"):
+            path.unlink()
+    timed("ingest", after["ingest"])
     check(run(miner("ingest", str(DEMO / "tickets.jsonl"), "--db", str(raw), "--quiet")))
     check(run(writer_args("ingest", raw, setup)))
     current = raw
@@ -379,6 +382,6 @@ def kill_once(stage: str, chain: Chain, setup: Setup, folder: Path, at: float) -
                       len(orphans), diffs, equal_to if not diffs else "")
 
 
-def kill_times(stage: str, chain: Chain, n: int, rng) -> list[float]:
-    """`n` random moments within the stage's uninterrupted run time."""
-    return [rng.uniform(0.0, chain.seconds[stage]) for _ in range(n)]
+def kill_times(stage: str, chain: Chain, n: int, rng, window: float = 1.0) -> list[float]:
+    """`n` random moments within the first `window` of the stage's uninterrupted run time."""
+    return [rng.uniform(0.0, chain.seconds[stage] * window) for _ in range(n)]
