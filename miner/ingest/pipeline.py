@@ -212,7 +212,7 @@ def _archive_members(path: Path) -> tuple[list[ArchiveMember], list[str]]:
     try:
         with zipfile.ZipFile(path) as zf:
             names = sorted(i.filename for i in zf.infolist() if not i.is_dir())
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
         raise InputError("E219", f"{path} is not a readable zip archive ({str(exc)[:120]}).",
                          "Download or export it again, or unzip it and ingest the folder.") from None
     members, unsupported = [], []
@@ -377,7 +377,8 @@ class _OpenArchive:
             return data
         except RuntimeError as exc:  # encrypted
             raise InputError("E219", f"cannot read {m} ({exc}).", "Unzip it with its password and ingest the folder.") from None
-        except (zipfile.BadZipFile, OSError, EOFError, KeyError, zlib.error, lzma.LZMAError, ValueError) as exc:  # zlib/lzma: damaged data
+        except (zipfile.BadZipFile, OSError, EOFError, KeyError, zlib.error, lzma.LZMAError, ValueError,
+                NotImplementedError) as exc:  # zlib/lzma: damaged data; NotImplementedError: a version or method zipfile lacks
             self.close()  # a damaged archive is opened again for the next member, as before
             raise InputError("E219", f"cannot read {m} ({str(exc)[:120]}).", "Download or export the archive again, or unzip it first.") from None
 

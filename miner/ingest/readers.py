@@ -420,7 +420,7 @@ def _read_xlsx(path: Path | None, data: bytes | None, sheet: str | None) -> Tabl
     try:
         with zipfile.ZipFile(source) as zf:
             expanded = sum(max(i.file_size, 0) for i in zf.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:  # NotImplementedError: a zip version
         raise InputError("E217", f"not a readable .xlsx workbook ({str(exc)[:160]}).", "Save it again as .xlsx or CSV.") from None
     if expanded > MAX_EXPANDED:
         raise too_expanded(str(path or "the workbook"), "this workbook")
