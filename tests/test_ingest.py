@@ -328,3 +328,15 @@ def test_a_zip_of_a_version_zipfile_cannot_read_is_a_coded_error(tmp_path, runne
     workbook.write_bytes(archive.read_bytes())
     r = runner.invoke(app, ["ingest", str(workbook), "--db", str(tmp_path / "s.db"), "--workers", "0"])
     assert r.exit_code == 1 and "[E217]" in r.stderr and "Traceback" not in r.output and "E999" not in r.stderr
+
+
+def test_a_strict_input_that_fails_late_reports_nothing_stored(db, write):
+    """Strict mode stores an input all or nothing: batches written before the bad row are rolled back,
+    so they must not be counted either."""
+    rows = [json.dumps({"id": i, "text": f"complaint {i} about a late parcel" if i != 22 else ""}) for i in range(25)]
+    summary = ingest(db, [str(write("s.jsonl", "\n".join(rows)))], IngestOptions(batch_size=10, strict=True, workers=0))
+    report = summary.inputs[0]
+    assert report.status == "strict_failed" and "E230" in report.error
+    assert db["documents"].count == 0
+    assert (summary.total("stored"), summary.total("near_duplicates"), dict(summary.languages)) == (0, 0, {})
+    assert db["sources"].get(report.source_id)["stored"] == 0

@@ -174,12 +174,16 @@ class _Tally:
         self.pii.update(prep.pii)
         self.dropped_lines.update(prep.dropped_lines)
 
-    def add_to(self, report: InputReport, summary: IngestSummary | None = None) -> None:
+    def add_to(self, report: InputReport, summary: IngestSummary | None = None, sign: int = 1) -> None:
+        """Count the batch in (sign -1: out again, when a strict input's transaction is rolled back)."""
         for name in ("stored", "already_stored", "duplicates", "near_duplicates", "noninformative"):
-            setattr(report, name, getattr(report, name) + getattr(self, name))
+            setattr(report, name, getattr(report, name) + sign * getattr(self, name))
         if summary is not None:
             for name in ("languages", "scripts", "pii", "dropped_lines"):
-                getattr(summary, name).update(getattr(self, name))
+                counter = getattr(summary, name)
+                (counter.update if sign > 0 else counter.subtract)(getattr(self, name))
+                if sign < 0:
+                    counter += Counter()  # drop the zeros subtract leaves
 
 
 @dataclass
@@ -438,31 +442,33 @@ def _ingest_one(
     whole_input = transaction(db) if options.strict else nullcontext()
     per_batch = nullcontext if options.strict else (lambda: transaction(db))
     pending: deque = deque()  # (fields, future) in input order: workers prepare while this process writes
-    uncommitted: list[_Tally] = []  # strict mode: counted once the whole input is committed
+    in_transaction: list[_Tally] = []  # strict mode: batches counted but committed only with the whole input
 
     def write_next() -> None:
         fields, future = pending.popleft()
         records = _records(fields, future.result(), options, report)
         with per_batch():
             tally = _write_batch(db, source_id, records, report, own_source=resumed)
+        tally.add_to(report, summary)  # after the batch's commit; in strict mode, before the input's
         if options.strict:
-            uncommitted.append(tally)
-        else:
-            tally.add_to(report, summary)
+            in_transaction.append(tally)
         if progress:
             progress({"input": str(path), "position": position, "rows_read": report.rows_read, "stored": report.stored})
 
-    with whole_input:
-        for batch in _batches(rows, options.batch_size):
-            fields = _extract_fields(batch, mapping, options, report, preparer.redactor)
-            more_may_follow = len(batch) == options.batch_size
-            pending.append((fields, preparer.submit([f.raw for f in fields], more_may_follow)))
-            while len(pending) > preparer.depth:
+    try:
+        with whole_input:
+            for batch in _batches(rows, options.batch_size):
+                fields = _extract_fields(batch, mapping, options, report, preparer.redactor)
+                more_may_follow = len(batch) == options.batch_size
+                pending.append((fields, preparer.submit([f.raw for f in fields], more_may_follow)))
+                while len(pending) > preparer.depth:
+                    write_next()
+            while pending:
                 write_next()
-        while pending:
-            write_next()
-    for tally in uncommitted:
-        tally.add_to(report, summary)
+    except BaseException:
+        for tally in in_transaction:  # strict: the whole input was rolled back, none of it is stored
+            tally.add_to(report, summary, sign=-1)
+        raise
     _finish_source(db, report, "done")
     report.status = "done"
 
