@@ -107,21 +107,23 @@ class Command:
 def test_a_second_writer_says_whom_it_waits_for_and_gives_up_after_wait(store):
     holder = hold(store)
     try:
-        started = time.monotonic()
         at_once = run(miner("themes", "rename", "1", "Refunds", "--db", str(store), "--wait", "0"))
-        no_wait = time.monotonic() - started  # the same command without waiting: its start-up and exit
-        started = time.monotonic()
-        r = run(miner("themes", "rename", "1", "Refunds", "--db", str(store), "--wait", "1.5"))
-        took = time.monotonic() - started
+        waiter = Command(miner("themes", "rename", "1", "Refunds", "--db", str(store), "--wait", "1.5"))
+        assert waiter.wait_for_line("waiting for")
+        started = time.monotonic()  # the wait begins with its line: start-up (seconds under load) is not in it
+        waiter.proc.wait(timeout=60)
+        waited = time.monotonic() - started
+        stderr = waiter.finish()
     finally:
         release(holder)
     assert at_once.returncode == 1 and "[E120]" in at_once.stderr
-    lines = r.stderr.strip().splitlines()
-    assert r.returncode == 1, r.stderr
+    lines = stderr.strip().splitlines()
+    assert waiter.proc.returncode == 1, stderr
     assert lines[0] == f"waiting for `miner analyze` (pid {holder.pid}) to finish writing s.db ..."
     assert lines[1].startswith("Error [E120] `miner analyze` (pid") and "after 1.5 s" in lines[1] and "--wait" in lines[1]
-    assert len(lines) == 2 and "Traceback" not in r.stderr
-    assert 1.5 <= took and 1.0 <= took - no_wait <= 4.0, (took, no_wait)  # it waited its 1.5 s, not much more
+    assert len(lines) == 2 and "Traceback" not in stderr
+    # It waited its 1.5 s, not much more (the line is seen a poll or a busy moment late; exit adds a little).
+    assert 1.0 <= waited <= 4.0, waited
 
 
 def test_wait_zero_fails_at_once_and_a_negative_wait_is_a_usage_error(store):
