@@ -35,8 +35,8 @@ from .nlp.textprep import encoder_input
 from .nlp.sentiment import DOCUMENT_MODES, SentimentHead, document_input, document_sentiment, label_and_score, resolve_head
 from .segments.vectors import joined_document_input
 from .store import get_setting, set_setting, transaction, utc_now
-from .themes.assign import assign_themes_to_new_segments
-from .touchpoints.model import assign_touchpoints_to_new_segments
+from .themes.assign import ThemeCounts, assign_themes_to_new_segments
+from .touchpoints.model import TouchpointCounts, assign_touchpoints_to_new_segments
 
 
 @dataclass
@@ -157,12 +157,14 @@ def pending_batch(db: sqlite_utils.Database, hid: str, after_id: int, limit: int
     return [r[0] for r in db.execute(f"SELECT d.id {_PENDING} AND d.id > ? ORDER BY d.id LIMIT ?", [hid, after_id, limit])]
 
 
-def assign_new_segments(db: sqlite_utils.Database, encoder: Encoder, summary: AnalyzeSummary) -> None:
+def assign_new_segments(db: sqlite_utils.Database, encoder: Encoder, summary: AnalyzeSummary,
+                        themes_done: ThemeCounts | None = None, touchpoints_done: TouchpointCounts | None = None) -> None:
     """Segments new since the last theme discovery join the existing themes (no refit), and the
-    saved touchpoint model labels them (from cached vectors)."""
-    summary.themes = assign_themes_to_new_segments(db, encoder)
+    saved touchpoint model labels them (from cached vectors). `*_done`: what this run assigned
+    and wrote already (`--engine ray`'s workers), counted in the summary and not done again."""
+    summary.themes = assign_themes_to_new_segments(db, encoder, themes_done)
     summary.backend = getattr(encoder, "backend", "") or ""  # after the work: a lazy encoder may never load
-    summary.touchpoints = assign_touchpoints_to_new_segments(db, encoder)
+    summary.touchpoints = assign_touchpoints_to_new_segments(db, encoder, touchpoints_done)
 
 
 def _analyze_batch(

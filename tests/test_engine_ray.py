@@ -26,6 +26,7 @@ from miner.nlp.train_sentiment import train_sentiment
 from miner.store import open_db
 from miner.themes.discover import discover
 from miner.themes.fit import ThemeParams
+from miner.touchpoints.labels import correct_touchpoints
 from miner.touchpoints.model import assign_touchpoints
 
 HAS_RAY = importlib.util.find_spec("ray") is not None and importlib.util.find_spec("ray.data") is not None
@@ -80,6 +81,13 @@ def base_store(tmp_path_factory, toy_head):
     assign_touchpoints(db, encoder=FakeEncoder())
     new = rows_for(12, seed=2, start=200) + [dict(r, id=f"again-{r['id']}") for r in rows_for(30)[::10]]
     load(db, folder / "b.jsonl", new)
+    # people's corrections of new documents before they are analyzed: one whole document, one sentence of another
+    keys = [k for (k,) in db.execute("SELECT key FROM touchpoints ORDER BY key")]
+    two = [d for (d,) in db.execute("SELECT document_id FROM segments WHERE informative = 1 GROUP BY document_id "
+                                    "HAVING COUNT(*) > 1 ORDER BY document_id DESC LIMIT 2")]
+    seg = db.execute("SELECT MIN(id) FROM segments WHERE document_id = ? AND informative = 1", [two[1]]).fetchone()[0]
+    correct_touchpoints(db, item=f"doc:{two[0]}", touchpoint=keys[0])
+    correct_touchpoints(db, item=f"seg:{seg}", touchpoint=keys[1])
     db.conn.close()
     return folder / "base.db"
 
@@ -108,10 +116,18 @@ def snapshot(db):
         "vectors": vectors,
         "segment_sentiment": q("SELECT segment_id, head, label FROM segment_sentiment ORDER BY segment_id"),
         "document_sentiment": q("SELECT document_id, head, label, n_segments FROM document_sentiment ORDER BY document_id"),
-        "segment_themes": q("SELECT segment_id, theme_id, method FROM segment_themes ORDER BY segment_id"),
-        "document_themes": q("SELECT document_id, theme_id, subtheme_id FROM document_themes ORDER BY document_id"),
-        "segment_touchpoints": q("SELECT segment_id, touchpoint, rank FROM segment_touchpoints ORDER BY segment_id, touchpoint"),
-        "document_touchpoints": q("SELECT document_id, touchpoint FROM document_touchpoints ORDER BY document_id"),
+        "segment_themes": q("SELECT segment_id, theme_id, subtheme_id, score, method, run_id FROM segment_themes ORDER BY segment_id"),
+        "document_themes": q("SELECT document_id, theme_id, subtheme_id, score, method, low_confidence, run_id FROM document_themes "
+                             "ORDER BY document_id"),
+        "theme_sizes": q("SELECT id, size, documents FROM themes ORDER BY id"),
+        "segment_touchpoints": q("SELECT segment_id, touchpoint, rank, confidence, method FROM segment_touchpoints "
+                                 "ORDER BY segment_id, touchpoint"),
+        "touchpoint_abstentions": q("SELECT segment_id, reason, closest, confidence FROM touchpoint_abstentions ORDER BY segment_id"),
+        "document_touchpoints": q("SELECT document_id, touchpoint, confidence, method, reason, closest FROM document_touchpoints "
+                                  "ORDER BY document_id"),
+        "theme_touchpoints": q("SELECT * FROM theme_touchpoints ORDER BY 1, 2"),
+        "touchpoint_model_meta": [json.loads(v).get("last_segment_id") for (v,) in db.execute(
+            "SELECT value FROM theme_state WHERE key = 'touchpoints.meta'")],
         "backlog": q("SELECT id, theme_id, touchpoint, rank FROM backlog_items ORDER BY id"),
     }
 
@@ -151,6 +167,9 @@ def test_ray_gives_the_local_store_and_survives_a_dead_worker(base_store, toy_he
     assert summary.embed.embedded == remote.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] - cached_before
     assert summary.embed.embedded == expected.embed.embedded
     assert summary.themes == expected.themes and summary.touchpoints == expected.touchpoints
+    assert expected.themes["assigned"] + expected.themes["outliers"] >= 48 and expected.touchpoints["assigned"] >= 48
+    # the new documents were placed and given touchpoints in the workers, from their fresh vectors
+    assert stats.assigned_documents >= 40 and stats.assigned_segments >= 40
     assert_same_store(snapshot(local), snapshot(remote))
     # nothing doubled: one sentiment row per document and segment
     assert remote.execute("SELECT COUNT(*), COUNT(DISTINCT document_id) FROM document_sentiment").fetchone() == \

@@ -12,9 +12,14 @@ What runs where:
 - A Ray Dataset (`from_items` over unit slots, then `map_batches` with an actor pool of
   `workers` actors, each with its encoder and head loaded once, on CPU or on CUDA when
   `gpus_per_worker` > 0) runs the local engine's own batch functions on each unit: the
-  encoder (`nlp.cache.embed_texts`, without a cache) and sentiment (`analyze.sentiment_batch`).
-- The driver writes each unit's new vectors and sentiment rows in one transaction as results
-  stream in (SQLite keeps one writer), then hands out the next unit. Units wait in a small
+  encoder (`nlp.cache.embed_texts`, without a cache), sentiment (`analyze.sentiment_batch`),
+  and, where the store has themes or a touchpoint model, the assignment of the unit's new
+  documents and segments from its fresh vectors (`themes.assign.place_new`,
+  `touchpoints.model.assign_new`: both per document, so a unit decides as the whole run would).
+- The driver writes each unit's new vectors, sentiment, theme and touchpoint rows in one
+  transaction as results stream in (SQLite keeps one writer), then hands out the next unit.
+  What no worker assigned (units whose texts were all cached, documents not pending) gets its
+  themes and touchpoints on the driver at the end, from cached vectors, as the local engine does. Units wait in a small
   feeder actor (at most `ahead` of them), so memory stays bounded however many documents
   are pending.
 
@@ -45,6 +50,13 @@ from ..analyze import (
     AnalyzeSummary, assign_new_segments, batch_segments, batch_texts, document_mode_of, pending_batch, pending_count,
     sentiment_batch, use_head, write_sentiment, write_sentiment_rows, SentimentRows,
 )
+from ..segments.vectors import documents_from_rows, rows_of_documents, segments_from_rows
+from ..themes.assign import NewThemes, ThemeCounts, place_new, stored_document_themes, theme_state_for, themed_segments, write_new_themes
+from ..themes.state import ThemeState, stored_rows
+from ..touchpoints.model import (
+    Assigned, Labels, TouchpointCounts, TouchpointModel, assign_new, documents_of_segments, stored_labels, touchpoint_model_for,
+    write_assigned,
+)
 from ..arrays import pack_arrays, unpack_arrays
 from ..errors import UsageError
 from ..nlp.cache import EmbeddingCache, EmbedStats, embed_texts, text_hash
@@ -72,6 +84,8 @@ class RayStats:
     wait_seconds: float = 0.0  # the driver waiting for results
     connect_seconds: float = 0.0
     workers_seen: int = 0  # distinct worker processes that returned results
+    assigned_documents: int = 0  # new documents given a theme place by the workers
+    assigned_segments: int = 0  # new segments given touchpoints (or an abstention) by the workers
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -104,15 +118,16 @@ def analyze_ray(
     stats = RayStats()
     started = time.perf_counter()
     summary.pending_before = total = pending_count(db, hid)
+    assigning = _Assigning.of(db, encoder.id)
     if total:
         stopping = _connect(ray, options, stats)
         try:
             spec = _WorkerSpec(encoder_name, encoder.id, encoder.dim, path.read_bytes(), hid, mode, encoder_batch,
                                options.cpus_per_worker, options.gpus_per_worker, os.environ.get(FAIL_ONCE_ENV),
-                               float(os.environ.get(SLOW_ENV) or 0))
+                               float(os.environ.get(SLOW_ENV) or 0), assigning.worker_part())
             while True:  # a round takes what is pending; another runs only if one made progress and left some
                 before = summary.documents
-                _round(ray, db, spec, head, options, batch_documents, summary, stats, total, progress)
+                _round(ray, db, spec, head, options, batch_documents, summary, stats, total, progress, assigning)
                 stats.rounds += 1
                 left = pending_count(db, hid)
                 if not left or summary.documents == before:
@@ -120,7 +135,7 @@ def analyze_ray(
         finally:
             if stopping:
                 ray.shutdown()
-    assign_new_segments(db, encoder, summary)
+    assign_new_segments(db, encoder, summary, assigning.themes_done, assigning.touchpoints_done)
     summary.backend = f"ray:{summary.backend}" if summary.backend else "ray"
     summary.seconds = time.perf_counter() - started
     return summary, stats
@@ -146,10 +161,72 @@ class _WorkerSpec:
     gpus: float
     fail_once: str | None
     slow_s: float = 0.0
+    assign: "_WorkerAssigning | None" = None
+
+
+@dataclass
+class _WorkerAssigning:
+    """What a worker needs to assign new documents and segments as the driver would: the
+    store's `theme_state` rows as they are (theme state, touchpoint model), what applies, and
+    the last segment the touchpoint model has seen."""
+
+    rows: dict
+    themes: bool
+    touchpoints: bool
+    touch_after: int
+
+
+class _Assigning:
+    """The driver's side: what applies to this run, people's touchpoint labels, and what the
+    workers assigned (the rest is assigned on the driver at the end)."""
+
+    def __init__(self, state: ThemeState | None, model: TouchpointModel | None, labels: Labels | None, rows: dict):
+        self.state, self.model, self.labels, self.rows = state, model, labels, rows
+        self.themes_done, self.touchpoints_done = ThemeCounts(), TouchpointCounts()
+
+    @classmethod
+    def of(cls, db, encoder_id: str) -> "_Assigning":
+        state, _ = theme_state_for(db, encoder_id)
+        model, _ = touchpoint_model_for(db, encoder_id)
+        labels = stored_labels(db, model.keys) if model is not None else None
+        return cls(state, model, labels, stored_rows(db) if state is not None or model is not None else {})
+
+    def worker_part(self) -> _WorkerAssigning | None:
+        if self.state is None and self.model is None:
+            return None
+        after = int(self.model.meta.get("last_segment_id", 0)) if self.model is not None else 0
+        return _WorkerAssigning(self.rows, self.state is not None, self.model is not None, after)
+
+    def unit_header(self, db, doc_ids: list[int]) -> dict:
+        """What a unit's worker needs besides its texts: the rows the local engine would read for
+        these documents, which of them still need a theme, and people's touchpoint labels."""
+        if self.state is None and self.model is None:
+            return {}
+        rows = rows_of_documents(db, doc_ids)
+        out = {"rows": rows}
+        if self.state is not None:
+            stored = stored_document_themes(db, doc_ids)
+            themed = themed_segments(db, [r[0] for r in rows])
+            out |= {"theme_docs": [d for d in doc_ids if d not in stored], "theme_segs": [r[0] for r in rows if r[0] not in themed],
+                    "stored": [[d, t, u] for d, (t, u) in stored.items()]}
+        if self.labels is not None:
+            ids, segs = set(doc_ids), {r[0] for r in rows}
+            out["labels"] = {"docs": [[d, t] for d, t in self.labels.docs.items() if d in ids],
+                             "segs": [[s_, t] for s_, t in self.labels.segments.items() if s_ in segs]}
+        return out
+
+    def write(self, db, result: "_Result") -> None:
+        """A unit's assignments, in the caller's transaction."""
+        if result.themes is not None and self.state is not None:
+            write_new_themes(db, result.themes, self.state.run_id)
+            self.themes_done.add(result.themes)
+        if result.touchpoints is not None:
+            write_assigned(db, result.touchpoints, replace_all=False)
+            self.touchpoints_done.add(result.touchpoints)
 
 
 def _round(ray, db, spec: _WorkerSpec, head: SentimentHead, options: RayOptions, batch_documents: int,
-           summary: AnalyzeSummary, stats: RayStats, total: int, progress) -> None:
+           summary: AnalyzeSummary, stats: RayStats, total: int, progress, assigning: _Assigning) -> None:
     cache = EmbeddingCache(db)
     # One slot per block, so that a retried task is one slot, given the same unit again; twice
     # the units and then some, since a slot that waited too long goes empty (what no slot took
@@ -157,7 +234,7 @@ def _round(ray, db, spec: _WorkerSpec, head: SentimentHead, options: RayOptions,
     ahead = options.ahead or 4 * options.workers + 2
     slots = 2 * max(1, math.ceil(pending_count(db, spec.hid) / batch_documents)) + 2 * ahead
     feeder = ray.remote(num_cpus=0)(_Feeder).remote()
-    units = _Units(db, spec, cache, batch_documents, slots)
+    units = _Units(db, spec, cache, batch_documents, slots, assigning)
     outstanding: set[int] = set()
     written: set[int] = set()
     inflight: dict[str, int] = {}  # text hash -> the unit out there that embeds it
@@ -223,6 +300,10 @@ def _round(ray, db, spec: _WorkerSpec, head: SentimentHead, options: RayOptions,
             with transaction(db):
                 cache.put(spec.encoder_id, list(zip(result.hashes, result.vectors)))
                 write_sentiment_rows(db, result.rows)
+                assigning.write(db, result)
+            stats.assigned_documents += len(result.themes.documents) if result.themes else 0
+            stats.assigned_segments += len({r[0] for r in result.touchpoints.seg_rows + result.touchpoints.abstain_rows}) \
+                if result.touchpoints else 0
             stats.write_seconds += time.perf_counter() - w
             stats.worker_seconds += result.seconds
             pids.add(result.pid)
@@ -254,8 +335,8 @@ def _count(summary: AnalyzeSummary, unit, rows: SentimentRows, embed: EmbedStats
 class _Unit:
     """A batch of pending documents as the driver prepared it."""
 
-    def __init__(self, number, doc_ids, segs, texts, hashes, cached):
-        self.number, self.doc_ids, self.segs, self.texts = number, doc_ids, segs, texts
+    def __init__(self, number, doc_ids, segs, texts, hashes, cached, assign: dict):
+        self.number, self.doc_ids, self.segs, self.texts, self.assign = number, doc_ids, segs, texts, assign
         self.hashes, self.cached = hashes, cached
         self.n_texts, self.n_unique = len(hashes), len(set(hashes))
         self.missing = self.n_unique - len(cached)
@@ -274,7 +355,8 @@ class _Unit:
         return np.stack([self.cached[h] for h in self.hashes]).astype(np.float32)
 
     def payload(self) -> tuple[str, bytes]:
-        header = json.dumps({"unit": self.number, "doc_ids": self.doc_ids, "segs": self.segs}, ensure_ascii=False)
+        header = json.dumps({"unit": self.number, "doc_ids": self.doc_ids, "segs": self.segs, "assign": self.assign},
+                            ensure_ascii=False)
         hashes = list(self.cached)
         arrays = {"hashes": np.array(hashes, dtype="U32"),
                   "vectors": np.stack([self.cached[h] for h in hashes]).astype("<f4") if hashes else np.zeros((0, 0), "<f4")}
@@ -289,8 +371,9 @@ class _UnitSize:
 class _Units:
     """The pending documents in id order, a unit at a time (at most `slots` units sent out)."""
 
-    def __init__(self, db, spec: _WorkerSpec, cache: EmbeddingCache, batch_documents: int, slots: int):
+    def __init__(self, db, spec: _WorkerSpec, cache: EmbeddingCache, batch_documents: int, slots: int, assigning: _Assigning):
         self.db, self.spec, self.cache, self.batch, self.slots = db, spec, cache, batch_documents, slots
+        self.assigning = assigning
         self.last_id, self.number, self.sent, self.done = 0, 0, 0, False
         self.sizes: dict[int, _UnitSize] = {}
 
@@ -304,7 +387,8 @@ class _Units:
         texts = batch_texts(segs)
         hashes = [text_hash(t) for t in texts.texts]
         cached = self.cache.get(self.spec.encoder_id, list(dict.fromkeys(hashes)), self.spec.dim)
-        unit = _Unit(self.number, doc_ids, segs, texts, hashes, cached)
+        unit = _Unit(self.number, doc_ids, segs, texts, hashes, cached,
+                     self.assigning.unit_header(self.db, doc_ids) if len(cached) < len(set(hashes)) else {})
         self.number += 1
         if unit.missing:
             self.sent += 1
@@ -322,10 +406,17 @@ class _Result:
     embed: EmbedStats
     seconds: float
     pid: int
+    themes: NewThemes | None = None
+    touchpoints: Assigned | None = None
 
     def encode(self) -> bytes:
         header = {"segments": self.rows.segments, "documents": self.rows.documents, "by_label": dict(self.rows.by_label),
                   "sentiment_seconds": self.rows.seconds, "embed": self.embed.__dict__, "seconds": self.seconds, "pid": self.pid}
+        if self.themes is not None:
+            header["themes"] = self.themes.__dict__
+        if self.touchpoints is not None:
+            t = self.touchpoints
+            header["touchpoints"] = {"doc_rows": t.doc_rows, "seg_rows": t.seg_rows, "abstain_rows": t.abstain_rows}
         return pack_arrays({"header": np.array(json.dumps(header, ensure_ascii=False)),
                             "hashes": np.array(self.hashes, dtype="U32"), "vectors": self.vectors.astype("<f4")})
 
@@ -337,7 +428,15 @@ class _Result:
         h = json.loads(str(arrays["header"]))
         rows = SentimentRows([tuple(r) for r in h["segments"]], [tuple(r) for r in h["documents"]], Counter(h["by_label"]),
                              h["sentiment_seconds"])
-        return cls([str(x) for x in arrays["hashes"]], arrays["vectors"], rows, EmbedStats(**h["embed"]), h["seconds"], h["pid"])
+        themes = touchpoints = None
+        if "themes" in h:
+            t = h["themes"]
+            themes = NewThemes([tuple(r) for r in t["documents"]], [tuple(r) for r in t["segments"]], t["assigned"], t["outliers"])
+        if "touchpoints" in h:
+            t = h["touchpoints"]
+            touchpoints = Assigned(*([tuple(r) for r in t[k]] for k in ("doc_rows", "seg_rows", "abstain_rows")))
+        return cls([str(x) for x in arrays["hashes"]], arrays["vectors"], rows, EmbedStats(**h["embed"]), h["seconds"], h["pid"],
+                   themes, touchpoints)
 
 
 class _Feeder:
@@ -392,6 +491,9 @@ class _Worker:
         if self.encoder.id != spec.encoder_id:
             raise RuntimeError(f"the worker's encoder is {self.encoder.id}, the driver's {spec.encoder_id}")
         self.head = SentimentHead.load(io.BytesIO(spec.head_bytes))
+        a = spec.assign
+        self.state = ThemeState.from_rows(a.rows) if a is not None and a.themes else None
+        self.model = TouchpointModel.from_rows({k: v for k, (v, _) in a.rows.items()}) if a is not None and a.touchpoints else None
 
     def __call__(self, batch: dict) -> dict:
         import ray
@@ -402,15 +504,17 @@ class _Worker:
             return {"slot": np.array([slot]), "unit": np.array([-1]), "result": np.array([b""], dtype=object)}
         fail_once(self.spec.fail_once)  # a worker dying mid-run, once (tests)
         number, (header, blob) = got
-        result = analyze_unit(self.encoder, self.head, self.spec, json.loads(header), unpack_arrays(blob))
+        result = analyze_unit(self.encoder, self.head, self.spec, json.loads(header), unpack_arrays(blob), self.state, self.model)
         if self.spec.slow_s:
             time.sleep(self.spec.slow_s)
         return {"slot": np.array([slot]), "unit": np.array([number]), "result": np.array([result.encode()], dtype=object)}
 
 
-def analyze_unit(encoder, head: SentimentHead, spec: _WorkerSpec, header: dict, cached: dict) -> _Result:
+def analyze_unit(encoder, head: SentimentHead, spec: _WorkerSpec, header: dict, cached: dict,
+                 state: ThemeState | None = None, model: TouchpointModel | None = None) -> _Result:
     """A unit on a worker: the local engine's encoder and sentiment functions, the cache's
-    vectors given, only the missing texts embedded."""
+    vectors given, only the missing texts embedded; then its new documents and segments
+    assigned to themes and touchpoints from those vectors."""
     started = time.perf_counter()
     segs = [tuple(s) for s in header["segs"]]
     texts = batch_texts(segs)
@@ -423,8 +527,52 @@ def analyze_unit(encoder, head: SentimentHead, spec: _WorkerSpec, header: dict, 
     have.update(zip(missing, new))
     vectors = np.stack([have[h] for h in hashes]).astype(np.float32) if hashes else np.zeros((0, spec.dim), np.float32)
     rows = sentiment_batch(head, spec.hid, spec.mode, header["doc_ids"], segs, texts, vectors, utc_now())
-    return _Result(missing, np.asarray(new, np.float32).reshape(len(missing), spec.dim), rows, embed,
-                   time.perf_counter() - started, os.getpid())
+    vectors_of = _UnitVectors(have, encoder, spec)
+    themes, touchpoints = _assign_unit(header.get("assign") or {}, vectors_of, spec, state, model)
+    missing += list(vectors_of.new)
+    new = np.concatenate([np.asarray(new, np.float32).reshape(-1, spec.dim)] + [v.reshape(1, -1) for v in vectors_of.new.values()])
+    return _Result(missing, new.reshape(len(missing), spec.dim), rows, embed, time.perf_counter() - started, os.getpid(),
+                   themes, touchpoints)
+
+
+class _UnitVectors:
+    """The `VectorSource` of a unit on a worker: its vectors by text hash; a text the unit lacks
+    (the local engine would embed it on reading) is embedded here once and sent back for the cache."""
+
+    def __init__(self, have: dict, encoder, spec: _WorkerSpec):
+        self.have, self.encoder, self.spec, self.new = have, encoder, spec, {}
+
+    def __call__(self, inputs: list[str]):
+        hashes = [text_hash(t) for t in inputs]
+        lacking = {h: t for h, t in zip(hashes, inputs) if h not in self.have}
+        if lacking:
+            fresh, _ = embed_texts(self.encoder, list(lacking.values()), None, batch_size=self.spec.encoder_batch)
+            for h, v in zip(lacking, np.asarray(fresh, np.float32)):
+                self.have[h] = self.new[h] = v
+        stats = EmbedStats(texts=len(hashes), unique=len(set(hashes)), cached=len(set(hashes)) - len(lacking))
+        return np.stack([self.have[h] for h in hashes]).astype(np.float32), stats
+
+
+def _assign_unit(header: dict, vectors_of: _UnitVectors, spec: _WorkerSpec, state: ThemeState | None,
+                 model: TouchpointModel | None) -> tuple[NewThemes | None, Assigned | None]:
+    """The unit's new documents and segments placed in the stored themes and given touchpoints,
+    by the functions the local engine runs on the same rows (`assign_new_segments`)."""
+    rows = [tuple(r) for r in header.get("rows", [])]
+    themes = touchpoints = None
+    if state is not None and rows:
+        docs_needed, segs_needed = set(header["theme_docs"]), set(header["theme_segs"])
+        docs, _ = documents_from_rows([r for r in rows if r[1] in docs_needed], vectors_of, spec.dim)
+        seg, _ = segments_from_rows(sorted(r for r in rows if r[0] in segs_needed), vectors_of, spec.dim)
+        themes = place_new(state, docs, seg, {int(d): (int(t), int(u)) for d, t, u in header["stored"]})
+    if model is not None and rows:
+        after = spec.assign.touch_after
+        segs, _ = segments_from_rows(sorted(r for r in rows if r[0] > after), vectors_of, spec.dim)
+        if len(segs.ids):
+            docs, _ = documents_of_segments(segs, vectors_of, spec.dim)
+            given = header.get("labels", {"docs": [], "segs": []})
+            labels = Labels({int(d): int(t) for d, t in given["docs"]}, {int(x): int(t) for x, t in given["segs"]}, 0)
+            touchpoints = assign_new(model, segs, docs, labels)
+    return themes, touchpoints
 
 
 def _rows(ds):

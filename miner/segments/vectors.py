@@ -10,6 +10,7 @@ segments' vectors. `miner analyze` embeds both in one pass, so discovery finds t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,9 +29,27 @@ _INFORMATIVE = (
 )
 _WITHOUT_THEME = " AND s.id NOT IN (SELECT segment_id FROM segment_themes)"
 _AFTER = " AND s.id > ?"
+_DOCS_WITHOUT_TOUCHPOINT = " AND s.document_id NOT IN (SELECT document_id FROM document_touchpoints)"
 _OF_THEME = " AND s.id IN (SELECT segment_id FROM segment_themes WHERE theme_id = ?)"
 _DOCS_WITHOUT_THEME = " AND s.document_id NOT IN (SELECT document_id FROM document_themes)"
 _DOCS_OF_THEME = " AND s.document_id IN (SELECT document_id FROM document_themes WHERE theme_id = ?)"
+
+
+def last_segment_id(db: sqlite_utils.Database, after_id: int) -> int | None:
+    """The id of the last informative segment after `after_id` (None: there is none)."""
+    return db.execute(f"SELECT MAX(id) FROM ({_INFORMATIVE + _AFTER})", [after_id]).fetchone()[0]
+
+
+def rows_of_documents(db: sqlite_utils.Database, doc_ids: list[int]) -> list[tuple]:
+    """The rows `load_segments` and `load_documents` read, for these documents only, in
+    document and segment order: (segment id, document id, text, language, script, original)."""
+    out = []
+    for i in range(0, len(doc_ids), 900):
+        chunk = doc_ids[i : i + 900]
+        out += db.execute(
+            _INFORMATIVE + f" AND s.document_id IN ({','.join('?' * len(chunk))}) ORDER BY s.document_id, s.seg_index", chunk
+        ).fetchall()
+    return [tuple(r) for r in out]
 
 
 def group_language(lang: str | None, script: str | None = None) -> str:
@@ -57,6 +76,12 @@ class Segments:
     vectors: np.ndarray
     keys: list[str] = field(default_factory=list)  # hash of the text embedded: an order that ignores input order
 
+    def take(self, rows: np.ndarray) -> "Segments":
+        """These rows only, in this order."""
+        rows = np.asarray(rows, np.int64)
+        return Segments(self.ids[rows], self.doc_ids[rows], [self.texts[r] for r in rows], [self.langs[r] for r in rows],
+                        self.original[rows], self.vectors[rows], [self.keys[r] for r in rows] if self.keys else [])
+
 
 def load_segments(
     db: sqlite_utils.Database,
@@ -65,20 +90,38 @@ def load_segments(
     without_theme: bool = False,
     after_id: int | None = None,
     theme_id: int | None = None,
+    documents_without_touchpoint: bool = False,
 ) -> tuple[Segments, EmbedStats | None]:
     """Informative segments of informative documents, by id, and the embedding stats (None
     when there is no segment). `without_theme`: only segments no theme run has seen;
-    `after_id`: only later segments; `theme_id`: only the theme's segments."""
+    `after_id`: only later segments; `theme_id`: only the theme's segments;
+    `documents_without_touchpoint`: only segments of documents without a main touchpoint row."""
     sql, params = _INFORMATIVE, []
     if without_theme:
         sql += _WITHOUT_THEME
+    if documents_without_touchpoint:
+        sql += _DOCS_WITHOUT_TOUCHPOINT
     if after_id is not None:
         sql, params = sql + _AFTER, params + [after_id]
     if theme_id is not None:
         sql, params = sql + _OF_THEME, params + [theme_id]
     rows = db.execute(sql + " ORDER BY s.id", params).fetchall()
+    return segments_from_rows(rows, cached_vectors(db, encoder), encoder.dim)
+
+
+# Encoder inputs -> their vectors and the embedding stats.
+VectorSource = Callable[[list[str]], tuple[np.ndarray, EmbedStats]]
+
+
+def cached_vectors(db: sqlite_utils.Database, encoder: Encoder) -> VectorSource:
+    """Vectors from the store's embedding cache, embedding only what it lacks."""
+    return lambda inputs: embed_texts(encoder, inputs, EmbeddingCache(db))
+
+
+def segments_from_rows(rows: list, vectors_of: VectorSource, dim: int) -> tuple[Segments, EmbedStats | None]:
+    """Segments from rows of `INFORMATIVE_ROWS` in segment order (pure, given the vectors)."""
     inputs = [encoder_input(r[2]) for r in rows]
-    vectors, stats = embed_texts(encoder, inputs, EmbeddingCache(db)) if rows else (np.zeros((0, encoder.dim), np.float32), None)
+    vectors, stats = vectors_of(inputs) if rows else (np.zeros((0, dim), np.float32), None)
     segments = Segments(
         ids=np.array([r[0] for r in rows], dtype=np.int64),
         doc_ids=np.array([r[1] for r in rows], dtype=np.int64),
@@ -124,14 +167,19 @@ def load_documents(
     if theme_id is not None:
         sql, params = sql + _DOCS_OF_THEME, [theme_id]
     rows = db.execute(sql + " ORDER BY s.document_id, s.seg_index", params).fetchall()
+    return documents_from_rows(rows, cached_vectors(db, encoder), encoder.dim)
+
+
+def documents_from_rows(rows: list, vectors_of: VectorSource, dim: int) -> tuple[Documents, EmbedStats | None]:
+    """Documents from rows of `INFORMATIVE_ROWS` in document and segment order (pure, given the vectors)."""
     docs: dict[int, list] = {}
     for seg_id, doc_id, text, lang, script, original in rows:
         docs.setdefault(doc_id, [group_language(lang, script), bool(original), []])[2].append(text)
     inputs = {d: document_inputs(texts) for d, (_, _, texts) in docs.items()}
     flat = [t for d in docs for t in inputs[d]]
     if not flat:
-        return Documents(np.zeros(0, np.int64), [], np.zeros(0, bool), np.zeros((0, encoder.dim), np.float32), []), None
-    vectors, stats = embed_texts(encoder, flat, EmbeddingCache(db))
+        return Documents(np.zeros(0, np.int64), [], np.zeros(0, bool), np.zeros((0, dim), np.float32), []), None
+    vectors, stats = vectors_of(flat)
     out, at = [], 0
     for d in docs:
         n = len(inputs[d])

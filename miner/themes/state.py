@@ -72,7 +72,11 @@ class ThemeState:
 
     @classmethod
     def load(cls, db: sqlite_utils.Database) -> "ThemeState | None":
-        rows = {k: (v, r) for k, v, r in db.execute("SELECT key, value, run_id FROM theme_state")}
+        return cls.from_rows(stored_rows(db))
+
+    @classmethod
+    def from_rows(cls, rows: dict[str, tuple[bytes, int | None]]) -> "ThemeState | None":
+        """The state from `stored_rows` (key -> (value, run id)), as `load` reads it."""
         if "meta" not in rows:
             return None
         try:
@@ -93,3 +97,9 @@ class ThemeState:
             encoder=meta["encoder"], run_id=rows["meta"][1], params=meta["params"], label_lang=meta.get("label_lang", "en"),
             projected=bool(meta.get("projected", True)),
         )
+
+
+def stored_rows(db: sqlite_utils.Database) -> dict[str, tuple[bytes, int | None]]:
+    """The store's `theme_state` rows, key -> (value, run id): what `ThemeState.from_rows` and
+    `TouchpointModel.from_rows` read (a worker gets them as they are)."""
+    return {k: (bytes(v), r) for k, v, r in db.execute("SELECT key, value, run_id FROM theme_state")}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,7 @@ from ..nlp.encoders.base import Encoder
 from ..nlp.encoders.registry import get_encoder
 from ..nlp.textprep import encoder_input
 from ..segments.links import link_themes_to_touchpoints
-from ..segments.vectors import document_inputs, group_language, load_segments
+from ..segments.vectors import VectorSource, cached_vectors, document_inputs, group_language, last_segment_id, load_segments
 from ..store import transaction, utc_now
 from .assign import (
     HUMAN_NONE,
@@ -138,9 +138,13 @@ class TouchpointModel:
     @classmethod
     def load(cls, db: sqlite_utils.Database) -> TouchpointModel | None:
         """The saved model; None when there is none, or one of an older version (re-run assign)."""
+        return cls.from_rows(dict(db.execute("SELECT key, value FROM theme_state WHERE key IN (?, ?)", [KEY_MODEL, KEY_META]).fetchall()))
+
+    @classmethod
+    def from_rows(cls, rows: dict[str, bytes]) -> TouchpointModel | None:
+        """The model from the store's `theme_state` values (key -> value), as `load` reads it."""
         from ..concepts.space import ConceptSpace
 
-        rows = dict(db.execute("SELECT key, value FROM theme_state WHERE key IN (?, ?)", [KEY_MODEL, KEY_META]).fetchall())
         if KEY_META not in rows or KEY_MODEL not in rows:
             return None
         try:
@@ -161,7 +165,7 @@ class TouchpointModel:
 
 
 @dataclass
-class _Labels:
+class Labels:
     """People's corrections that name a touchpoint of this taxonomy (index, or -1 for none)."""
 
     docs: dict[int, int]
@@ -169,7 +173,7 @@ class _Labels:
     ignored: int  # corrections naming a touchpoint this taxonomy lacks
 
 
-def _stored_labels(db: sqlite_utils.Database, keys: list[str]) -> _Labels:
+def stored_labels(db: sqlite_utils.Database, keys: list[str]) -> Labels:
     index = {k: i for i, k in enumerate(keys)}
     docs, segs, ignored = {}, {}, 0
     for doc, seg, key in db.execute("SELECT document_id, segment_id, touchpoint FROM touchpoint_labels ORDER BY id"):
@@ -181,7 +185,7 @@ def _stored_labels(db: sqlite_utils.Database, keys: list[str]) -> _Labels:
             docs[int(doc)] = value
         else:
             segs[int(seg)] = value
-    return _Labels(docs, segs, ignored)
+    return Labels(docs, segs, ignored)
 
 
 def _example_languages(texts: list[str]) -> list[str]:
@@ -206,7 +210,7 @@ def build_model(
     segs,
     *,
     examples: list[tuple[str, str]] | None = None,
-    labels: _Labels | None = None,
+    labels: Labels | None = None,
     params: AssignParams = DEFAULT_PARAMS,
 ) -> tuple[TouchpointModel, int]:
     """The model for this taxonomy, store and examples; returns (model, texts embedded)."""
@@ -257,11 +261,11 @@ def build_model(
 def _vectors(db: sqlite_utils.Database, encoder: Encoder):
     """Informative segments and documents with their vectors (embedding what the cache lacks)."""
     segs, s1 = load_segments(db, encoder)
-    docs, embedded = documents_of_segments(db, encoder, segs)
+    docs, embedded = documents_of_segments(segs, cached_vectors(db, encoder), encoder.dim)
     return segs, docs, (s1.embedded if s1 else 0) + embedded
 
 
-def documents_of_segments(db: sqlite_utils.Database, encoder: Encoder, segs):
+def documents_of_segments(segs, vectors_of: VectorSource, dim: int):
     """The documents of these segments with their vectors, as `load_documents` builds them (a
     document of one segment has its segment's vector; a longer one the embedding of its
     segments joined), from segments already loaded: (Documents, texts embedded)."""
@@ -274,7 +278,7 @@ def documents_of_segments(db: sqlite_utils.Database, encoder: Encoder, segs):
             rows[d] = []
             order.append(d)
         rows[d].append(i)
-    V = np.zeros((len(order), encoder.dim), np.float32)
+    V = np.zeros((len(order), dim), np.float32)
     inputs, where = [], []
     for n, d in enumerate(order):
         r = rows[d]
@@ -289,7 +293,7 @@ def documents_of_segments(db: sqlite_utils.Database, encoder: Encoder, segs):
             V[n] = segs.vectors[r].mean(0)
     embedded = 0
     if inputs:
-        E, stats = embed_texts(encoder, inputs, EmbeddingCache(db))
+        E, stats = vectors_of(inputs)
         embedded = stats.embedded
         for n, at, _ in where:
             V[n] = E[at]
@@ -299,15 +303,15 @@ def documents_of_segments(db: sqlite_utils.Database, encoder: Encoder, segs):
 
 
 @dataclass
-class _Assigned:
+class Assigned:
     doc_rows: list[tuple]
     seg_rows: list[tuple]
     abstain_rows: list[tuple]
-    doc_decision: Decision
-    seg_decision: Decision
+    doc_decision: Decision | None = None  # None for rows that came from elsewhere (a Ray worker)
+    seg_decision: Decision | None = None
 
 
-def _assign(model: TouchpointModel, docs, segs, labels: _Labels, smooth_docs: bool) -> _Assigned:
+def _assign(model: TouchpointModel, docs, segs, labels: Labels, smooth_docs: bool) -> Assigned:
     keys, p = model.keys, model.params
     k = len(keys)
     doc_cos = docs.vectors @ model.protos.T
@@ -365,10 +369,11 @@ def _assign(model: TouchpointModel, docs, segs, labels: _Labels, smooth_docs: bo
             doc_rows.append((did, keys[dd.first[i]], round(float(dd.first_p[i]), 4), method, None, None))
         else:
             doc_rows.append((did, None, round(float(dd.best_p[i]), 4), method, dd.reason[i], keys[dd.best[i]]))
-    return _Assigned(doc_rows, seg_rows, abstain_rows, dd, sd)
+    return Assigned(doc_rows, seg_rows, abstain_rows, dd, sd)
 
 
-def _write(db: sqlite_utils.Database, a: _Assigned, *, replace_all: bool) -> None:
+def write_assigned(db: sqlite_utils.Database, a: Assigned, *, replace_all: bool) -> None:
+    """The rows, in the caller's transaction (`replace_all`: every earlier assignment goes)."""
     if replace_all:
         db.execute("DELETE FROM segment_touchpoints")
         db.execute("DELETE FROM touchpoint_abstentions")
@@ -410,7 +415,7 @@ def assign_touchpoints(
     labelled = read_examples(examples, tax) if examples else None
     encoder = encoder or get_encoder(None, lazy=True)
     segs, docs, embedded = _vectors(db, encoder)
-    labels = _stored_labels(db, tax.keys)
+    labels = stored_labels(db, tax.keys)
     model, n = build_model(db, encoder, tax, docs, segs, examples=labelled, labels=labels, params=params)
     embedded += n
     a = _assign(model, docs, segs, labels, smooth_docs=True)
@@ -427,7 +432,7 @@ def assign_touchpoints(
             "INSERT INTO touchpoints (key, stage, label, description, owner, taxonomy, taxonomy_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(t.key, t.stage, t.label, t.description, t.owner, tax.name, tax.sha256) for t in tax.touchpoints],
         )
-        _write(db, a, replace_all=True)
+        write_assigned(db, a, replace_all=True)
         linked = link_themes_to_touchpoints(db)
         model.save(db)
     counts = Counter(r[1] for r in a.seg_rows if r[3] == 1)
@@ -465,28 +470,61 @@ def assign_touchpoints(
     }
 
 
-def assign_touchpoints_to_new_segments(db: sqlite_utils.Database, encoder: Encoder) -> dict:
-    """Segments added since the last assignment get touchpoints from the saved model (no
-    re-embedding of the taxonomy, no neighbours), and their documents a main touchpoint;
-    theme links are rebuilt. Only cached embeddings are read."""
+def touchpoint_model_for(db: sqlite_utils.Database, encoder_id: str) -> tuple[TouchpointModel | None, dict]:
+    """The saved model when new segments can be given touchpoints by it; else None and the
+    summary that says why."""
     has_old = db.execute("SELECT COUNT(*) FROM theme_state WHERE key IN (?, ?)", list(OLD_KEYS)).fetchone()[0]
     model = TouchpointModel.load(db)
     if model is None:
         if has_old:
-            return {"assigned": 0, "none": 0, "model": True, "skipped": "the touchpoint model is from an older version: re-run `miner touchpoints assign`"}
-        return {"assigned": 0, "none": 0, "model": False}
-    if model.meta.get("encoder") != encoder.id:
-        return {"assigned": 0, "none": 0, "model": True, "skipped": f"touchpoints were built on {model.meta.get('encoder')}"}
-    last = int(model.meta.get("last_segment_id", 0))
-    segs, _ = load_segments(db, encoder, after_id=last)
-    if len(segs.ids) == 0:
+            return None, {"assigned": 0, "none": 0, "model": True, "skipped": "the touchpoint model is from an older version: re-run `miner touchpoints assign`"}
+        return None, {"assigned": 0, "none": 0, "model": False}
+    if model.meta.get("encoder") != encoder_id:
+        return None, {"assigned": 0, "none": 0, "model": True, "skipped": f"touchpoints were built on {model.meta.get('encoder')}"}
+    return model, {}
+
+
+def assign_new(model: TouchpointModel, segs, docs, labels: Labels) -> Assigned:
+    """Touchpoints of new segments and their documents from the saved model (pure: no
+    neighbours, so each document is decided alone, in any batch)."""
+    return _assign(model, docs, segs, labels, smooth_docs=False)
+
+
+@dataclass
+class TouchpointCounts:
+    """New segments given a touchpoint, and those without one."""
+
+    assigned: int = 0
+    none: int = 0
+
+    def add(self, a: Assigned) -> None:
+        self.assigned += len({r[0] for r in a.seg_rows})
+        self.none += len(a.abstain_rows)
+
+
+def assign_touchpoints_to_new_segments(db: sqlite_utils.Database, encoder: Encoder, done: TouchpointCounts | None = None) -> dict:
+    """Segments added since the last assignment get touchpoints from the saved model (no
+    re-embedding of the taxonomy, no neighbours), and their documents a main touchpoint;
+    theme links are rebuilt. Only cached embeddings are read. `done`: what this run's
+    workers assigned and wrote already (`miner analyze --engine ray`): their documents are
+    skipped here (a worker writes a document's row with its segments') and counted in the summary."""
+    model, why = touchpoint_model_for(db, encoder.id)
+    if model is None:
+        return why
+    after = int(model.meta.get("last_segment_id", 0))
+    last = last_segment_id(db, after)
+    if last is None:
         return {"assigned": 0, "none": 0, "model": True}
-    docs, _ = documents_of_segments(db, encoder, segs)
-    labels = _stored_labels(db, model.keys)
-    a = _assign(model, docs, segs, labels, smooth_docs=False)
-    model.meta["last_segment_id"] = int(segs.ids.max())
+    counts = TouchpointCounts(**(done.__dict__ if done else {}))
+    segs, _ = load_segments(db, encoder, after_id=after, documents_without_touchpoint=done is not None)
+    if len(segs.ids):
+        docs, _ = documents_of_segments(segs, cached_vectors(db, encoder), encoder.dim)
+        a = assign_new(model, segs, docs, stored_labels(db, model.keys))
+        counts.add(a)
+    model.meta["last_segment_id"] = int(last)
     with transaction(db):
-        _write(db, a, replace_all=False)
+        if len(segs.ids):
+            write_assigned(db, a, replace_all=False)
         link_themes_to_touchpoints(db)
         model.save(db)
-    return {"assigned": len({r[0] for r in a.seg_rows}), "none": len(a.abstain_rows), "model": True}
+    return {"assigned": counts.assigned, "none": counts.none, "model": True}
