@@ -369,3 +369,106 @@ def test_themes_discover_on_ray_gives_the_local_store_and_survives_a_dead_worker
     with sqlite3.connect(tmp_path / "ray.db") as conn:
         assert conn.execute("SELECT COUNT(*) FROM document_themes").fetchone()[0] == docs
         assert conn.execute("SELECT COUNT(*) FROM segment_themes").fetchone()[0] == segs
+
+
+# --- a killed driver of ingest and themes discover on Ray (a driver process of its own) ---
+
+def _driver(script: str, tmp_path: Path) -> subprocess.Popen:
+    """A Python process running `script` as the driver, each Ray task slowed so a kill lands mid-run."""
+    env = dict(os.environ, MINER_RAY_SLOW_S="0.5", PYTHONPATH=str(REPO))
+    return subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _kill_when(proc: subprocess.Popen, ready, timeout: float = 90) -> None:
+    """SIGKILL the driver once `ready()` holds (it must still be running then), and what it started."""
+    try:
+        deadline = time.time() + timeout
+        while time.time() < deadline and proc.poll() is None and not ready():
+            time.sleep(0.2)
+        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+        assert ready()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # its local Ray instance (Ray's fate sharing ends it too: see above)
+        except ProcessLookupError:
+            pass
+
+
+def _ray_tasks_started(pid: int) -> bool:
+    from tests.writers import descendants
+
+    for child in descendants(pid):
+        try:
+            if b"ray::_run" in Path(f"/proc/{child}/cmdline").read_bytes():
+                return True
+        except OSError:
+            pass
+    return False
+
+
+@needs_ray
+@pytest.mark.slow
+def test_a_killed_ingest_driver_on_ray_resumes_like_the_local_engine(tmp_path, local_ray):
+    from miner.engine.ray_common import RayOptions
+    from miner.engine.ray_ingest import ingest_ray
+    from tests.writers import differences, fingerprint
+
+    paths = hostile_inputs(tmp_path)
+    local = open_db(tmp_path / "local.db")
+    ingest(local, paths, IngestOptions(external_id="id", batch_size=40, workers=0))
+    local.conn.close()
+    proc = _driver(
+        "from miner.store import open_db\nfrom miner.ingest.pipeline import IngestOptions\n"
+        "from miner.engine.ray_common import RayOptions\nfrom miner.engine.ray_ingest import ingest_ray\n"
+        f"ingest_ray(open_db('ray.db'), {paths!r}, IngestOptions(external_id='id', batch_size=40, workers=0), "
+        "ray_options=RayOptions(workers=1))\n", tmp_path)
+
+    def stored() -> int:
+        if not (tmp_path / "ray.db").exists():
+            return 0
+        try:
+            with sqlite3.connect(tmp_path / "ray.db") as conn:
+                return conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        except sqlite3.OperationalError:  # the store's tables not created yet
+            return 0
+
+    _kill_when(proc, lambda: stored() >= 80)  # two batches of 40 written, eight to go
+    assert 80 <= stored() < 300
+    summary, _ = ingest_ray(open_db(tmp_path / "ray.db"), paths, IngestOptions(external_id="id", batch_size=40, workers=0),
+                            ray_options=RayOptions(workers=2))
+    assert summary.total("stored") > 0  # the rest, and nothing twice: the stores are equal
+    assert differences(fingerprint(tmp_path / "local.db"), fingerprint(tmp_path / "ray.db")) == []
+
+
+@needs_ray
+@pytest.mark.slow
+def test_a_killed_themes_driver_on_ray_leaves_the_themes_as_they_were(base_store, tmp_path, local_ray):
+    """The run's one transaction: killed while its tasks place documents, the store keeps the
+    previous themes; the next run gives the local engine's themes."""
+    from miner.engine.ray_common import RayOptions
+    from miner.engine.ray_themes import discover_ray
+    from tests.writers import differences, fingerprint
+
+    params = ThemeParams(min_cluster_size=8, max_fit=60)
+    local = copy_store(base_store, tmp_path / "local.db")
+    discover(local, encoder=FakeEncoder(), params=params)
+    local.conn.close()
+    remote = copy_store(base_store, tmp_path / "ray.db")
+    remote.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    remote.conn.close()
+    before = fingerprint(tmp_path / "ray.db")
+    proc = _driver(
+        "from miner.store import open_db\nfrom miner.nlp.encoders.fake import FakeEncoder\nfrom miner.themes.fit import ThemeParams\n"
+        "from miner.engine.ray_common import RayOptions\nfrom miner.engine.ray_themes import discover_ray\n"
+        "discover_ray(open_db('ray.db'), encoder=FakeEncoder(), params=ThemeParams(min_cluster_size=8, max_fit=60), "
+        "options=RayOptions(workers=1), batch_rows=16)\n", tmp_path)
+    _kill_when(proc, lambda: _ray_tasks_started(proc.pid))
+    after = fingerprint(tmp_path / "ray.db")
+    assert len(after["embeddings"]) > len(before["embeddings"])  # the new documents' vectors, kept (never embedded twice)
+    before.pop("embeddings"), after.pop("embeddings")
+    assert differences(before, after) == []  # the rest as it was: nothing half-written
+    discover_ray(open_db(tmp_path / "ray.db"), encoder=FakeEncoder(), params=params, options=RayOptions(workers=2), batch_rows=16)
+    assert differences(fingerprint(tmp_path / "local.db"), fingerprint(tmp_path / "ray.db")) == []

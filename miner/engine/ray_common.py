@@ -83,6 +83,12 @@ def connect(ray, options: RayOptions) -> tuple[bool, float]:
     return stopping, time.perf_counter() - started
 
 
+def test_hooks() -> tuple[str | None, float]:
+    """Tests, read on the driver and sent with each task: the fail-once marker, and the seconds a
+    task sleeps after its work (so a kill of the driver lands mid-run)."""
+    return os.environ.get(FAIL_ONCE_ENV), float(os.environ.get(SLOW_ENV) or 0)
+
+
 def fail_once(marker: str | None) -> None:
     """Tests: the first worker call to create `marker` exits its process (a worker dying mid-run)."""
     if not marker:
@@ -102,7 +108,7 @@ def map_tasks(ray, fn, items, *, shared=None, workers: int, ahead: int = 2):
     is retried by Ray (`max_retries`), and yields once."""
     remote = ray.remote(num_cpus=1, max_retries=5)(_run)
     ref = ray.put(shared)
-    marker = os.environ.get(FAIL_ONCE_ENV)
+    hooks = test_hooks()
     waiting: dict = {}
     items = iter(enumerate(items))
     exhausted = False
@@ -113,7 +119,7 @@ def map_tasks(ray, fn, items, *, shared=None, workers: int, ahead: int = 2):
             except StopIteration:
                 exhausted = True
                 break
-            waiting[remote.remote(fn, ref, item, marker)] = i
+            waiting[remote.remote(fn, ref, item, hooks)] = i
         if not waiting:
             return
         done, _ = ray.wait(list(waiting), num_returns=1)
@@ -121,6 +127,10 @@ def map_tasks(ray, fn, items, *, shared=None, workers: int, ahead: int = 2):
             yield waiting.pop(r), ray.get(r)
 
 
-def _run(fn, shared, item, marker):
+def _run(fn, shared, item, hooks):
+    marker, slow_s = hooks
     fail_once(marker)
-    return fn(shared, item)
+    out = fn(shared, item)
+    if slow_s:
+        time.sleep(slow_s)
+    return out

@@ -21,7 +21,6 @@ batch's result once. Transport: texts as JSON, prepared batches as JSON and npz 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from ..arrays import pack_arrays, unpack_arrays
 from ..ingest.language import LangResult
 from ..ingest.pii import Redactor
 from ..ingest.prepare import Prepared, Rejected
-from .ray_common import FAIL_ONCE_ENV, RayOptions, connect, fail_once, import_ray
+from .ray_common import RayOptions, connect, fail_once, import_ray, test_hooks
 
 
 @dataclass
@@ -93,7 +92,7 @@ class RayPreparer:
             self.remote = self.ray.remote(num_cpus=1, max_retries=5)(_prepare_task)
         self.stats.batches += 1
         self.stats.texts += len(raws)
-        ref = self.remote.remote(self.args, self.min_chars, json.dumps(raws, ensure_ascii=False), os.environ.get(FAIL_ONCE_ENV))
+        ref = self.remote.remote(self.args, self.min_chars, json.dumps(raws, ensure_ascii=False), test_hooks())
         return _Pending(self.ray, ref, self.stats)
 
     def __enter__(self) -> "RayPreparer":
@@ -123,16 +122,20 @@ class _Pending:
 _redactors: dict[str | None, Redactor | None] = {}
 
 
-def _prepare_task(redactor_args: str | None, min_chars: int, raws: str, marker: str | None) -> bytes:
+def _prepare_task(redactor_args: str | None, min_chars: int, raws: str, hooks: tuple[str | None, float]) -> bytes:
     from ..ingest.prepare import prepare_batch
 
+    marker, slow_s = hooks
     fail_once(marker)  # tests: a worker dying mid-run, once
     started = time.perf_counter()
     if redactor_args not in _redactors:  # one Redactor per worker process and options
         patterns, disabled, enabled = json.loads(redactor_args) if redactor_args else (None, None, None)
         _redactors[redactor_args] = Redactor(patterns, frozenset(disabled), frozenset(enabled)) if redactor_args else None
     out = prepare_batch(json.loads(raws), _redactors[redactor_args], min_chars)
-    return encode_prepared(out, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    if slow_s:
+        time.sleep(slow_s)
+    return encode_prepared(out, seconds)
 
 
 def encode_prepared(items: list[Prepared | Rejected], seconds: float) -> bytes:
