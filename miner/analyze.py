@@ -50,10 +50,12 @@ class AnalyzeSummary:
     backend: str = ""  # what computed the vectors: torch-fp32, c, torch-int8...
     head: str = ""
     document_mode: str = "model"  # how document sentiment is decided: model | any-negative
+    document_mode_asked: str = ""  # the store's or the given mode, where the head cannot follow it (no document model)
     themes: dict = field(default_factory=dict)  # new segments assigned to existing themes
     touchpoints: dict = field(default_factory=dict)  # new segments given touchpoints by the saved model
     seconds: float = 0.0
     sentiment_seconds: float = 0.0  # the head and the document model (not the encoder, not the store)
+    assign_seconds: float = 0.0  # new segments given themes and touchpoints here (with --engine ray: what the driver did)
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -105,7 +107,7 @@ def analyze(
     encoder = encoder or get_encoder(None, threads=threads)
     hid = use_head(db, head, path, encoder.id, mode, document_mode)
     cache = EmbeddingCache(db)
-    summary = AnalyzeSummary(encoder=encoder.id, head=hid, document_mode=mode)
+    summary = new_summary(encoder.id, hid, head, mode, explicit=get_setting(db, DOCUMENT_MODE_SETTING) is not None)
     started = time.perf_counter()
     total = pending_count(db, hid)
     summary.pending_before = total
@@ -129,6 +131,15 @@ def analyze(
     assign_new_segments(db, encoder, summary)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def new_summary(encoder_id: str, hid: str, head: SentimentHead, mode: str, explicit: bool) -> AnalyzeSummary:
+    """The run's summary, with the document mode that applies: a head without a document model
+    (trained before issue 16, like the shipped default) always follows the rule, and says so
+    when `model` was asked for (`explicit`: given now or kept by the store)."""
+    if head.document is None and mode == "model":
+        return AnalyzeSummary(encoder=encoder_id, head=hid, document_mode="any-negative", document_mode_asked=mode if explicit else "")
+    return AnalyzeSummary(encoder=encoder_id, head=hid, document_mode=mode)
 
 
 def use_head(db: sqlite_utils.Database, head: SentimentHead, path: Path, encoder_id: str, mode: str,
@@ -162,9 +173,11 @@ def assign_new_segments(db: sqlite_utils.Database, encoder: Encoder, summary: An
     """Segments new since the last theme discovery join the existing themes (no refit), and the
     saved touchpoint model labels them (from cached vectors). `*_done`: what this run assigned
     and wrote already (`--engine ray`'s workers), counted in the summary and not done again."""
+    started = time.perf_counter()
     summary.themes = assign_themes_to_new_segments(db, encoder, themes_done)
     summary.backend = getattr(encoder, "backend", "") or ""  # after the work: a lazy encoder may never load
     summary.touchpoints = assign_touchpoints_to_new_segments(db, encoder, touchpoints_done)
+    summary.assign_seconds += time.perf_counter() - started
 
 
 def _analyze_batch(

@@ -223,6 +223,14 @@ def test_a_head_trained_before_issue_16_still_analyzes(store, head_path, tmp_pat
     assert summary.documents == 4
     docs = dict(store.execute("SELECT d.external_id, s.label FROM documents d JOIN document_sentiment s ON s.document_id = d.id").fetchall())
     assert docs["a"] == "neg" and docs["b"] == "pos"
+    assert summary.document_mode == "any-negative" and summary.document_mode_asked == ""  # nothing asked: silent
+    from miner.cli.format_ingest import analyze_lines
+
+    asked = analyze(store, encoder=FakeEncoder(), head_path=str(tmp_path / "old.npz"), document_mode="model")
+    assert asked.document_mode == "any-negative" and asked.document_mode_asked == "model"
+    line = [x for x in analyze_lines(asked.to_dict()) if x.startswith("Document sentiment follows")]
+    assert line == ["Document sentiment follows the rule any-negative, not 'model': the head old has no document model "
+                    "(one is in --head sentiment-e5-small-complaints; README, \"Document sentiment\")."]
 
 
 def test_cli_document_sentiment_option(runner, head_path, tmp_path, write):

@@ -262,6 +262,20 @@ def test_a_killed_driver_resumes_like_the_local_engine(base_store, toy_head, tmp
     assert_same_store(snapshot(local), snapshot(remote))
 
 
+def test_analyze_says_how_many_new_documents_joined_the_themes_and_touchpoints(base_store, toy_head, tmp_path):
+    from miner.cli.format_ingest import analyze_lines
+
+    db = copy_store(base_store, tmp_path / "s.db")
+    summary = analyze(db, encoder=FakeEncoder(), head_path=str(toy_head)).to_dict()
+    lines = analyze_lines(summary)
+    t, p = summary["themes"], summary["touchpoints"]
+    assert t["assigned"] >= 40 and p["assigned"] >= 40
+    assert f"Themes: {t['assigned']:,} new documents joined the existing themes, {t['outliers']:,} fit none" in "\n".join(lines)
+    assert f"Touchpoints: {p['assigned']:,} new segments at a touchpoint, {p['none']:,} without one." in lines
+    again = analyze_lines(analyze(db, encoder=FakeEncoder(), head_path=str(toy_head)).to_dict())
+    assert "Nothing new to analyze." in again and not any(x.startswith(("Themes", "Touchpoints")) for x in again)
+
+
 def _not_agents(pids: set[int]) -> list[str]:
     out = []
     for pid in pids:

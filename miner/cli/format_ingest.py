@@ -59,6 +59,25 @@ def analyze_lines(result: dict) -> list[str]:
     ]
     if result["labels"]:
         lines.append("Documents by sentiment: " + counts(result["labels"]))
+    if result.get("document_mode_asked"):
+        lines.append(f"Document sentiment follows the rule any-negative, not '{result['document_mode_asked']}': the head "
+                     f"{result['head'].split('@')[0]} has no document model (one is in --head sentiment-e5-small-complaints; README, "
+                     "\"Document sentiment\").")
     if not result["documents"]:
         lines.append("Nothing new to analyze.")
-    return lines
+    return lines + _assigned_lines(result.get("themes") or {}, result.get("touchpoints") or {})
+
+
+def _assigned_lines(themes: dict, touchpoints: dict) -> list[str]:
+    """New documents joining the stored themes and touchpoint model (or why they did not)."""
+    out = []
+    if themes.get("skipped"):
+        out.append(f"Themes: not assigned, {themes['skipped']} (re-run `miner themes discover`).")
+    elif themes.get("assigned", 0) + themes.get("outliers", 0):
+        out.append(f"Themes: {themes['assigned']:,} new documents joined the existing themes, {themes['outliers']:,} fit none "
+                   "(`miner themes discover` refits).")
+    if touchpoints.get("skipped"):
+        out.append(f"Touchpoints: not assigned, {touchpoints['skipped']}.")
+    elif touchpoints.get("assigned", 0) + touchpoints.get("none", 0):
+        out.append(f"Touchpoints: {touchpoints['assigned']:,} new segments at a touchpoint, {touchpoints['none']:,} without one.")
+    return out

@@ -47,7 +47,7 @@ import numpy as np
 import sqlite_utils
 
 from ..analyze import (
-    AnalyzeSummary, assign_new_segments, batch_segments, batch_texts, document_mode_of, pending_batch, pending_count,
+    DOCUMENT_MODE_SETTING, AnalyzeSummary, assign_new_segments, batch_segments, batch_texts, document_mode_of, new_summary, pending_batch, pending_count,
     sentiment_batch, use_head, write_sentiment, write_sentiment_rows, SentimentRows,
 )
 from ..segments.vectors import documents_from_rows, rows_of_documents, segments_from_rows
@@ -62,7 +62,7 @@ from ..errors import UsageError
 from ..nlp.cache import EmbeddingCache, EmbedStats, embed_texts, text_hash
 from ..nlp.encoders.registry import encoder_on, get_encoder
 from ..nlp.sentiment import SentimentHead, resolve_head
-from ..store import transaction, utc_now
+from ..store import get_setting, transaction, utc_now
 
 from .ray_common import FAIL_ONCE_ENV, INSTALL_HINT, SLOW_ENV, RayOptions, connect, fail_once, import_ray  # noqa: F401
 
@@ -86,6 +86,7 @@ class RayStats:
     workers_seen: int = 0  # distinct worker processes that returned results
     assigned_documents: int = 0  # new documents given a theme place by the workers
     assigned_segments: int = 0  # new segments given touchpoints (or an abstention) by the workers
+    assign_worker_seconds: float = 0.0  # summed over units, inside the workers' assignment (part of worker_seconds)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -114,7 +115,7 @@ def analyze_ray(
     encoder_name = encoder_name or os.environ.get("MINER_ENCODER") or None
     encoder = get_encoder(encoder_name, lazy=True)  # the driver's: ids, and the cached-vector stages after
     hid = use_head(db, head, path, encoder.id, mode, document_mode)
-    summary = AnalyzeSummary(encoder=encoder.id, head=hid, document_mode=mode)
+    summary = new_summary(encoder.id, hid, head, mode, explicit=get_setting(db, DOCUMENT_MODE_SETTING) is not None)
     stats = RayStats()
     started = time.perf_counter()
     summary.pending_before = total = pending_count(db, hid)
@@ -306,6 +307,7 @@ def _round(ray, db, spec: _WorkerSpec, head: SentimentHead, options: RayOptions,
                 if result.touchpoints else 0
             stats.write_seconds += time.perf_counter() - w
             stats.worker_seconds += result.seconds
+            stats.assign_worker_seconds += result.assign_seconds
             pids.add(result.pid)
             written.add(number)
             outstanding.discard(number)
@@ -408,10 +410,12 @@ class _Result:
     pid: int
     themes: NewThemes | None = None
     touchpoints: Assigned | None = None
+    assign_seconds: float = 0.0
 
     def encode(self) -> bytes:
         header = {"segments": self.rows.segments, "documents": self.rows.documents, "by_label": dict(self.rows.by_label),
-                  "sentiment_seconds": self.rows.seconds, "embed": self.embed.__dict__, "seconds": self.seconds, "pid": self.pid}
+                  "sentiment_seconds": self.rows.seconds, "embed": self.embed.__dict__, "seconds": self.seconds, "pid": self.pid,
+                  "assign_seconds": self.assign_seconds}
         if self.themes is not None:
             header["themes"] = self.themes.__dict__
         if self.touchpoints is not None:
@@ -436,7 +440,7 @@ class _Result:
             t = h["touchpoints"]
             touchpoints = Assigned(*([tuple(r) for r in t[k]] for k in ("doc_rows", "seg_rows", "abstain_rows")))
         return cls([str(x) for x in arrays["hashes"]], arrays["vectors"], rows, EmbedStats(**h["embed"]), h["seconds"], h["pid"],
-                   themes, touchpoints)
+                   themes, touchpoints, h["assign_seconds"])
 
 
 class _Feeder:
@@ -528,11 +532,13 @@ def analyze_unit(encoder, head: SentimentHead, spec: _WorkerSpec, header: dict, 
     vectors = np.stack([have[h] for h in hashes]).astype(np.float32) if hashes else np.zeros((0, spec.dim), np.float32)
     rows = sentiment_batch(head, spec.hid, spec.mode, header["doc_ids"], segs, texts, vectors, utc_now())
     vectors_of = _UnitVectors(have, encoder, spec)
+    assign_started = time.perf_counter()
     themes, touchpoints = _assign_unit(header.get("assign") or {}, vectors_of, spec, state, model)
+    assign_seconds = time.perf_counter() - assign_started
     missing += list(vectors_of.new)
     new = np.concatenate([np.asarray(new, np.float32).reshape(-1, spec.dim)] + [v.reshape(1, -1) for v in vectors_of.new.values()])
     return _Result(missing, new.reshape(len(missing), spec.dim), rows, embed, time.perf_counter() - started, os.getpid(),
-                   themes, touchpoints)
+                   themes, touchpoints, assign_seconds)
 
 
 class _UnitVectors:
