@@ -422,3 +422,34 @@ def test_real_encoder_lands_multilingual_sentences_at_the_right_touchpoint():
     model, _ = build_model(db, enc, load_taxonomy(), docs, segs)
     got = [model.keys[i] for i in model.scores(X, langs, model.doc_align).argmax(1)]
     assert got == [w for _, w in cases]
+
+
+def test_a_new_document_gets_the_same_touchpoint_whatever_it_is_assigned_with(db, write, tax_file):
+    """`miner analyze --engine ray` assigns a unit of documents at a time, the local engine all at
+    once: a document's touchpoint must not depend on the others (a language rare in the store,
+    without lexicon phrases, is centred by the store's mean, not by the batch's)."""
+    from miner.segments.vectors import cached_vectors, load_segments
+    from miner.touchpoints.model import TouchpointModel, assign_new, documents_of_segments, stored_labels
+
+    mapped = TAXONOMY
+    for desc, concept in (("parcel courier delivery", "parcel_lost"), ("bill invoice charged", "double_charged"), ("app crashes login", "app_crashes")):
+        mapped = mapped.replace(f"description: {desc}", f"description: {desc}\n        concepts: [{concept}]")
+    load(db, write, DOCS[:8])
+    assign_touchpoints(db, encoder=ENC, taxonomy=write("mapped.yaml", mapped), params=PARAMS)
+    model = TouchpointModel.load(db)
+    assert model.evidence is not None  # the concept evidence, whose centring this is about
+    rare = [("eo-1", "la kuriero perdis mian pakon", "delivery"), ("eo-2", "la fakturo estis pagita dufoje", "billing"),
+            ("eo-3", "la aplikaĵo kraŝas", "app")]
+    load(db, write, rare + DOCS[8:10], name="more.jsonl")
+    db.execute("UPDATE documents SET lang = 'eo' WHERE external_id LIKE 'eo-%'")
+    segs, _ = load_segments(db, ENC, after_id=int(model.meta["last_segment_id"]))
+    labels = stored_labels(db, model.keys)
+
+    def rows(s):
+        a = assign_new(model, s, documents_of_segments(s, cached_vectors(db, ENC), ENC.dim)[0], labels)
+        return sorted(a.seg_rows + a.abstain_rows), sorted(a.doc_rows, key=repr)
+
+    together = rows(segs)
+    alone = [rows(segs.take([i])) for i in range(len(segs.ids))]
+    assert together[0] == sorted(r for seg_rows, _ in alone for r in seg_rows)
+    assert together[1] == sorted((r for _, doc_rows in alone for r in doc_rows), key=repr)

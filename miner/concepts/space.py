@@ -132,8 +132,11 @@ class ConceptSpace:
         P = normalise_rows((Z @ self.proj).astype(np.float32))
         return normalise_rows(np.hstack([P, Z]).astype(np.float32))
 
-    def scores(self, X: np.ndarray, langs: list[str], data_means: dict[str, np.ndarray]) -> np.ndarray:
-        """(n, C) standardised similarity of each row (a raw document vector) to each concept."""
+    def scores(self, X: np.ndarray, langs: list[str], data_means: dict[str, np.ndarray],
+               fallback: np.ndarray | None = None) -> np.ndarray:
+        """(n, C) standardised similarity of each row (a raw document vector) to each concept.
+        A language without phrases is centred by its mean in `data_means`, else by `fallback`
+        (a stored mean: every row then scores alone, in any batch), else by its rows' own mean."""
         out = np.zeros((len(X), len(self.concepts)), np.float32)
         lang_arr = np.asarray(langs)
         index = {lang: i for i, lang in enumerate(self.langs)}
@@ -144,7 +147,7 @@ class ConceptSpace:
                 z = (X[rows] @ self.means[li].T - self.ref[li, 0]) / self.ref[li, 1]
                 z[:, ~self.present[li]] = 0.0  # no phrase of the concept in this language: no evidence
             else:  # a language without phrases: compare language-neutral, both sides centred
-                centre = data_means.get(lang, X[rows].mean(axis=0))
+                centre = data_means.get(lang, X[rows].mean(axis=0) if fallback is None else fallback)
                 z = (normalise_rows(X[rows] - centre) @ self.neutral.T - self.ref[-1, 0]) / self.ref[-1, 1]
             out[rows] = z
         return out

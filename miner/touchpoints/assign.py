@@ -168,10 +168,11 @@ class ConceptEvidence:
         self.space = space
         self.link = np.asarray(link, dtype=np.int64)
 
-    def touchpoint_scores(self, X: np.ndarray, langs: list[str], data_means: dict[str, np.ndarray], k: int) -> np.ndarray:
+    def touchpoint_scores(self, X: np.ndarray, langs: list[str], data_means: dict[str, np.ndarray], k: int,
+                          fallback: np.ndarray | None = None) -> np.ndarray:
         """(n, k): per touchpoint, its best concept's standardised similarity; touchpoints without
         concepts get the row's lowest value (no evidence for them)."""
-        Z = self.space.scores(np.asarray(X, np.float32), list(langs), data_means)
+        Z = self.space.scores(np.asarray(X, np.float32), list(langs), data_means, fallback)
         out = np.full((len(X), k), np.nan, np.float32)
         for t in range(k):
             cols = np.flatnonzero(self.link == t)
@@ -200,6 +201,7 @@ def damp_flat(S: np.ndarray, spreads: np.ndarray, reference: float, share: float
 def zero_shot_scores(
     X: np.ndarray, protos: np.ndarray, *, evidence: ConceptEvidence | None = None, langs: list[str] | None = None,
     data_means: dict[str, np.ndarray] | None = None, concept_weight: float = 1.0, cosines: np.ndarray | None = None,
+    fallback_mean: np.ndarray | None = None,
 ) -> np.ndarray:
     """(n, k) standardised scores of rows of X (raw, L2-normalised vectors) for each touchpoint
     (`cosines`: X @ protos.T when the caller has it)."""
@@ -207,7 +209,7 @@ def zero_shot_scores(
         return np.zeros((0, len(protos)), np.float32)
     S = standardise_rows(X @ protos.T if cosines is None else cosines)
     if evidence is not None and concept_weight > 0:
-        T = evidence.touchpoint_scores(X, langs or ["und"] * len(X), data_means or {}, len(protos))
+        T = evidence.touchpoint_scores(X, langs or ["und"] * len(X), data_means or {}, len(protos), fallback_mean)
         S = standardise_rows(S + concept_weight * standardise_rows(T))
     return S
 

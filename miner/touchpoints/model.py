@@ -115,8 +115,10 @@ class TouchpointModel:
 
     def scores(self, X: np.ndarray, langs: list[str], align: Alignment, cosines: np.ndarray | None = None) -> np.ndarray:
         """Standardised scores of raw vectors X (documents with doc_align, segments with seg_align)."""
+        # a language rare in the store (under MIN_PER_LANGUAGE texts) is centred by the store's
+        # overall mean, as Alignment centres it: a text's scores never depend on what else is scored with it
         zero = zero_shot_scores(X, self.protos, evidence=self.evidence, langs=langs, data_means=align.data_means(),
-                                concept_weight=self.params.concept_weight, cosines=cosines)
+                                concept_weight=self.params.concept_weight, cosines=cosines, fallback_mean=align.overall)
         if self.fewshot is None or len(X) == 0:
             return zero
         return self.fewshot.scores(align.apply(X, langs), zero)
