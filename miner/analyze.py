@@ -12,9 +12,7 @@ its whole text (`nlp.sentiment.document_sentiment`, mode `model`), or, for teams
 "any complaint counts", by the rule "one negative segment makes the document negative"
 (mode `any-negative`). The store keeps the mode it was given (`settings`), and the mode is
 part of the `head` recorded with every document, so changing it re-labels the documents
-(from cached vectors: no encoder time, but for the clauses below, embedded once).
-With a document model (mode `model`), a segment that turns mid-way ("X is great, but Y is
-bad") is also read as its two clauses, so that one sentence can make a document `mixed`.
+(from cached vectors: no encoder time).
 """
 
 from __future__ import annotations
@@ -35,7 +33,6 @@ from .nlp.encoders.base import Encoder
 from .nlp.encoders.registry import get_encoder
 from .nlp.textprep import encoder_input
 from .nlp.sentiment import DOCUMENT_MODES, SentimentHead, document_input, document_sentiment, label_and_score, resolve_head
-from .nlp.sentiment_document import contrast_clauses
 from .segments.vectors import joined_document_input
 from .store import get_setting, set_setting, transaction, utc_now
 from .themes.assign import ThemeCounts, assign_themes_to_new_segments
@@ -191,7 +188,7 @@ def _analyze_batch(
     them, and write segment and document sentiment in one transaction. Returns (segments,
     documents by label, embedding stats, seconds spent on sentiment)."""
     segs = batch_segments(db, doc_ids)
-    texts = batch_texts(segs, reads_clauses(head, mode))
+    texts = batch_texts(segs)
     vectors, stats = embed_texts(encoder, texts.texts, cache, batch_size=encoder_batch, progress=progress)
     rows = sentiment_batch(head, hid, mode, doc_ids, segs, texts, vectors, utc_now())
     write_sentiment(db, rows)
@@ -221,37 +218,21 @@ def batch_segments(db: sqlite_utils.Database, doc_ids: list[int]) -> list[Segmen
 @dataclass
 class BatchTexts:
     """What the encoder reads for a batch: each segment's input, then the whole text of each
-    document in `joined_docs` (themes are found among documents), then (`reads_clauses`) the two
-    clauses of each segment that turns mid-way, segment row by row in `clause_rows`; `rows_of`:
-    a document's segment rows."""
+    document in `joined_docs` (themes are found among documents); `rows_of`: a document's
+    segment rows."""
 
     texts: list[str]
     rows_of: dict[int, list[int]]
     joined_docs: list[int]
-    clause_rows: list[int] = field(default_factory=list)
 
 
-def reads_clauses(head: SentimentHead, mode: str) -> bool:
-    """Whether a batch's segments that turn mid-way are read as two clauses too: only for a
-    document model, whose `mixed` may come from them (the rule never says `mixed`)."""
-    return head.document is not None and mode == "model"
-
-
-def batch_texts(segs: list[Segment], clauses: bool = False) -> BatchTexts:
+def batch_texts(segs: list[Segment]) -> BatchTexts:
     rows_of: dict[int, list[int]] = {}
     for r, (_, doc_id, _, _) in enumerate(segs):
         rows_of.setdefault(doc_id, []).append(r)
     joined_of = {d: joined_document_input([segs[r][2] for r in rows]) for d, rows in rows_of.items()}
     joined_docs = [d for d, t in joined_of.items() if t is not None]
-    texts = [encoder_input(s[2]) for s in segs] + [joined_of[d] for d in joined_docs]
-    clause_rows = []
-    if clauses:
-        for r, (_, _, text, lang) in enumerate(segs):
-            split = contrast_clauses(text, lang)
-            if split is not None:
-                clause_rows.append(r)
-                texts += [encoder_input(c) for c in split]
-    return BatchTexts(texts, rows_of, joined_docs, clause_rows)
+    return BatchTexts([encoder_input(s[2]) for s in segs] + [joined_of[d] for d in joined_docs], rows_of, joined_docs)
 
 
 @dataclass
@@ -269,13 +250,9 @@ def sentiment_batch(
     vectors: np.ndarray, now: str,
 ) -> SentimentRows:
     """Segment and document sentiment of a batch from the vectors of `texts.texts` (pure)."""
-    rows_of, n, j = texts.rows_of, len(segs), len(segs) + len(texts.joined_docs)
-    seg_vectors, joined_vectors = vectors[:n], dict(zip(texts.joined_docs, vectors[n:j]))
+    rows_of, n = texts.rows_of, len(segs)
+    seg_vectors, joined_vectors = vectors[:n], dict(zip(texts.joined_docs, vectors[n:]))
     started = time.perf_counter()
-    clause_proba = head.predict_proba(vectors[j:]) if texts.clause_rows else np.zeros((0, 3))
-    clauses_of: dict[int, list[np.ndarray]] = {}  # document -> its clauses' probabilities
-    for k, r in enumerate(texts.clause_rows):
-        clauses_of.setdefault(segs[r][1], []).extend(clause_proba[2 * k : 2 * k + 2])
     proba = head.predict_proba(seg_vectors) if segs else np.zeros((0, 3), np.float32)
     labels, scores = label_and_score(proba) if segs else ([], [])
     seg_rows = [
@@ -290,8 +267,7 @@ def sentiment_batch(
     ]) if analyzed else np.zeros((0, seg_vectors.shape[1] if len(segs) else 1), np.float32)
     doc_proba = head.predict_proba(doc_vectors) if analyzed else np.zeros((0, 3))
     inputs = [
-        document_input(proba[rows_of[d]], [segs[r][2] for r in rows_of[d]], [segs[r][3] for r in rows_of[d]], doc_proba[k],
-                       np.array(clauses_of[d]) if d in clauses_of else None)
+        document_input(proba[rows_of[d]], [segs[r][2] for r in rows_of[d]], [segs[r][3] for r in rows_of[d]], doc_proba[k])
         for k, d in enumerate(analyzed)
     ]
     results = dict(zip(analyzed, document_sentiment(head, inputs, mode)))

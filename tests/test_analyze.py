@@ -261,19 +261,3 @@ def test_train_keeps_a_head_and_chooses_priors_on_tuning_documents(head_path):
     assert docs["prior"] == choice["chosen"]["prior"] == result.head.document.prior.tolist()
     assert choice["chosen"]["tune_min_negative_recall"] >= choice["unshifted"]["tune_min_negative_recall"]
     assert choice["chosen"]["valid_mean_macro_f1"] >= choice["unshifted"]["valid_mean_macro_f1"] - 0.01
-
-
-def test_a_sentence_that_turns_midway_is_read_as_two_clauses_by_a_document_model(db, write, head_path):
-    """`mixed` may come from the two clauses of one sentence; only the document model reads them
-    (two more texts embedded, once), the rule does not."""
-    rows = [{"id": "t", "text": "The technician was friendly and fast, but the router still drops every evening."},
-            {"id": "u", "text": "The router still drops every evening and nobody calls back."}]
-    ingest(db, [str(write("t.jsonl", "\n".join(json.dumps(r) for r in rows)))], IngestOptions(workers=0))
-    encoder = FakeEncoder()
-    rule = analyze(db, encoder=encoder, head_path=str(head_path), document_mode="any-negative")
-    assert rule.documents == 2 and rule.embed.embedded == 2  # one segment each, no clauses
-    model = analyze(db, encoder=encoder, head_path=str(head_path), document_mode="model")
-    assert model.documents == 2 and model.embed.embedded == 2  # the two clauses of "t" only
-    again = analyze(db, encoder=encoder, head_path=str(head_path), document_mode="any-negative")
-    back = analyze(db, encoder=encoder, head_path=str(head_path), document_mode="model")
-    assert again.embed.embedded == back.embed.embedded == 0  # cached: never embedded twice

@@ -80,7 +80,6 @@ def base_store(tmp_path_factory, toy_head):
     discover(db, encoder=FakeEncoder(), params=ThemeParams(min_cluster_size=8))
     assign_touchpoints(db, encoder=FakeEncoder())
     new = rows_for(12, seed=2, start=200) + [dict(r, id=f"again-{r['id']}") for r in rows_for(30)[::10]]
-    new += [{"id": f"turn-{i}", "text": f"The courier was friendly and quick, but the parcel {i} arrived damaged again."} for i in range(3)]
     load(db, folder / "b.jsonl", new)
     # people's corrections of new documents before they are analyzed: one whole document, one sentence of another
     keys = [k for (k,) in db.execute("SELECT key FROM touchpoints ORDER BY key")]

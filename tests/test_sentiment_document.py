@@ -7,8 +7,7 @@ import pytest
 from miner.nlp.sentiment import SentimentHead, document_input, document_sentiment
 from miner.nlp.sentiment_data import LABELS, load_requests
 from miner.nlp.sentiment_document import (
-    N_FEATURES, any_negative, contrast_clauses, decide, features, fit_document_model, fit_temperature, is_question,
-    opens_with_contrast, softmax,
+    N_FEATURES, any_negative, decide, features, fit_document_model, fit_temperature, is_question, opens_with_contrast, softmax,
 )
 
 NEG, NEU, POS = [0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.05, 0.05, 0.9]
@@ -66,48 +65,6 @@ def test_mixed_needs_both_a_clear_negative_and_a_clear_positive_segment():
     assert decide(np.array([0.7, 0.1, 0.2]), two) == "neg"  # the document model is sure
     assert decide(np.array([0.35, 0.2, 0.45]), np.array([NEU, POS])) == "pos"  # no clearly negative segment
     assert decide(np.array([0.45, 0.1, 0.45]), np.array([NEG])) in ("neg", "pos")  # one segment is never mixed
-
-
-@pytest.mark.parametrize(
-    "text, lang, before",
-    [
-        ("The technician was friendly, but the router still drops every evening.", "en", "The technician was friendly"),
-        ("Das Essen war lecker, aber die Lieferung kam eine Stunde zu spät.", "de", "Das Essen war lecker"),
-        ("服务很好，但是价格太贵了，下次不会再来。", "zh-Hans", "服务很好"),
-        ("スタッフは親切でしたが、部屋がとても汚かったです。", "ja", "スタッフは親切でした"),
-        ("الموظف كان لطيف لكن الغرفة كانت وسخة جدا", "ar", "الموظف كان لطيف"),
-        ("Nhân viên nhiệt tình nhưng phòng thì bẩn quá", "vi", "Nhân viên nhiệt tình"),
-        ("غذا خوشمزه بود ولی خیلی دیر رسید", "fa", "غذا خوشمزه بود"),
-    ],
-)
-def test_a_sentence_that_turns_midway_splits_into_two_clauses(text, lang, before):
-    first, second = contrast_clauses(text, lang)
-    assert first == before and text.endswith(second) and len(second) > 4
-
-
-@pytest.mark.parametrize(
-    "text, lang",
-    [
-        ("But the router drops.", "en"),  # opens with it: nothing before
-        ("Butter and buttons arrived fine.", "en"),  # inside other words
-        ("Great, but slow.", "en"),  # clauses too short to read alone
-        ("不但便宜而且快，推荐大家。", "zh"),  # 不但: "not only", not a turn
-        ("The router works fine every single day.", "en"),
-        ("Pero nadie contesta nunca.", "xx"),  # a language without a list
-    ],
-)
-def test_sentences_that_do_not_turn_are_not_split(text, lang):
-    assert contrast_clauses(text, lang) is None
-
-
-def test_two_clauses_of_one_segment_can_make_a_document_mixed():
-    one = document_input(np.array([NEG]), ["Friendly staff, but the room was filthy."], ["en"], np.array([0.45, 0.1, 0.45]))
-    assert decide(np.array([0.45, 0.1, 0.45]), one.units()) != "mixed"  # one segment alone: never mixed
-    turned = document_input(np.array([NEG]), ["Friendly staff, but the room was filthy."], ["en"], np.array([0.45, 0.1, 0.45]),
-                            np.array([POS, NEG]))
-    assert decide(np.array([0.45, 0.1, 0.45]), turned.units()) == "mixed"
-    assert decide(np.array([0.8, 0.1, 0.1]), turned.units()) == "neg"  # the document model is sure: not mixed
-    assert np.allclose(features(one), features(turned))  # the clauses change nothing else
 
 
 def test_the_rule_any_negative_is_unchanged():

@@ -47,7 +47,7 @@ import numpy as np
 import sqlite_utils
 
 from ..analyze import (
-    DOCUMENT_MODE_SETTING, AnalyzeSummary, assign_new_segments, batch_segments, batch_texts, document_mode_of, new_summary, pending_batch, pending_count, reads_clauses,
+    DOCUMENT_MODE_SETTING, AnalyzeSummary, assign_new_segments, batch_segments, batch_texts, document_mode_of, new_summary, pending_batch, pending_count,
     sentiment_batch, use_head, write_sentiment, write_sentiment_rows, SentimentRows,
 )
 from ..segments.vectors import documents_from_rows, rows_of_documents, segments_from_rows
@@ -125,7 +125,7 @@ def analyze_ray(
         try:
             spec = _WorkerSpec(encoder_name, encoder.id, encoder.dim, path.read_bytes(), hid, mode, encoder_batch,
                                options.cpus_per_worker, options.gpus_per_worker, os.environ.get(FAIL_ONCE_ENV),
-                               float(os.environ.get(SLOW_ENV) or 0), assigning.worker_part(), reads_clauses(head, mode))
+                               float(os.environ.get(SLOW_ENV) or 0), assigning.worker_part())
             while True:  # a round takes what is pending; another runs only if one made progress and left some
                 before = summary.documents
                 _round(ray, db, spec, head, options, batch_documents, summary, stats, total, progress, assigning)
@@ -163,7 +163,6 @@ class _WorkerSpec:
     fail_once: str | None
     slow_s: float = 0.0
     assign: "_WorkerAssigning | None" = None
-    clauses: bool = False  # segments that turn mid-way are read as two clauses too (`analyze.reads_clauses`)
 
 
 @dataclass
@@ -387,7 +386,7 @@ class _Units:
             return None
         self.last_id = doc_ids[-1]
         segs = [list(s) for s in batch_segments(self.db, doc_ids)]
-        texts = batch_texts(segs, self.spec.clauses)
+        texts = batch_texts(segs)
         hashes = [text_hash(t) for t in texts.texts]
         cached = self.cache.get(self.spec.encoder_id, list(dict.fromkeys(hashes)), self.spec.dim)
         unit = _Unit(self.number, doc_ids, segs, texts, hashes, cached,
@@ -522,7 +521,7 @@ def analyze_unit(encoder, head: SentimentHead, spec: _WorkerSpec, header: dict, 
     assigned to themes and touchpoints from those vectors."""
     started = time.perf_counter()
     segs = [tuple(s) for s in header["segs"]]
-    texts = batch_texts(segs, spec.clauses)
+    texts = batch_texts(segs)
     hashes = [text_hash(t) for t in texts.texts]
     have = dict(zip((str(h) for h in cached["hashes"]), cached["vectors"]))
     text_of = dict(zip(hashes, texts.texts))

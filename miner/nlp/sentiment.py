@@ -120,17 +120,14 @@ class DocumentSentiment:
     proba: tuple[float, float, float] | None  # calibrated p_neg, p_neu, p_pos
 
 
-def document_input(seg_proba: np.ndarray, texts: list[str], langs: list[str | None], doc_proba: np.ndarray,
-                   clause_proba: np.ndarray | None = None) -> DocumentInput:
-    """What the document model reads of one document (segments in order; `clause_proba`: the
-    clauses of its segments that turn mid-way, for `mixed`)."""
+def document_input(seg_proba: np.ndarray, texts: list[str], langs: list[str | None], doc_proba: np.ndarray) -> DocumentInput:
+    """What the document model reads of one document (segments in order)."""
     return DocumentInput(
         seg_proba=np.asarray(seg_proba).reshape(-1, 3),
         lengths=[len(t) for t in texts],
         contrast=[opens_with_contrast(t, l) for t, l in zip(texts, langs)],
         questions=[is_question(t) for t in texts],
         doc_proba=np.asarray(doc_proba).reshape(3),
-        clause_proba=np.zeros((0, 3)) if clause_proba is None else np.asarray(clause_proba).reshape(-1, 3),
     )
 
 
@@ -157,7 +154,7 @@ def document_sentiment(head: SentimentHead, docs: list[DocumentInput], mode: str
             seg_scores = (np.asarray(d.seg_proba)[:, 2] - np.asarray(d.seg_proba)[:, 0]).tolist()
             label, score = any_negative(seg_labels, seg_scores, d.lengths)
         else:
-            label, score = decide(p, d.units()), round(float(p[2] - p[0]), 4)
+            label, score = decide(p, d.seg_proba), round(float(p[2] - p[0]), 4)
         out.append(DocumentSentiment(label, score, probs))
     return out
 

@@ -18,9 +18,7 @@ priors (`DocumentModel.prior`: the model is trained with balanced classes, compl
 neutral and positive documents). A document is `mixed` when it
 clearly holds both: its calibrated negative and positive probabilities are each at least
 `MIXED_MIN` and one of its segments is clearly negative and another clearly positive
-(`MIXED_SEGMENT`); a segment that turns mid-way ("X is great, but Y is bad": a word of
-`CLAUSE_TURNS` after its start) also counts as its two clauses there (`contrast_clauses`), so a
-one-sentence review can be `mixed`. The rule of earlier versions (one negative segment makes a document
+(`MIXED_SEGMENT`). The rule of earlier versions (one negative segment makes a document
 negative) stays available as `any_negative`.
 """
 
@@ -67,50 +65,6 @@ _ANY_SPACED = re.compile(
 )
 
 
-# Words that turn a sentence mid-way, where it splits into two clauses for `mixed`: stricter than
-# CONTRAST (no "sadly", "就是", "只是": they open a clause more often than they turn one).
-CLAUSE_TURNS: dict[str, tuple[str, ...]] = {
-    "en": ("but", "however", "although", "though", "unfortunately"),
-    "de": ("aber", "jedoch", "allerdings", "leider", "trotzdem", "obwohl"),
-    "fr": ("mais", "cependant", "pourtant", "malheureusement", "par contre", "en revanche"),
-    "es": ("pero", "sin embargo", "aunque", "lamentablemente", "por desgracia"),
-    "it": ("ma", "però", "tuttavia", "purtroppo"),
-    "pt": ("mas", "porém", "contudo", "infelizmente", "no entanto"),
-    "vi": ("nhưng", "tuy nhiên", "có điều", "tiếc là", "nhung", "tuy nhien"),
-    "fa": ("اما", "ولی", "متاسفانه", "متأسفانه", "با این حال"),
-    "ar": ("لكن", "ولكن", "بس", "إلا أن", "الا ان", "للأسف", "مع ذلك"),
-    "id": ("tapi", "tetapi", "namun", "sayangnya"),
-    "ms": ("tapi", "tetapi", "namun", "sayangnya"),
-    "ja": ("しかし", "でも", "けど", "けれど", "ものの", "のに", "が、"),
-    "zh": ("但是", "可是", "不过", "不過", "但", "却", "卻", "可惜"),
-}
-CLAUSE_MIN_CHARS = {"cjk": 4, "other": 12}  # each clause at least this long (CJK characters carry more)
-_CLAUSE_PATTERNS = {
-    lang: re.compile(
-        (r"(?<!不)" if lang == "zh" else "" if lang == "ja" else r"(?<!\w)")
-        + "(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + ")"
-        + ("" if lang in _CJK else r"(?!\w)"),
-        re.I,
-    )
-    for lang, words in CLAUSE_TURNS.items()
-}
-
-
-def contrast_clauses(text: str, lang: str | None) -> tuple[str, str] | None:
-    """The two clauses of a segment that turns mid-way (before the first turning word after its
-    start, and from it on), when both are long enough to read alone; else None."""
-    base = _base_language(lang)
-    pattern = _CLAUSE_PATTERNS.get(base)
-    if pattern is None:
-        return None
-    least = CLAUSE_MIN_CHARS["cjk" if base in _CJK else "other"]
-    for m in pattern.finditer(text):
-        before, after = text[: m.start()].strip(" ,;:-–—，、；："), text[m.start():].strip()
-        if len(before) >= least and len(after) - len(m.group(0)) >= least:
-            return before, after
-    return None
-
-
 def _base_language(lang: str | None) -> str:
     return (lang or "und").split("-")[0].lower()
 
@@ -141,11 +95,6 @@ class DocumentInput:
     contrast: list[bool]  # segment opens with a contrast word
     questions: list[bool]  # segment is a question
     doc_proba: np.ndarray  # (3,) the head on the document's own vector
-    clause_proba: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # clauses of segments that turn mid-way
-
-    def units(self) -> np.ndarray:
-        """What `mixed` reads: the segments, then the clauses."""
-        return np.vstack([np.asarray(self.seg_proba).reshape(-1, 3), np.asarray(self.clause_proba).reshape(-1, 3)])
 
 
 N_FEATURES = 26
