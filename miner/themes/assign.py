@@ -29,7 +29,6 @@ class NewThemes:
     outliers: int = 0
 
 
-
 @dataclass
 class ThemeCounts:
     """What a run placed: documents with a theme, documents without, sentences."""
