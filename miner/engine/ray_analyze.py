@@ -19,9 +19,9 @@ What runs where:
 - The driver writes each unit's new vectors, sentiment, theme and touchpoint rows in one
   transaction as results stream in (SQLite keeps one writer), then hands out the next unit.
   What no worker assigned (units whose texts were all cached, documents not pending) gets its
-  themes and touchpoints on the driver at the end, from cached vectors, as the local engine does. Units wait in a small
-  feeder actor (at most `ahead` of them), so memory stays bounded however many documents
-  are pending.
+  themes and touchpoints on the driver at the end, from cached vectors, as the local engine
+  does. Units wait in a small feeder actor (at most `ahead` of them), so memory stays
+  bounded however many documents are pending.
 
 Fault tolerance: Ray restarts a dead actor and retries its task (Ray Data's actor pools
 default to unlimited restarts and retries); a retried slot gets the same unit back from the
