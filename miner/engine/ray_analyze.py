@@ -50,7 +50,7 @@ from ..analyze import (
     DOCUMENT_MODE_SETTING, AnalyzeSummary, assign_new_segments, batch_segments, batch_texts, document_mode_of, new_summary, pending_batch, pending_count,
     sentiment_batch, use_head, write_sentiment, write_sentiment_rows, SentimentRows,
 )
-from ..segments.vectors import documents_from_rows, rows_of_documents, segments_from_rows
+from ..segments.vectors import document_facts, documents_from_rows, informative_rows, segments_from_rows
 from ..themes.assign import NewThemes, ThemeCounts, place_new, stored_document_themes, theme_state_for, themed_segments, write_new_themes
 from ..themes.state import ThemeState, stored_rows
 from ..touchpoints.model import (
@@ -198,13 +198,14 @@ class _Assigning:
         after = int(self.model.meta.get("last_segment_id", 0)) if self.model is not None else 0
         return _WorkerAssigning(self.rows, self.state is not None, self.model is not None, after)
 
-    def unit_header(self, db, doc_ids: list[int]) -> dict:
-        """What a unit's worker needs besides its texts: the rows the local engine would read for
-        these documents, which of them still need a theme, and people's touchpoint labels."""
+    def unit_header(self, db, doc_ids: list[int], segs: list) -> dict:
+        """What a unit's worker needs besides its segments: what the local engine's rows hold of
+        their documents, which of them still need a theme, and people's touchpoint labels."""
         if self.state is None and self.model is None:
             return {}
-        rows = rows_of_documents(db, doc_ids)
-        out = {"rows": rows}
+        facts = document_facts(db, doc_ids)
+        rows = informative_rows(segs, facts)
+        out = {"facts": [[d, *f] for d, f in facts.items()]}
         if self.state is not None:
             stored = stored_document_themes(db, doc_ids)
             themed = themed_segments(db, [r[0] for r in rows])
@@ -390,7 +391,7 @@ class _Units:
         hashes = [text_hash(t) for t in texts.texts]
         cached = self.cache.get(self.spec.encoder_id, list(dict.fromkeys(hashes)), self.spec.dim)
         unit = _Unit(self.number, doc_ids, segs, texts, hashes, cached,
-                     self.assigning.unit_header(self.db, doc_ids) if len(cached) < len(set(hashes)) else {})
+                     self.assigning.unit_header(self.db, doc_ids, segs) if len(cached) < len(set(hashes)) else {})
         self.number += 1
         if unit.missing:
             self.sent += 1
@@ -533,7 +534,7 @@ def analyze_unit(encoder, head: SentimentHead, spec: _WorkerSpec, header: dict, 
     rows = sentiment_batch(head, spec.hid, spec.mode, header["doc_ids"], segs, texts, vectors, utc_now())
     vectors_of = _UnitVectors(have, encoder, spec)
     assign_started = time.perf_counter()
-    themes, touchpoints = _assign_unit(header.get("assign") or {}, vectors_of, spec, state, model)
+    themes, touchpoints = _assign_unit(header.get("assign") or {}, segs, vectors_of, spec, state, model)
     assign_seconds = time.perf_counter() - assign_started
     missing += list(vectors_of.new)
     new = np.concatenate([np.asarray(new, np.float32).reshape(-1, spec.dim)] + [v.reshape(1, -1) for v in vectors_of.new.values()])
@@ -559,11 +560,11 @@ class _UnitVectors:
         return np.stack([self.have[h] for h in hashes]).astype(np.float32), stats
 
 
-def _assign_unit(header: dict, vectors_of: _UnitVectors, spec: _WorkerSpec, state: ThemeState | None,
+def _assign_unit(header: dict, segs: list, vectors_of: _UnitVectors, spec: _WorkerSpec, state: ThemeState | None,
                  model: TouchpointModel | None) -> tuple[NewThemes | None, Assigned | None]:
     """The unit's new documents and segments placed in the stored themes and given touchpoints,
     by the functions the local engine runs on the same rows (`assign_new_segments`)."""
-    rows = [tuple(r) for r in header.get("rows", [])]
+    rows = informative_rows(segs, {int(f[0]): tuple(f[1:]) for f in header.get("facts", [])})
     themes = touchpoints = None
     if state is not None and rows:
         docs_needed, segs_needed = set(header["theme_docs"]), set(header["theme_segs"])

@@ -40,16 +40,24 @@ def last_segment_id(db: sqlite_utils.Database, after_id: int) -> int | None:
     return db.execute(f"SELECT MAX(id) FROM ({_INFORMATIVE + _AFTER})", [after_id]).fetchone()[0]
 
 
-def rows_of_documents(db: sqlite_utils.Database, doc_ids: list[int]) -> list[tuple]:
-    """The rows `load_segments` and `load_documents` read, for these documents only, in
-    document and segment order: (segment id, document id, text, language, script, original)."""
-    out = []
+def document_facts(db: sqlite_utils.Database, doc_ids: list[int]) -> dict[int, tuple]:
+    """What the rows of `load_segments` and `load_documents` hold of these documents, for the
+    informative ones: document id -> (language, script, original)."""
+    out = {}
     for i in range(0, len(doc_ids), 900):
         chunk = doc_ids[i : i + 900]
-        out += db.execute(
-            _INFORMATIVE + f" AND s.document_id IN ({','.join('?' * len(chunk))}) ORDER BY s.document_id, s.seg_index", chunk
-        ).fetchall()
-    return [tuple(r) for r in out]
+        out.update((r[0], tuple(r[1:])) for r in db.execute(
+            f"SELECT id, lang, script, duplicate_of IS NULL FROM documents WHERE informative = 1 AND id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        ))
+    return out
+
+
+def informative_rows(segments: list, facts: dict[int, tuple]) -> list[tuple]:
+    """Rows as `load_segments` and `load_documents` read them, from a batch's informative
+    segments ((segment id, document id, text, ...), in document and segment order) and
+    `document_facts`: (segment id, document id, text, language, script, original)."""
+    return [(s[0], s[1], s[2], *facts[s[1]]) for s in segments if s[1] in facts]
 
 
 def group_language(lang: str | None, script: str | None = None) -> str:
