@@ -21,18 +21,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import sqlite_utils
 
 from ..arrays import pack_arrays, unpack_arrays
 from ..errors import UsageError
-from ..nlp.encoders.base import Encoder
 from ..themes.discover import DiscoverSummary, discover
-from ..themes.fit import ThemeParams
 from ..themes.placement import Centroids, Placed
 from .ray_common import RayOptions, connect, import_ray, map_tasks
 
@@ -53,17 +49,12 @@ class ThemesRayStats:
 def discover_ray(
     db: sqlite_utils.Database,
     *,
-    encoder: Encoder | None = None,
-    params: ThemeParams = ThemeParams(),
-    stop_terms: set[str] = frozenset(),
-    label_lang: str | None = None,
-    lexicon_path: Path | None = None,
-    force: bool = False,
-    progress: Callable[[str], None] | None = None,
     options: RayOptions | None = None,
     batch_rows: int = 20_000,
+    **discover_options,
 ) -> tuple[DiscoverSummary, ThemesRayStats]:
-    """`discover` with every document and sentence placed on Ray: the same store as local."""
+    """`discover` (its keyword options as they are) with every document and sentence placed on
+    Ray: the same store as local."""
     options = options or RayOptions()
     options.check()
     if batch_rows < 1:
@@ -71,8 +62,7 @@ def discover_ray(
     ray = import_ray()
     placer = RayPlacer(ray, options, batch_rows)
     try:
-        summary = discover(db, encoder=encoder, params=params, stop_terms=stop_terms, label_lang=label_lang,
-                           lexicon_path=lexicon_path, force=force, progress=progress, placer=placer)
+        summary = discover(db, placer=placer, **discover_options)
     finally:
         placer.close()
     return summary, placer.stats
