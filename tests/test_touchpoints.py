@@ -428,7 +428,7 @@ def test_a_new_document_gets_the_same_touchpoint_whatever_it_is_assigned_with(db
     """`miner analyze --engine ray` assigns a unit of documents at a time, the local engine all at
     once: a document's touchpoint must not depend on the others (a language rare in the store,
     without lexicon phrases, is centred by the store's mean, not by the batch's)."""
-    from miner.segments.vectors import cached_vectors, load_segments
+    from miner.segments.vectors import Segments, cached_vectors, load_segments
     from miner.touchpoints.model import TouchpointModel, assign_new, documents_of_segments, stored_labels
 
     mapped = TAXONOMY
@@ -450,6 +450,9 @@ def test_a_new_document_gets_the_same_touchpoint_whatever_it_is_assigned_with(db
         return sorted(a.seg_rows + a.abstain_rows), sorted(a.doc_rows, key=repr)
 
     together = rows(segs)
-    alone = [rows(segs.take([i])) for i in range(len(segs.ids))]
+    def only(i):
+        return Segments(segs.ids[[i]], segs.doc_ids[[i]], [segs.texts[i]], [segs.langs[i]], segs.original[[i]], segs.vectors[[i]])
+
+    alone = [rows(only(i)) for i in range(len(segs.ids))]
     assert together[0] == sorted(r for seg_rows, _ in alone for r in seg_rows)
     assert together[1] == sorted((r for _, doc_rows in alone for r in doc_rows), key=repr)

@@ -84,12 +84,6 @@ class Segments:
     vectors: np.ndarray
     keys: list[str] = field(default_factory=list)  # hash of the text embedded: an order that ignores input order
 
-    def take(self, rows: np.ndarray) -> "Segments":
-        """These rows only, in this order."""
-        rows = np.asarray(rows, np.int64)
-        return Segments(self.ids[rows], self.doc_ids[rows], [self.texts[r] for r in rows], [self.langs[r] for r in rows],
-                        self.original[rows], self.vectors[rows], [self.keys[r] for r in rows] if self.keys else [])
-
 
 def load_segments(
     db: sqlite_utils.Database,
